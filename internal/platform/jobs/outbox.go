@@ -1,0 +1,80 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// outboxRow is one task waiting for, or past, dispatch to asynq.
+type outboxRow struct {
+	bun.BaseModel `bun:"table:outbox"`
+
+	ID             int64           `bun:"id,pk,autoincrement"`
+	TaskKey        string          `bun:"task_key"`
+	TaskType       string          `bun:"task_type"`
+	Queue          string          `bun:"queue"`
+	Payload        json.RawMessage `bun:"payload,type:jsonb"`
+	ProcessAt      *time.Time      `bun:"process_at"`
+	MaxRetry       int             `bun:"max_retry"`
+	TimeoutSeconds int             `bun:"timeout_seconds"`
+	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
+	DispatchedAt   *time.Time      `bun:"dispatched_at"`
+	Attempts       int             `bun:"attempts"`
+	LastError      *string         `bun:"last_error"`
+}
+
+// Enqueue writes t to the outbox inside the caller's transaction, so the task
+// exists if and only if the transaction commits. A task whose key is already
+// in the outbox is silently skipped: the key names the work, not the call.
+func Enqueue(ctx context.Context, tx bun.IDB, t Task) error {
+	if t.Type == "" || t.Key == "" {
+		return errors.New("enqueue: task type and key are required")
+	}
+	t = t.withDefaults()
+	payload, err := json.Marshal(t.Payload)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: payload: %w", t.Key, err)
+	}
+	row := &outboxRow{
+		TaskKey:        t.Key,
+		TaskType:       t.Type,
+		Queue:          t.Queue,
+		Payload:        payload,
+		MaxRetry:       t.MaxRetry,
+		TimeoutSeconds: int(t.Timeout / time.Second),
+	}
+	if !t.ProcessAt.IsZero() {
+		at := t.ProcessAt.UTC()
+		row.ProcessAt = &at
+	}
+	if _, err := tx.NewInsert().Model(row).
+		ExcludeColumn("id", "created_at", "dispatched_at", "attempts", "last_error").
+		On("CONFLICT (task_key) DO NOTHING").
+		Exec(ctx); err != nil {
+		return fmt.Errorf("enqueue %s: %w", t.Key, err)
+	}
+	return nil
+}
+
+// Backlog reports how many rows wait for dispatch and the age of the oldest.
+func Backlog(ctx context.Context, db bun.IDB) (count int, oldest time.Duration, err error) {
+	var age float64
+	err = db.NewRaw(`SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)
+		FROM outbox WHERE dispatched_at IS NULL`).Scan(ctx, &count, &age)
+	return count, time.Duration(age * float64(time.Second)), err
+}
+
+// Prune deletes rows dispatched before the cutoff and returns how many.
+func Prune(ctx context.Context, db bun.IDB, before time.Time) (int64, error) {
+	res, err := db.NewDelete().Model((*outboxRow)(nil)).
+		Where("dispatched_at < ?", before).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}

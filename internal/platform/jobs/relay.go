@@ -1,0 +1,183 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+)
+
+// Relay moves committed outbox rows to asynq. It wakes on the outbox NOTIFY
+// (so a task reaches Redis milliseconds after its transaction commits) and
+// also sweeps on a timer, which re-sends rows left behind while Redis was
+// down or when a process died between commit and dispatch.
+type Relay struct {
+	db         bun.IDB
+	dbURL      string
+	client     *asynq.Client
+	log        *slog.Logger
+	sweepEvery time.Duration
+	batch      int
+}
+
+// NewRelay builds a relay. dbURL is used for the LISTEN connection, which
+// must not come from the shared pool.
+func NewRelay(db bun.IDB, dbURL string, client *asynq.Client, log *slog.Logger) *Relay {
+	return &Relay{db: db, dbURL: dbURL, client: client, log: log, sweepEvery: 5 * time.Second, batch: 200}
+}
+
+// Run dispatches until ctx ends.
+func (r *Relay) Run(ctx context.Context) error {
+	wake := make(chan struct{}, 1)
+	go r.listen(ctx, wake)
+	tick := time.NewTicker(r.sweepEvery)
+	defer tick.Stop()
+	failing := false
+	for {
+		if _, err := r.Dispatch(ctx); err != nil && ctx.Err() == nil {
+			if !failing {
+				r.log.Warn("outbox relay: dispatch failing; rows stay queued and are retried", "err", err)
+			}
+			failing = true
+		} else if failing {
+			r.log.Info("outbox relay: dispatch recovered")
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// listen holds a LISTEN connection, reconnecting with back-off, and turns
+// each notification into a non-blocking wake-up.
+func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := r.listenOnce(ctx, wake)
+		if ctx.Err() != nil {
+			return
+		}
+		r.log.Debug("outbox relay: listen connection lost", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 5*time.Second)
+	}
+}
+
+func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}) error {
+	conn, err := pgx.Connect(ctx, r.dbURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN outbox"); err != nil {
+		return err
+	}
+	// Rows committed while we were not listening are picked up now.
+	poke(wake)
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		poke(wake)
+	}
+}
+
+func poke(wake chan<- struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+}
+
+// Dispatch sends every pending row to asynq and returns how many were sent.
+// Several relays may run at once: rows are claimed with SKIP LOCKED.
+func (r *Relay) Dispatch(ctx context.Context) (int, error) {
+	total := 0
+	for {
+		n, err := r.dispatchBatch(ctx)
+		total += n
+		if err != nil || n < r.batch {
+			return total, err
+		}
+	}
+}
+
+func (r *Relay) dispatchBatch(ctx context.Context) (int, error) {
+	var sent int
+	var sendErr error
+	err := r.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var rows []outboxRow
+		if err := tx.NewSelect().Model(&rows).
+			Where("dispatched_at IS NULL").
+			OrderExpr("id").
+			Limit(int64(r.batch)).
+			For("UPDATE SKIP LOCKED").
+			Scan(ctx); err != nil {
+			return err
+		}
+		var done []int64
+		for i := range rows {
+			if err := r.send(ctx, &rows[i]); err != nil {
+				// Redis is most likely down: keep the rest for the next sweep.
+				sendErr = fmt.Errorf("dispatch %s: %w", rows[i].TaskKey, err)
+				if _, uerr := tx.NewUpdate().Model((*outboxRow)(nil)).
+					Set("attempts = attempts + 1").
+					Set("last_error = ?", err.Error()).
+					Where("id = ?", rows[i].ID).Exec(ctx); uerr != nil {
+					return uerr
+				}
+				break
+			}
+			done = append(done, rows[i].ID)
+		}
+		sent = len(done)
+		if len(done) == 0 {
+			return nil
+		}
+		_, err := tx.NewUpdate().Model((*outboxRow)(nil)).
+			Set("dispatched_at = now()").
+			Where("id IN (?)", bun.In(done)).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	if sendErr != nil {
+		return sent, sendErr
+	}
+	return sent, nil
+}
+
+// send enqueues one row. A TaskID conflict means an earlier attempt already
+// reached Redis (we died before marking the row), which is success.
+func (r *Relay) send(ctx context.Context, row *outboxRow) error {
+	opts := []asynq.Option{
+		asynq.TaskID(row.TaskKey),
+		asynq.Queue(row.Queue),
+		asynq.MaxRetry(row.MaxRetry),
+		asynq.Timeout(time.Duration(row.TimeoutSeconds) * time.Second),
+	}
+	if row.ProcessAt != nil {
+		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
+	}
+	sendCtx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	_, err := r.client.EnqueueContext(sendCtx, asynq.NewTask(row.TaskType, row.Payload), opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,91 @@
+// Package pg opens the PostgreSQL handle, runs transactions and migrations,
+// and turns driver errors into a few typed errors the domain can act on.
+package pg
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, url string) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres url: %w", err)
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	// Sized for a 2–4 core host: enough to keep PostgreSQL busy, few enough
+	// that several processes stay under max_connections.
+	sqldb.SetMaxOpenConns(32)
+	sqldb.SetMaxIdleConns(16)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	sqldb.SetConnMaxLifetime(time.Hour)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return db, nil
+}
+
+// Typed errors a caller can branch on without knowing SQLSTATE codes.
+var (
+	ErrUnique        = errors.New("pg: unique violation")
+	ErrForeignKey    = errors.New("pg: foreign key violation")
+	ErrCheck         = errors.New("pg: check violation")
+	ErrSerialization = errors.New("pg: serialization failure")
+)
+
+// MapError wraps a driver error in the matching typed error, keeping the
+// original (and its constraint name) in the chain.
+func MapError(err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return err
+	}
+	switch pgErr.Code {
+	case "23505":
+		return fmt.Errorf("%w (%s): %w", ErrUnique, pgErr.ConstraintName, err)
+	case "23503":
+		return fmt.Errorf("%w (%s): %w", ErrForeignKey, pgErr.ConstraintName, err)
+	case "23514":
+		return fmt.Errorf("%w (%s): %w", ErrCheck, pgErr.ConstraintName, err)
+	case "40001", "40P01":
+		return fmt.Errorf("%w: %w", ErrSerialization, err)
+	}
+	return err
+}
+
+// Constraint returns the name of the violated constraint, or "".
+func Constraint(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.ConstraintName
+	}
+	return ""
+}
+
+// RunInTx runs fn in a read-committed transaction, committing when fn returns
+// nil. Serialization failures and deadlocks are retried a few times, so fn
+// must be safe to run again (it only talks to the database through tx).
+func RunInTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		err = MapError(db.RunInTx(ctx, &sql.TxOptions{}, fn))
+		if !errors.Is(err, ErrSerialization) {
+			return err
+		}
+	}
+	return err
+}
