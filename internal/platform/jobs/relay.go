@@ -149,7 +149,7 @@ func (r *Relay) dispatchBatch(ctx context.Context) (int, error) {
 		}
 		_, err := tx.NewUpdate().Model((*outboxRow)(nil)).
 			Set("dispatched_at = now()").
-			Where("id IN (?)", bun.In(done)).Exec(ctx)
+			Where("id IN (?)", bun.List(done)).Exec(ctx)
 		return err
 	})
 	if err != nil {

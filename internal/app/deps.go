@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/config"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/jobs"
+	"greenchannel/internal/platform/pg"
+	"greenchannel/migrations"
+)
+
+// deps are the long-lived handles every process shares.
+type deps struct {
+	cfg     config.Config
+	log     *slog.Logger
+	clock   clock.Clock
+	db      *bun.DB
+	rdb     *redis.Client
+	asynq   *asynq.Client
+	metrics *prometheus.Registry
+}
+
+func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
+	db, err := pg.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, err
+	}
+	rdb, err := jobs.ParseRedisURL(cfg.RedisURL)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(jobs.NewCollector(asynq.NewInspectorFromRedisClient(rdb), db))
+	return &deps{
+		cfg: cfg, log: log, clock: clock.System{}, db: db, rdb: rdb,
+		asynq: asynq.NewClientFromRedisClient(rdb), metrics: reg,
+	}, nil
+}
+
+func (d *deps) close() {
+	_ = d.db.Close()
+	_ = d.rdb.Close()
+}
+
+// checkSchema refuses to run against a database the binary does not match.
+func (d *deps) checkSchema(ctx context.Context) error {
+	m, err := pg.NewMigrator(d.db, migrations.FS)
+	if err != nil {
+		return err
+	}
+	if err := m.Check(ctx); err != nil {
+		return fmt.Errorf("refusing to start: %w", err)
+	}
+	return nil
+}
+
+// ready reports each dependency's state for /readyz.
+func (d *deps) ready(ctx context.Context) map[string]error {
+	out := map[string]error{}
+	if err := d.db.PingContext(ctx); err != nil {
+		out["postgres"] = fmt.Errorf("unreachable")
+	} else {
+		out["postgres"] = nil
+		m, err := pg.NewMigrator(d.db, migrations.FS)
+		if err == nil {
+			err = m.Check(ctx)
+		}
+		out["schema"] = err
+	}
+	if err := d.rdb.Ping(ctx).Err(); err != nil {
+		out["redis"] = fmt.Errorf("unreachable")
+	} else {
+		out["redis"] = nil
+	}
+	return out
+}

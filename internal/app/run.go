@@ -1,0 +1,138 @@
+package app
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"greenchannel/internal/config"
+	"greenchannel/internal/platform/jobs"
+)
+
+func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, _ *flag.FlagSet, _ []string) error {
+	return withDeps(ctx, cfg, log, func(d *deps) error {
+		if err := d.checkSchema(ctx); err != nil {
+			return err
+		}
+		return runGroup(ctx, serveParts(d)...)
+	})
+}
+
+func runWorker(ctx context.Context, cfg config.Config, log *slog.Logger, _ *flag.FlagSet, _ []string) error {
+	return withDeps(ctx, cfg, log, func(d *deps) error {
+		if err := d.checkSchema(ctx); err != nil {
+			return err
+		}
+		return runGroup(ctx, workerParts(d)...)
+	})
+}
+
+func runScheduler(ctx context.Context, cfg config.Config, log *slog.Logger, _ *flag.FlagSet, _ []string) error {
+	return withDeps(ctx, cfg, log, func(d *deps) error {
+		if err := d.checkSchema(ctx); err != nil {
+			return err
+		}
+		return runGroup(ctx, schedulerPart(d))
+	})
+}
+
+func runAll(ctx context.Context, cfg config.Config, log *slog.Logger, _ *flag.FlagSet, _ []string) error {
+	return withDeps(ctx, cfg, log, func(d *deps) error {
+		if err := d.checkSchema(ctx); err != nil {
+			return err
+		}
+		// One relay is enough when everything shares a process.
+		parts := serveParts(d)
+		parts = append(parts, workerServer(d), schedulerPart(d))
+		return runGroup(ctx, parts...)
+	})
+}
+
+func withDeps(ctx context.Context, cfg config.Config, log *slog.Logger, fn func(*deps) error) error {
+	d, err := openDeps(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	return fn(d)
+}
+
+// part is one long-running piece of a process; it returns when ctx ends.
+type part func(ctx context.Context) error
+
+// runGroup runs parts until ctx ends or one fails, then stops the rest.
+func runGroup(ctx context.Context, parts ...part) error {
+	g, ctx := errgroup.WithContext(ctx)
+	for _, p := range parts {
+		g.Go(func() error { return p(ctx) })
+	}
+	return g.Wait()
+}
+
+func serveParts(d *deps) []part {
+	return []part{
+		func(ctx context.Context) error {
+			e, err := newHTTP(d)
+			if err != nil {
+				return err
+			}
+			return serveHTTP(ctx, d, e)
+		},
+		relayPart(d),
+	}
+}
+
+func workerParts(d *deps) []part { return []part{workerServer(d), relayPart(d)} }
+
+func relayPart(d *deps) part {
+	return jobs.NewRelay(d.db, d.cfg.DatabaseURL, d.asynq, d.log.With("component", "relay")).Run
+}
+
+// workerServer runs the asynq server until ctx ends, then lets in-flight
+// tasks finish (up to the shutdown timeout) before returning.
+func workerServer(d *deps) part {
+	return func(ctx context.Context) error {
+		reg := newRegistry(d)
+		srv := jobs.NewServer(d.rdb, d.log, 20, d.cfg.ShutdownTimeout)
+		if err := srv.Start(reg.Mux()); err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
+		d.log.Info("worker: started", "types", reg.Types())
+		<-ctx.Done()
+		d.log.Info("worker: shutting down, finishing in-flight tasks")
+		srv.Shutdown()
+		return nil
+	}
+}
+
+func schedulerPart(d *deps) part {
+	return jobs.NewScheduler(d.db, d.cfg.DatabaseURL, d.clock, d.log.With("component", "scheduler"), periodicTasks()).Run
+}
+
+// Task types of the platform itself.
+const taskOutboxPrune = "outbox:prune"
+
+// newRegistry maps every task type to its handler. Domain packages expose
+// plain methods; this is where they meet asynq.
+func newRegistry(d *deps) *jobs.Registry {
+	reg := jobs.NewRegistry(d.log, d.metrics)
+	jobs.Handle(reg, taskOutboxPrune, func(ctx context.Context, _ struct{}) error {
+		n, err := jobs.Prune(ctx, d.db, d.clock.Now().Add(-7*24*time.Hour))
+		if err == nil && n > 0 {
+			d.log.Info("outbox: pruned dispatched rows", "rows", n)
+		}
+		return err
+	})
+	return reg
+}
+
+// periodicTasks is the scheduler's timetable.
+func periodicTasks() []jobs.Periodic {
+	return []jobs.Periodic{
+		{Name: "outbox-prune", Every: time.Hour, Task: jobs.Task{Type: taskOutboxPrune, Queue: jobs.QueueLow}},
+	}
+}
