@@ -17,7 +17,111 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
+	"github.com/oapi-codegen/runtime"
+	openapi_types "github.com/oapi-codegen/runtime/types"
 )
+
+// Defines values for AgencyKind.
+const (
+	AgencyKindCourt         AgencyKind = "court"
+	AgencyKindInspection    AgencyKind = "inspection"
+	AgencyKindJustice       AgencyKind = "justice"
+	AgencyKindOversight     AgencyKind = "oversight"
+	AgencyKindPolice        AgencyKind = "police"
+	AgencyKindProcuratorate AgencyKind = "procuratorate"
+)
+
+// Valid indicates whether the value is a known member of the AgencyKind enum.
+func (e AgencyKind) Valid() bool {
+	switch e {
+	case AgencyKindCourt:
+		return true
+	case AgencyKindInspection:
+		return true
+	case AgencyKindJustice:
+		return true
+	case AgencyKindOversight:
+		return true
+	case AgencyKindPolice:
+		return true
+	case AgencyKindProcuratorate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnterpriseGrade.
+const (
+	EnterpriseGradeA EnterpriseGrade = "A"
+	EnterpriseGradeB EnterpriseGrade = "B"
+	EnterpriseGradeC EnterpriseGrade = "C"
+	EnterpriseGradeD EnterpriseGrade = "D"
+)
+
+// Valid indicates whether the value is a known member of the EnterpriseGrade enum.
+func (e EnterpriseGrade) Valid() bool {
+	switch e {
+	case EnterpriseGradeA:
+		return true
+	case EnterpriseGradeB:
+		return true
+	case EnterpriseGradeC:
+		return true
+	case EnterpriseGradeD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnterpriseCreateGrade.
+const (
+	EnterpriseCreateGradeA EnterpriseCreateGrade = "A"
+	EnterpriseCreateGradeB EnterpriseCreateGrade = "B"
+	EnterpriseCreateGradeC EnterpriseCreateGrade = "C"
+	EnterpriseCreateGradeD EnterpriseCreateGrade = "D"
+)
+
+// Valid indicates whether the value is a known member of the EnterpriseCreateGrade enum.
+func (e EnterpriseCreateGrade) Valid() bool {
+	switch e {
+	case EnterpriseCreateGradeA:
+		return true
+	case EnterpriseCreateGradeB:
+		return true
+	case EnterpriseCreateGradeC:
+		return true
+	case EnterpriseCreateGradeD:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnterprisePatchGrade.
+const (
+	EnterprisePatchGradeA EnterprisePatchGrade = "A"
+	EnterprisePatchGradeB EnterprisePatchGrade = "B"
+	EnterprisePatchGradeC EnterprisePatchGrade = "C"
+	EnterprisePatchGradeD EnterprisePatchGrade = "D"
+)
+
+// Valid indicates whether the value is a known member of the EnterprisePatchGrade enum.
+func (e EnterprisePatchGrade) Valid() bool {
+	switch e {
+	case EnterprisePatchGradeA:
+		return true
+	case EnterprisePatchGradeB:
+		return true
+	case EnterprisePatchGradeC:
+		return true
+	case EnterprisePatchGradeD:
+		return true
+	default:
+		return false
+	}
+}
 
 // Defines values for FieldErrorIn.
 const (
@@ -61,6 +165,166 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for Role.
+const (
+	RoleAdmin      Role = "admin"
+	RoleAgencyLead Role = "agency_lead"
+	RoleEnterprise Role = "enterprise"
+	RoleInspector  Role = "inspector"
+	RoleOfficer    Role = "officer"
+	RoleOversight  Role = "oversight"
+)
+
+// Valid indicates whether the value is a known member of the Role enum.
+func (e Role) Valid() bool {
+	switch e {
+	case RoleAdmin:
+		return true
+	case RoleAgencyLead:
+		return true
+	case RoleEnterprise:
+		return true
+	case RoleInspector:
+		return true
+	case RoleOfficer:
+		return true
+	case RoleOversight:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TokenResponseTokenType.
+const (
+	Bearer TokenResponseTokenType = "Bearer"
+)
+
+// Valid indicates whether the value is a known member of the TokenResponseTokenType enum.
+func (e TokenResponseTokenType) Valid() bool {
+	switch e {
+	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Agency defines model for Agency.
+type Agency struct {
+	Active bool       `json:"active"`
+	Code   string     `json:"code"`
+	Id     int64      `json:"id"`
+	Kind   AgencyKind `json:"kind"`
+	Name   string     `json:"name"`
+
+	// Towns Town codes served; empty means the whole district.
+	Towns []string `json:"towns"`
+}
+
+// AgencyCreate defines model for AgencyCreate.
+type AgencyCreate struct {
+	Code  string     `json:"code"`
+	Kind  AgencyKind `json:"kind"`
+	Name  string     `json:"name"`
+	Towns *[]string  `json:"towns,omitempty"`
+}
+
+// AgencyKind defines model for AgencyKind.
+type AgencyKind string
+
+// AgencyList defines model for AgencyList.
+type AgencyList struct {
+	Items      []Agency `json:"items"`
+	NextCursor *string  `json:"next_cursor,omitempty"`
+}
+
+// AgencyPatch defines model for AgencyPatch.
+type AgencyPatch struct {
+	Active *bool     `json:"active,omitempty"`
+	Name   *string   `json:"name,omitempty"`
+	Towns  *[]string `json:"towns,omitempty"`
+}
+
+// AgencyRef defines model for AgencyRef.
+type AgencyRef struct {
+	Id   int64      `json:"id"`
+	Kind AgencyKind `json:"kind"`
+	Name string     `json:"name"`
+}
+
+// Enterprise defines model for Enterprise.
+type Enterprise struct {
+	Address             *string `json:"address,omitempty"`
+	CheckOverrideReason *string `json:"check_override_reason,omitempty"`
+	ContactName         *string `json:"contact_name,omitempty"`
+	ContactPhone        *string `json:"contact_phone,omitempty"`
+
+	// EntityCategory Decoded from position 2 (market-regulation codes only).
+	EntityCategory *string             `json:"entity_category,omitempty"`
+	Grade          EnterpriseGrade     `json:"grade"`
+	Id             int64               `json:"id"`
+	Industry       string              `json:"industry"`
+	Name           string              `json:"name"`
+	NoDisturb      bool                `json:"no_disturb"`
+	NoDisturbBasis *string             `json:"no_disturb_basis,omitempty"`
+	NoDisturbFrom  *openapi_types.Date `json:"no_disturb_from,omitempty"`
+	NoDisturbTo    *openapi_types.Date `json:"no_disturb_to,omitempty"`
+
+	// RegisteringAuthority Decoded from position 1 of the credit code.
+	RegisteringAuthority *string `json:"registering_authority,omitempty"`
+	Town                 *string `json:"town,omitempty"`
+	Uscc                 string  `json:"uscc"`
+}
+
+// EnterpriseGrade defines model for Enterprise.Grade.
+type EnterpriseGrade string
+
+// EnterpriseCreate defines model for EnterpriseCreate.
+type EnterpriseCreate struct {
+	Address             *string                `json:"address,omitempty"`
+	CheckOverrideReason *string                `json:"check_override_reason,omitempty"`
+	ContactName         *string                `json:"contact_name,omitempty"`
+	ContactPhone        *string                `json:"contact_phone,omitempty"`
+	Grade               *EnterpriseCreateGrade `json:"grade,omitempty"`
+	Industry            *string                `json:"industry,omitempty"`
+	Name                string                 `json:"name"`
+	Town                *string                `json:"town,omitempty"`
+
+	// Uscc 18 characters; spaces and hyphens are ignored.
+	Uscc string `json:"uscc"`
+}
+
+// EnterpriseCreateGrade defines model for EnterpriseCreate.Grade.
+type EnterpriseCreateGrade string
+
+// EnterpriseList defines model for EnterpriseList.
+type EnterpriseList struct {
+	Items      []Enterprise `json:"items"`
+	NextCursor *string      `json:"next_cursor,omitempty"`
+}
+
+// EnterprisePatch defines model for EnterprisePatch.
+type EnterprisePatch struct {
+	Address      *string               `json:"address,omitempty"`
+	ContactName  *string               `json:"contact_name,omitempty"`
+	ContactPhone *string               `json:"contact_phone,omitempty"`
+	Grade        *EnterprisePatchGrade `json:"grade,omitempty"`
+	Industry     *string               `json:"industry,omitempty"`
+	Name         *string               `json:"name,omitempty"`
+	Town         *string               `json:"town,omitempty"`
+}
+
+// EnterprisePatchGrade defines model for EnterprisePatch.Grade.
+type EnterprisePatchGrade string
+
+// EnterpriseRef defines model for EnterpriseRef.
+type EnterpriseRef struct {
+	Id   int64  `json:"id"`
+	Name string `json:"name"`
+	Uscc string `json:"uscc"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field The field name (a JSON pointer into the body, or a parameter name).
@@ -82,6 +346,42 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// Me defines model for Me.
+type Me struct {
+	Agency      *AgencyRef     `json:"agency,omitempty"`
+	DisplayName string         `json:"display_name"`
+	Enterprise  *EnterpriseRef `json:"enterprise,omitempty"`
+	Id          int64          `json:"id"`
+	Role        Role           `json:"role"`
+	Username    string         `json:"username"`
+}
+
+// NoDisturb defines model for NoDisturb.
+type NoDisturb struct {
+	Basis     *string             `json:"basis,omitempty"`
+	From      *openapi_types.Date `json:"from,omitempty"`
+	NoDisturb bool                `json:"no_disturb"`
+	To        *openapi_types.Date `json:"to,omitempty"`
+}
+
+// OfficerProfile defines model for OfficerProfile.
+type OfficerProfile struct {
+	// Capacity Most weighted open requests at once.
+	Capacity int  `json:"capacity"`
+	OnDuty   bool `json:"on_duty"`
+
+	// Skills Request category codes the officer handles.
+	Skills []string `json:"skills"`
+
+	// Towns Town codes served; empty means all.
+	Towns *[]string `json:"towns,omitempty"`
+}
+
+// PasswordReset defines model for PasswordReset.
+type PasswordReset struct {
+	Password string `json:"password"`
+}
 
 // Problem RFC 9457 problem details.
 type Problem struct {
@@ -109,8 +409,227 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// RefreshRequest defines model for RefreshRequest.
+type RefreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// Role defines model for Role.
+type Role string
+
+// TokenRequest defines model for TokenRequest.
+type TokenRequest struct {
+	Password string `json:"password"`
+	Username string `json:"username"`
+}
+
+// TokenResponse defines model for TokenResponse.
+type TokenResponse struct {
+	AccessToken string `json:"access_token"`
+
+	// ExpiresIn Seconds until the access token expires.
+	ExpiresIn    int                    `json:"expires_in"`
+	RefreshToken string                 `json:"refresh_token"`
+	TokenType    TokenResponseTokenType `json:"token_type"`
+}
+
+// TokenResponseTokenType defines model for TokenResponse.TokenType.
+type TokenResponseTokenType string
+
+// Town defines model for Town.
+type Town struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+}
+
+// TownList defines model for TownList.
+type TownList struct {
+	Items []Town `json:"items"`
+}
+
+// User defines model for User.
+type User struct {
+	Agency         *AgencyRef      `json:"agency,omitempty"`
+	Disabled       bool            `json:"disabled"`
+	DisplayName    string          `json:"display_name"`
+	Enterprise     *EnterpriseRef  `json:"enterprise,omitempty"`
+	Id             int64           `json:"id"`
+	OfficerProfile *OfficerProfile `json:"officer_profile,omitempty"`
+	Phone          *string         `json:"phone,omitempty"`
+	Role           Role            `json:"role"`
+	Username       string          `json:"username"`
+}
+
+// UserCreate defines model for UserCreate.
+type UserCreate struct {
+	AgencyId     *int64  `json:"agency_id,omitempty"`
+	DisplayName  string  `json:"display_name"`
+	EnterpriseId *int64  `json:"enterprise_id,omitempty"`
+	Password     string  `json:"password"`
+	Phone        *string `json:"phone,omitempty"`
+	Role         Role    `json:"role"`
+	Username     string  `json:"username"`
+}
+
+// UserList defines model for UserList.
+type UserList struct {
+	Items      []User  `json:"items"`
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// UserPatch defines model for UserPatch.
+type UserPatch struct {
+	// AgencyId 0 removes the binding.
+	AgencyId    *int64  `json:"agency_id,omitempty"`
+	Disabled    *bool   `json:"disabled,omitempty"`
+	DisplayName *string `json:"display_name,omitempty"`
+
+	// EnterpriseId 0 removes the binding.
+	EnterpriseId *int64  `json:"enterprise_id,omitempty"`
+	Phone        *string `json:"phone,omitempty"`
+	Role         *Role   `json:"role,omitempty"`
+}
+
+// Cursor defines model for Cursor.
+type Cursor = string
+
+// ID defines model for ID.
+type ID = int64
+
+// Limit defines model for Limit.
+type Limit = int
+
+// ListAgenciesParams defines parameters for ListAgencies.
+type ListAgenciesParams struct {
+	Kind *AgencyKind `form:"kind,omitempty" json:"kind,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListEnterprisesParams defines parameters for ListEnterprises.
+type ListEnterprisesParams struct {
+	// Q Part of the name, or the start of the credit code.
+	Q         *string `form:"q,omitempty" json:"q,omitempty"`
+	Town      *string `form:"town,omitempty" json:"town,omitempty"`
+	NoDisturb *bool   `form:"no_disturb,omitempty" json:"no_disturb,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListUsersParams defines parameters for ListUsers.
+type ListUsersParams struct {
+	// Username Username prefix, case-insensitive.
+	Username *string `form:"username,omitempty" json:"username,omitempty"`
+	Role     *Role   `form:"role,omitempty" json:"role,omitempty"`
+	AgencyId *int64  `form:"agency_id,omitempty" json:"agency_id,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateAgencyJSONRequestBody defines body for CreateAgency for application/json ContentType.
+type CreateAgencyJSONRequestBody = AgencyCreate
+
+// UpdateAgencyJSONRequestBody defines body for UpdateAgency for application/json ContentType.
+type UpdateAgencyJSONRequestBody = AgencyPatch
+
+// CreateEnterpriseJSONRequestBody defines body for CreateEnterprise for application/json ContentType.
+type CreateEnterpriseJSONRequestBody = EnterpriseCreate
+
+// UpdateEnterpriseJSONRequestBody defines body for UpdateEnterprise for application/json ContentType.
+type UpdateEnterpriseJSONRequestBody = EnterprisePatch
+
+// SetNoDisturbJSONRequestBody defines body for SetNoDisturb for application/json ContentType.
+type SetNoDisturbJSONRequestBody = NoDisturb
+
+// CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
+type CreateUserJSONRequestBody = UserCreate
+
+// UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
+type UpdateUserJSONRequestBody = UserPatch
+
+// SetOfficerProfileJSONRequestBody defines body for SetOfficerProfile for application/json ContentType.
+type SetOfficerProfileJSONRequestBody = OfficerProfile
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = PasswordReset
+
+// LogoutJSONRequestBody defines body for Logout for application/json ContentType.
+type LogoutJSONRequestBody = RefreshRequest
+
+// RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
+type RefreshTokenJSONRequestBody = RefreshRequest
+
+// CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
+type CreateTokenJSONRequestBody = TokenRequest
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListAgencies List agencies
+	// (GET /api/v1/admin/agencies)
+	ListAgencies(ctx echo.Context, params ListAgenciesParams) error
+	// CreateAgency Create an agency
+	// (POST /api/v1/admin/agencies)
+	CreateAgency(ctx echo.Context) error
+	// GetAgency One agency
+	// (GET /api/v1/admin/agencies/{id})
+	GetAgency(ctx echo.Context, id ID) error
+	// UpdateAgency Change an agency
+	// (PATCH /api/v1/admin/agencies/{id})
+	UpdateAgency(ctx echo.Context, id ID) error
+	// ListEnterprises List enterprises
+	// (GET /api/v1/admin/enterprises)
+	ListEnterprises(ctx echo.Context, params ListEnterprisesParams) error
+	// CreateEnterprise Register an enterprise
+	// (POST /api/v1/admin/enterprises)
+	CreateEnterprise(ctx echo.Context) error
+	// GetEnterprise One enterprise
+	// (GET /api/v1/admin/enterprises/{id})
+	GetEnterprise(ctx echo.Context, id ID) error
+	// UpdateEnterprise Change an enterprise
+	// (PATCH /api/v1/admin/enterprises/{id})
+	UpdateEnterprise(ctx echo.Context, id ID) error
+	// SetNoDisturb Put an enterprise on or off the no-disturb list (无事不扰)
+	// (PUT /api/v1/admin/enterprises/{id}/no-disturb)
+	SetNoDisturb(ctx echo.Context, id ID) error
+	// ListUsers List users
+	// (GET /api/v1/admin/users)
+	ListUsers(ctx echo.Context, params ListUsersParams) error
+	// CreateUser Create a user
+	// (POST /api/v1/admin/users)
+	CreateUser(ctx echo.Context) error
+	// GetUser One user
+	// (GET /api/v1/admin/users/{id})
+	GetUser(ctx echo.Context, id ID) error
+	// UpdateUser Change a user (role, binding, disable)
+	// (PATCH /api/v1/admin/users/{id})
+	UpdateUser(ctx echo.Context, id ID) error
+	// SetOfficerProfile Set an officer's routing profile
+	// (PUT /api/v1/admin/users/{id}/officer-profile)
+	SetOfficerProfile(ctx echo.Context, id ID) error
+	// ResetPassword Set a new password for a user
+	// (POST /api/v1/admin/users/{id}/password)
+	ResetPassword(ctx echo.Context, id ID) error
+	// Logout Sign out
+	// (POST /api/v1/auth/logout)
+	Logout(ctx echo.Context) error
+	// RefreshToken Spend a refresh token for a new pair
+	// (POST /api/v1/auth/refresh)
+	RefreshToken(ctx echo.Context) error
+	// CreateToken Sign in and get a token pair
+	// (POST /api/v1/auth/token)
+	CreateToken(ctx echo.Context) error
+	// GetMe The signed-in user
+	// (GET /api/v1/me)
+	GetMe(ctx echo.Context) error
+	// ListTowns The district's towns and sub-districts
+	// (GET /api/v1/towns)
+	ListTowns(ctx echo.Context) error
 	// GetHealthz Liveness
 	// (GET /healthz)
 	GetHealthz(ctx echo.Context) error
@@ -122,6 +641,346 @@ type ServerInterface interface {
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListAgencies converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAgencies(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAgenciesParams
+	// ------------- Optional query parameter "kind" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "kind", ctx.QueryParams(), &params.Kind, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter kind: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAgencies(ctx, params)
+	return err
+}
+
+// CreateAgency converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateAgency(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateAgency(ctx)
+	return err
+}
+
+// GetAgency converts echo context to params.
+func (w *ServerInterfaceWrapper) GetAgency(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetAgency(ctx, id)
+	return err
+}
+
+// UpdateAgency converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateAgency(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateAgency(ctx, id)
+	return err
+}
+
+// ListEnterprises converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEnterprises(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEnterprisesParams
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "town" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "town", ctx.QueryParams(), &params.Town, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter town: %s", err))
+	}
+
+	// ------------- Optional query parameter "no_disturb" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "no_disturb", ctx.QueryParams(), &params.NoDisturb, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter no_disturb: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEnterprises(ctx, params)
+	return err
+}
+
+// CreateEnterprise converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateEnterprise(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateEnterprise(ctx)
+	return err
+}
+
+// GetEnterprise converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEnterprise(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEnterprise(ctx, id)
+	return err
+}
+
+// UpdateEnterprise converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateEnterprise(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateEnterprise(ctx, id)
+	return err
+}
+
+// SetNoDisturb converts echo context to params.
+func (w *ServerInterfaceWrapper) SetNoDisturb(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetNoDisturb(ctx, id)
+	return err
+}
+
+// ListUsers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListUsersParams
+	// ------------- Optional query parameter "username" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "username", ctx.QueryParams(), &params.Username, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter username: %s", err))
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// ------------- Optional query parameter "agency_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agency_id", ctx.QueryParams(), &params.AgencyId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agency_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListUsers(ctx, params)
+	return err
+}
+
+// CreateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateUser(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateUser(ctx)
+	return err
+}
+
+// GetUser converts echo context to params.
+func (w *ServerInterfaceWrapper) GetUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetUser(ctx, id)
+	return err
+}
+
+// UpdateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateUser(ctx, id)
+	return err
+}
+
+// SetOfficerProfile converts echo context to params.
+func (w *ServerInterfaceWrapper) SetOfficerProfile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetOfficerProfile(ctx, id)
+	return err
+}
+
+// ResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPassword(ctx, id)
+	return err
+}
+
+// Logout converts echo context to params.
+func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.Logout(ctx)
+	return err
+}
+
+// RefreshToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RefreshToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RefreshToken(ctx)
+	return err
+}
+
+// CreateToken converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateToken(ctx)
+	return err
+}
+
+// GetMe converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// ListTowns converts echo context to params.
+func (w *ServerInterfaceWrapper) ListTowns(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListTowns(ctx)
+	return err
 }
 
 // GetHealthz converts echo context to params.
@@ -191,10 +1050,848 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 	router.GET(options.BaseURL+"/healthz", wrapper.GetHealthz, options.OperationMiddlewares["getHealthz"]...)
 	router.GET(options.BaseURL+"/readyz", wrapper.GetReadyz, options.OperationMiddlewares["getReadyz"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/token", wrapper.CreateToken, options.OperationMiddlewares["createToken"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/refresh", wrapper.RefreshToken, options.OperationMiddlewares["refreshToken"]...)
+	router.POST(options.BaseURL+"/api/v1/auth/logout", wrapper.Logout, options.OperationMiddlewares["logout"]...)
+	router.GET(options.BaseURL+"/api/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
+	router.GET(options.BaseURL+"/api/v1/towns", wrapper.ListTowns, options.OperationMiddlewares["listTowns"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/agencies", wrapper.ListAgencies, options.OperationMiddlewares["listAgencies"]...)
+	router.POST(options.BaseURL+"/api/v1/admin/agencies", wrapper.CreateAgency, options.OperationMiddlewares["createAgency"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/agencies/:id", wrapper.GetAgency, options.OperationMiddlewares["getAgency"]...)
+	router.PATCH(options.BaseURL+"/api/v1/admin/agencies/:id", wrapper.UpdateAgency, options.OperationMiddlewares["updateAgency"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/users", wrapper.ListUsers, options.OperationMiddlewares["listUsers"]...)
+	router.POST(options.BaseURL+"/api/v1/admin/users", wrapper.CreateUser, options.OperationMiddlewares["createUser"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
+	router.PATCH(options.BaseURL+"/api/v1/admin/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
+	router.POST(options.BaseURL+"/api/v1/admin/users/:id/password", wrapper.ResetPassword, options.OperationMiddlewares["resetPassword"]...)
+	router.PUT(options.BaseURL+"/api/v1/admin/users/:id/officer-profile", wrapper.SetOfficerProfile, options.OperationMiddlewares["setOfficerProfile"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/enterprises", wrapper.ListEnterprises, options.OperationMiddlewares["listEnterprises"]...)
+	router.POST(options.BaseURL+"/api/v1/admin/enterprises", wrapper.CreateEnterprise, options.OperationMiddlewares["createEnterprise"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/enterprises/:id", wrapper.GetEnterprise, options.OperationMiddlewares["getEnterprise"]...)
+	router.PATCH(options.BaseURL+"/api/v1/admin/enterprises/:id", wrapper.UpdateEnterprise, options.OperationMiddlewares["updateEnterprise"]...)
+	router.PUT(options.BaseURL+"/api/v1/admin/enterprises/:id/no-disturb", wrapper.SetNoDisturb, options.OperationMiddlewares["setNoDisturb"]...)
 
 }
 
 type ProblemApplicationProblemPlusJSONResponse Problem
+
+type ListAgenciesRequestObject struct {
+	Params ListAgenciesParams
+}
+
+type ListAgenciesResponseObject interface {
+	VisitListAgenciesResponse(w http.ResponseWriter) error
+}
+
+type ListAgencies200JSONResponse AgencyList
+
+func (response ListAgencies200JSONResponse) VisitListAgenciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAgenciesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAgenciesdefaultApplicationProblemPlusJSONResponse) VisitListAgenciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAgencyRequestObject struct {
+	Body *CreateAgencyJSONRequestBody
+}
+
+type CreateAgencyResponseObject interface {
+	VisitCreateAgencyResponse(w http.ResponseWriter) error
+}
+
+type CreateAgency201JSONResponse Agency
+
+func (response CreateAgency201JSONResponse) VisitCreateAgencyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateAgencydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateAgencydefaultApplicationProblemPlusJSONResponse) VisitCreateAgencyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgencyRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetAgencyResponseObject interface {
+	VisitGetAgencyResponse(w http.ResponseWriter) error
+}
+
+type GetAgency200JSONResponse Agency
+
+func (response GetAgency200JSONResponse) VisitGetAgencyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetAgencydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetAgencydefaultApplicationProblemPlusJSONResponse) VisitGetAgencyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAgencyRequestObject struct {
+	Id   ID `json:"id"`
+	Body *UpdateAgencyJSONRequestBody
+}
+
+type UpdateAgencyResponseObject interface {
+	VisitUpdateAgencyResponse(w http.ResponseWriter) error
+}
+
+type UpdateAgency200JSONResponse Agency
+
+func (response UpdateAgency200JSONResponse) VisitUpdateAgencyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateAgencydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateAgencydefaultApplicationProblemPlusJSONResponse) VisitUpdateAgencyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnterprisesRequestObject struct {
+	Params ListEnterprisesParams
+}
+
+type ListEnterprisesResponseObject interface {
+	VisitListEnterprisesResponse(w http.ResponseWriter) error
+}
+
+type ListEnterprises200JSONResponse EnterpriseList
+
+func (response ListEnterprises200JSONResponse) VisitListEnterprisesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEnterprisesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListEnterprisesdefaultApplicationProblemPlusJSONResponse) VisitListEnterprisesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnterpriseRequestObject struct {
+	Body *CreateEnterpriseJSONRequestBody
+}
+
+type CreateEnterpriseResponseObject interface {
+	VisitCreateEnterpriseResponse(w http.ResponseWriter) error
+}
+
+type CreateEnterprise201JSONResponse Enterprise
+
+func (response CreateEnterprise201JSONResponse) VisitCreateEnterpriseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateEnterprisedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateEnterprisedefaultApplicationProblemPlusJSONResponse) VisitCreateEnterpriseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnterpriseRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetEnterpriseResponseObject interface {
+	VisitGetEnterpriseResponse(w http.ResponseWriter) error
+}
+
+type GetEnterprise200JSONResponse Enterprise
+
+func (response GetEnterprise200JSONResponse) VisitGetEnterpriseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnterprisedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEnterprisedefaultApplicationProblemPlusJSONResponse) VisitGetEnterpriseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEnterpriseRequestObject struct {
+	Id   ID `json:"id"`
+	Body *UpdateEnterpriseJSONRequestBody
+}
+
+type UpdateEnterpriseResponseObject interface {
+	VisitUpdateEnterpriseResponse(w http.ResponseWriter) error
+}
+
+type UpdateEnterprise200JSONResponse Enterprise
+
+func (response UpdateEnterprise200JSONResponse) VisitUpdateEnterpriseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateEnterprisedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateEnterprisedefaultApplicationProblemPlusJSONResponse) VisitUpdateEnterpriseResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNoDisturbRequestObject struct {
+	Id   ID `json:"id"`
+	Body *SetNoDisturbJSONRequestBody
+}
+
+type SetNoDisturbResponseObject interface {
+	VisitSetNoDisturbResponse(w http.ResponseWriter) error
+}
+
+type SetNoDisturb200JSONResponse Enterprise
+
+func (response SetNoDisturb200JSONResponse) VisitSetNoDisturbResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetNoDisturbdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetNoDisturbdefaultApplicationProblemPlusJSONResponse) VisitSetNoDisturbResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersRequestObject struct {
+	Params ListUsersParams
+}
+
+type ListUsersResponseObject interface {
+	VisitListUsersResponse(w http.ResponseWriter) error
+}
+
+type ListUsers200JSONResponse UserList
+
+func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListUsersdefaultApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserRequestObject struct {
+	Body *CreateUserJSONRequestBody
+}
+
+type CreateUserResponseObject interface {
+	VisitCreateUserResponse(w http.ResponseWriter) error
+}
+
+type CreateUser201JSONResponse User
+
+func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateUserdefaultApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetUserResponseObject interface {
+	VisitGetUserResponse(w http.ResponseWriter) error
+}
+
+type GetUser200JSONResponse User
+
+func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetUserdefaultApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserRequestObject struct {
+	Id   ID `json:"id"`
+	Body *UpdateUserJSONRequestBody
+}
+
+type UpdateUserResponseObject interface {
+	VisitUpdateUserResponse(w http.ResponseWriter) error
+}
+
+type UpdateUser200JSONResponse User
+
+func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUserdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateUserdefaultApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetOfficerProfileRequestObject struct {
+	Id   ID `json:"id"`
+	Body *SetOfficerProfileJSONRequestBody
+}
+
+type SetOfficerProfileResponseObject interface {
+	VisitSetOfficerProfileResponse(w http.ResponseWriter) error
+}
+
+type SetOfficerProfile200JSONResponse OfficerProfile
+
+func (response SetOfficerProfile200JSONResponse) VisitSetOfficerProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetOfficerProfiledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetOfficerProfiledefaultApplicationProblemPlusJSONResponse) VisitSetOfficerProfileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPasswordRequestObject struct {
+	Id   ID `json:"id"`
+	Body *ResetPasswordJSONRequestBody
+}
+
+type ResetPasswordResponseObject interface {
+	VisitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetPassword204Response struct {
+}
+
+func (response ResetPassword204Response) VisitResetPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPassworddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetPassworddefaultApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LogoutRequestObject struct {
+	Body *LogoutJSONRequestBody
+}
+
+type LogoutResponseObject interface {
+	VisitLogoutResponse(w http.ResponseWriter) error
+}
+
+type Logout204Response struct {
+}
+
+func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type LogoutdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response LogoutdefaultApplicationProblemPlusJSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokenRequestObject struct {
+	Body *RefreshTokenJSONRequestBody
+}
+
+type RefreshTokenResponseObject interface {
+	VisitRefreshTokenResponse(w http.ResponseWriter) error
+}
+
+type RefreshToken200JSONResponse TokenResponse
+
+func (response RefreshToken200JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response RefreshToken401ApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RefreshTokendefaultApplicationProblemPlusJSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTokenRequestObject struct {
+	Body *CreateTokenJSONRequestBody
+}
+
+type CreateTokenResponseObject interface {
+	VisitCreateTokenResponse(w http.ResponseWriter) error
+}
+
+type CreateToken200JSONResponse TokenResponse
+
+func (response CreateToken200JSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken401ApplicationProblemPlusJSONResponse struct {
+	ProblemApplicationProblemPlusJSONResponse
+}
+
+func (response CreateToken401ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateToken429ApplicationProblemPlusJSONResponse Problem
+
+func (response CreateToken429ApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTokendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateTokendefaultApplicationProblemPlusJSONResponse) VisitCreateTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMeRequestObject struct {
+}
+
+type GetMeResponseObject interface {
+	VisitGetMeResponse(w http.ResponseWriter) error
+}
+
+type GetMe200JSONResponse Me
+
+func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTownsRequestObject struct {
+}
+
+type ListTownsResponseObject interface {
+	VisitListTownsResponse(w http.ResponseWriter) error
+}
+
+type ListTowns200JSONResponse TownList
+
+func (response ListTowns200JSONResponse) VisitListTownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTownsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListTownsdefaultApplicationProblemPlusJSONResponse) VisitListTownsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type GetHealthzRequestObject struct {
 }
@@ -290,6 +1987,66 @@ func (response GetReadyzdefaultApplicationProblemPlusJSONResponse) VisitGetReady
 
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListAgencies List agencies
+	// (GET /api/v1/admin/agencies)
+	ListAgencies(ctx context.Context, request ListAgenciesRequestObject) (ListAgenciesResponseObject, error)
+	// CreateAgency Create an agency
+	// (POST /api/v1/admin/agencies)
+	CreateAgency(ctx context.Context, request CreateAgencyRequestObject) (CreateAgencyResponseObject, error)
+	// GetAgency One agency
+	// (GET /api/v1/admin/agencies/{id})
+	GetAgency(ctx context.Context, request GetAgencyRequestObject) (GetAgencyResponseObject, error)
+	// UpdateAgency Change an agency
+	// (PATCH /api/v1/admin/agencies/{id})
+	UpdateAgency(ctx context.Context, request UpdateAgencyRequestObject) (UpdateAgencyResponseObject, error)
+	// ListEnterprises List enterprises
+	// (GET /api/v1/admin/enterprises)
+	ListEnterprises(ctx context.Context, request ListEnterprisesRequestObject) (ListEnterprisesResponseObject, error)
+	// CreateEnterprise Register an enterprise
+	// (POST /api/v1/admin/enterprises)
+	CreateEnterprise(ctx context.Context, request CreateEnterpriseRequestObject) (CreateEnterpriseResponseObject, error)
+	// GetEnterprise One enterprise
+	// (GET /api/v1/admin/enterprises/{id})
+	GetEnterprise(ctx context.Context, request GetEnterpriseRequestObject) (GetEnterpriseResponseObject, error)
+	// UpdateEnterprise Change an enterprise
+	// (PATCH /api/v1/admin/enterprises/{id})
+	UpdateEnterprise(ctx context.Context, request UpdateEnterpriseRequestObject) (UpdateEnterpriseResponseObject, error)
+	// SetNoDisturb Put an enterprise on or off the no-disturb list (无事不扰)
+	// (PUT /api/v1/admin/enterprises/{id}/no-disturb)
+	SetNoDisturb(ctx context.Context, request SetNoDisturbRequestObject) (SetNoDisturbResponseObject, error)
+	// ListUsers List users
+	// (GET /api/v1/admin/users)
+	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
+	// CreateUser Create a user
+	// (POST /api/v1/admin/users)
+	CreateUser(ctx context.Context, request CreateUserRequestObject) (CreateUserResponseObject, error)
+	// GetUser One user
+	// (GET /api/v1/admin/users/{id})
+	GetUser(ctx context.Context, request GetUserRequestObject) (GetUserResponseObject, error)
+	// UpdateUser Change a user (role, binding, disable)
+	// (PATCH /api/v1/admin/users/{id})
+	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// SetOfficerProfile Set an officer's routing profile
+	// (PUT /api/v1/admin/users/{id}/officer-profile)
+	SetOfficerProfile(ctx context.Context, request SetOfficerProfileRequestObject) (SetOfficerProfileResponseObject, error)
+	// ResetPassword Set a new password for a user
+	// (POST /api/v1/admin/users/{id}/password)
+	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
+	// Logout Sign out
+	// (POST /api/v1/auth/logout)
+	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
+	// RefreshToken Spend a refresh token for a new pair
+	// (POST /api/v1/auth/refresh)
+	RefreshToken(ctx context.Context, request RefreshTokenRequestObject) (RefreshTokenResponseObject, error)
+	// CreateToken Sign in and get a token pair
+	// (POST /api/v1/auth/token)
+	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// GetMe The signed-in user
+	// (GET /api/v1/me)
+	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ListTowns The district's towns and sub-districts
+	// (GET /api/v1/towns)
+	ListTowns(ctx context.Context, request ListTownsRequestObject) (ListTownsResponseObject, error)
 	// GetHealthz Liveness
 	// (GET /healthz)
 	GetHealthz(ctx context.Context, request GetHealthzRequestObject) (GetHealthzResponseObject, error)
@@ -308,6 +2065,766 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListAgencies operation middleware
+func (sh *strictHandler) ListAgencies(ctx echo.Context, params ListAgenciesParams) error {
+	var request ListAgenciesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAgencies(ctx.Request().Context(), request.(ListAgenciesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAgencies")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAgenciesResponseObject); ok {
+		return validResponse.VisitListAgenciesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateAgency operation middleware
+func (sh *strictHandler) CreateAgency(ctx echo.Context) error {
+	var request CreateAgencyRequestObject
+
+	var body CreateAgencyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateAgency(ctx.Request().Context(), request.(CreateAgencyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateAgency")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateAgencyResponseObject); ok {
+		return validResponse.VisitCreateAgencyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetAgency operation middleware
+func (sh *strictHandler) GetAgency(ctx echo.Context, id ID) error {
+	var request GetAgencyRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetAgency(ctx.Request().Context(), request.(GetAgencyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetAgency")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetAgencyResponseObject); ok {
+		return validResponse.VisitGetAgencyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateAgency operation middleware
+func (sh *strictHandler) UpdateAgency(ctx echo.Context, id ID) error {
+	var request UpdateAgencyRequestObject
+
+	request.Id = id
+
+	var body UpdateAgencyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateAgency(ctx.Request().Context(), request.(UpdateAgencyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateAgency")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateAgencyResponseObject); ok {
+		return validResponse.VisitUpdateAgencyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEnterprises operation middleware
+func (sh *strictHandler) ListEnterprises(ctx echo.Context, params ListEnterprisesParams) error {
+	var request ListEnterprisesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEnterprises(ctx.Request().Context(), request.(ListEnterprisesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEnterprises")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEnterprisesResponseObject); ok {
+		return validResponse.VisitListEnterprisesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateEnterprise operation middleware
+func (sh *strictHandler) CreateEnterprise(ctx echo.Context) error {
+	var request CreateEnterpriseRequestObject
+
+	var body CreateEnterpriseJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateEnterprise(ctx.Request().Context(), request.(CreateEnterpriseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateEnterprise")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateEnterpriseResponseObject); ok {
+		return validResponse.VisitCreateEnterpriseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEnterprise operation middleware
+func (sh *strictHandler) GetEnterprise(ctx echo.Context, id ID) error {
+	var request GetEnterpriseRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEnterprise(ctx.Request().Context(), request.(GetEnterpriseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEnterprise")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEnterpriseResponseObject); ok {
+		return validResponse.VisitGetEnterpriseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateEnterprise operation middleware
+func (sh *strictHandler) UpdateEnterprise(ctx echo.Context, id ID) error {
+	var request UpdateEnterpriseRequestObject
+
+	request.Id = id
+
+	var body UpdateEnterpriseJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateEnterprise(ctx.Request().Context(), request.(UpdateEnterpriseRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateEnterprise")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateEnterpriseResponseObject); ok {
+		return validResponse.VisitUpdateEnterpriseResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetNoDisturb operation middleware
+func (sh *strictHandler) SetNoDisturb(ctx echo.Context, id ID) error {
+	var request SetNoDisturbRequestObject
+
+	request.Id = id
+
+	var body SetNoDisturbJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetNoDisturb(ctx.Request().Context(), request.(SetNoDisturbRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetNoDisturb")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetNoDisturbResponseObject); ok {
+		return validResponse.VisitSetNoDisturbResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListUsers operation middleware
+func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
+	var request ListUsersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListUsers(ctx.Request().Context(), request.(ListUsersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListUsers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListUsersResponseObject); ok {
+		return validResponse.VisitListUsersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateUser operation middleware
+func (sh *strictHandler) CreateUser(ctx echo.Context) error {
+	var request CreateUserRequestObject
+
+	var body CreateUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateUser(ctx.Request().Context(), request.(CreateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateUserResponseObject); ok {
+		return validResponse.VisitCreateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetUser operation middleware
+func (sh *strictHandler) GetUser(ctx echo.Context, id ID) error {
+	var request GetUserRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetUser(ctx.Request().Context(), request.(GetUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetUserResponseObject); ok {
+		return validResponse.VisitGetUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateUser operation middleware
+func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID) error {
+	var request UpdateUserRequestObject
+
+	request.Id = id
+
+	var body UpdateUserJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateUser(ctx.Request().Context(), request.(UpdateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateUserResponseObject); ok {
+		return validResponse.VisitUpdateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetOfficerProfile operation middleware
+func (sh *strictHandler) SetOfficerProfile(ctx echo.Context, id ID) error {
+	var request SetOfficerProfileRequestObject
+
+	request.Id = id
+
+	var body SetOfficerProfileJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetOfficerProfile(ctx.Request().Context(), request.(SetOfficerProfileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetOfficerProfile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetOfficerProfileResponseObject); ok {
+		return validResponse.VisitSetOfficerProfileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPassword operation middleware
+func (sh *strictHandler) ResetPassword(ctx echo.Context, id ID) error {
+	var request ResetPasswordRequestObject
+
+	request.Id = id
+
+	var body ResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPassword(ctx.Request().Context(), request.(ResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
+		return validResponse.VisitResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// Logout operation middleware
+func (sh *strictHandler) Logout(ctx echo.Context) error {
+	var request LogoutRequestObject
+
+	var body LogoutJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.Logout(ctx.Request().Context(), request.(LogoutRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "Logout")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LogoutResponseObject); ok {
+		return validResponse.VisitLogoutResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RefreshToken operation middleware
+func (sh *strictHandler) RefreshToken(ctx echo.Context) error {
+	var request RefreshTokenRequestObject
+
+	var body RefreshTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RefreshToken(ctx.Request().Context(), request.(RefreshTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RefreshToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RefreshTokenResponseObject); ok {
+		return validResponse.VisitRefreshTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateToken operation middleware
+func (sh *strictHandler) CreateToken(ctx echo.Context) error {
+	var request CreateTokenRequestObject
+
+	var body CreateTokenJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateToken(ctx.Request().Context(), request.(CreateTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateTokenResponseObject); ok {
+		return validResponse.VisitCreateTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMe operation middleware
+func (sh *strictHandler) GetMe(ctx echo.Context) error {
+	var request GetMeRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMe(ctx.Request().Context(), request.(GetMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMeResponseObject); ok {
+		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListTowns operation middleware
+func (sh *strictHandler) ListTowns(ctx echo.Context) error {
+	var request ListTownsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListTowns(ctx.Request().Context(), request.(ListTownsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListTowns")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListTownsResponseObject); ok {
+		return validResponse.VisitListTownsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // GetHealthz operation middleware
@@ -361,28 +2878,77 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"xFbRihvHEv2Vou+Fa3PHkuyNsaN9WoIdO5h4vbshD9YS1c6UZsrb0z3u7pGiGMH60YE8JXkJgSSE/IAD",
-	"IeBA/iU46/gvQvWMVtJKtjEE8qTWdNfpqlOnqvqRSm1ZWUMmeNV/pBz5yhpP8c+us0eaSlmm1gQyQZZY",
-	"VZpTDGxNt2pO/P+Bt0b2fFpQibL6r6OR6qv/dBf43WbXd+e4s9ksURn51HElcKqvdgzs3XwP3n3n6jVo",
-	"wTtKjrW2An2TSWc3nLNO/lXOVuQCNy6PZE8Wq7AHBUHcAoMlwQWED/bvfgiVZRPIAZtgIRQERzabJmAd",
-	"IFTosCTZFZOLHZWoMK1I9ZUPjk2uZoniGDSZulT9+0qMVaIe1uTkt8JQqEQVhBk5dbjBvCTvMSfBOLc3",
-	"S5SjhzU7ygS5iWphsACzRw8oDQJ2i1CHYp2RtKD0OK4wy1j4QL27cmLNr1Xu7hoCMsFNoSIHGVVkMjLp",
-	"NIGBsscDJXQJd47QWwMcYISsKVtibOGlDxhqv8yaPVaJqg2OkTUeadrI1Jic50Zir2eqxU/mYW9iaknW",
-	"q5GeVx5kFJC1l0hWSW021hE+LjDAhEyAibMmh1Cwh8AlJcAGKo1sYGJd5jfKiUTTfh11NQNsxqg5a/Qs",
-	"OByo9G+quaWimZ1djc7htBGyD2hS2lw5QjD5AKLojY63Bz7hDaV3r7aBRBWTggygP2aTw8g6KEhX21Eu",
-	"bDIfJeTJjcmBtjloNrSZpYWE1j29dXCwC80BSG1GSwBS6Tk10XPQG0LdAV9YF8DXZYluCnYUnTpmk8n6",
-	"rB1t8Kn5sAEwiKTho73b0kU4KmIjIn2KZSVOqSKEyve73dwRmbRAY0h32pzP+63vxr+xB6+7c64k4u48",
-	"6DP61gtjFnUwsutxnP7y5Plvj09//vr06bPTb7/48/MfXjz7/a8nT1+efPPy8Zfwx8lXMSySXlo59gSa",
-	"ctSXJJ2cEsRQoI1lTmvG4m8a/ucHprKaA6eoL0VDsC5H4ztw4wzRw4h1izvXowc0GYys1nYikCW0XZxM",
-	"tj0wmJNJmeSUn5ADawCl+ESAlzKcwv6dnW3ArGQjrmDgMQEbX1EqcXtwtYFQOFvnBTz/9eTF949Pfzw5",
-	"/e6nzsAMzI0xuSnEigWWOxZza/iqCTmM8wUmHArAuTaGkoZhMjDi+XBRScM5USlqncRQh02DuH84BM0+",
-	"iJwI0+JcRxiIJDSnZHzUpIwv1ZeuVzmmgHE41U4vaa1V35nM5taLWlHLcoSd3dtqqSmrXudypyenbUUG",
-	"K1Z9tdXpdbbaKRiLtVvEAfWZrHMK6yq70uvBpJAsS9SVsyn5mATfgX2cejA2FBIzHtk6wK71IXe0f++O",
-	"DKA9yji2C+nSkfnbmeqr9yncaq9NVt82V3q917xr3u49047eDc+Zg6VI2ENddZr5OsJah1fBnvm59FBK",
-	"lKe0dhymqn//MFFtj1J9dYfHZMjLzAuY+zgEpz5QqQ7FrOsIs+mbWCezzKdoLRI6Lx35EGsWAx6hJ2gi",
-	"hxJDWpBvxtwRG3TT7YG52tuaa3w+SKPu2w44kRnJHkr2Xv7bUJCbsKdGuWsJ3GsC+FfyF++WthInU0ze",
-	"1d7WWyTuH062+MOvzHY0lAkq388nWtsUNWQ0Jm2rUp4oF4YlHpN8Gl5caQn9bvfylWudXqfXudy/3rve",
-	"U7PDs/vO4871l8gDsHEu6qWkgKIXKcq2BbWezg5nfwcAAP//",
+	"7FxbbxxHdv4rB50FTCE9F1LSrkU90brYWssWl6TgACIzLHafmS6zu6pdVU1qViBgPzrBPiVBgCBANgjy",
+	"HmyAYJENkP8SKNr4XwR16dtM9VyoIWUD+yKQ7OpTVef6nUvrTRDxLOcMmZLB7psgJ4JkqFCY3x4VQnKh",
+	"f4pRRoLminIW7AZHCcIpw9dqFJkVp8DHoBKEXOAF5YWEnEywH4QB1cu/KVBMgzBgJMNgN7DvBGEgowQz",
+	"osln5PVzZBOVBLs7w2EYqGmuV0olKJsEV1dh8OyxXmfI5UQlNTUaB2Eg8JuCCoyDXSUKbFIec5ERpdcx",
+	"9fN7QRhklNGsyILd7WobyhROUJh9ntOMqmqrmZOn5mGTfIxjUqQq2L0/DPUtHGl9h4UbXekzy5wziYbT",
+	"+4KfpZjpHyPOFDJzBpLnKY2I5vogtyv+/GupRfCmcYafCRwHu8GfDWpRDuxTOSjpmh3bQtxjcPD0ETy4",
+	"d/8X4Ij3DQvcu5r03gRZNDWKIXiOQlF7XBIpeoH6J3ezM85TJCy4CoOIx80npQxDLSmfQGZ5EwbnlMXL",
+	"LmZP9rleeVXKx7On4pdMehSYXzLQB5UgUVxg/BAwy9UUMiRMGlW+THiKEFNNK1JGlxVm0r+L/QMRgkwD",
+	"K9tSH19ZBTVMced0FywPF5bcPKkI8bOvMVKasr3mI4FEmQuSOKb6DiTdbwhkTFKJ4YyMSjnkRCkU+tZ/",
+	"+Yr0fn2i/xn2Hox6J2+2w7sPrn4WhPM3ur4IGqZcmkH1e7hAQNfkroex3Xz83N0KmbZL/XIhtD3ngkeF",
+	"IIoLzeYwyHlKI/3D14VU9id+gULSSaKMU5M5RkaVTjxXsns9p1LNG051y+qH5Rye50EYNJyvJsKKNCVn",
+	"KZb+b95/tjTS7N3Npn2iomSptmWUNf+6Ha7hI25RWTrueKC5PiedW/dQPl+xTJefMIUiF1SixzHHsUDp",
+	"Z02UYHQ+0oosaIwjgcSFkiXaE5qQRCI16nSz5YI84cy/ApmiajqKiMIJF9N5l/wYtSnHMBY8g5xLo3iw",
+	"A1sZEeeoegInRWpCoXPcnKXTO32f85oIYl1faed7QRh8EoTBoyAMHnttdmXJUxYXUtkLzFHp5A/jIx1J",
+	"CnHWYQ/V89EZkVQuITLSTGodOLaOa6kkGzQUvxYFgRMqFepfR6RQCRdUrSzO7RIoRgJjqowkvSLUlr6S",
+	"ahYyila0K7O0Mq9KkKW+tKS02O6uFY8bprkE7i4w1cab9/1vzphq44WfL1pfWW7jhbvDDRlXw2ZmPX6n",
+	"Dc3yaIXQ4LWaUkHa6rn9MUQJESTSqc5DkDmJUAJhMSTTPEEmgQgEOmFcYKw1tHGce8NlAbapaYs1aRMo",
+	"oREPbg8p1JtuCC2sYx1/0vEZmS0Qz/sBnc6Idk2/61OlpxTT+IkQVkHbBx3rZ/4ChHkEmipsEfjl4Ysv",
+	"Ief66AIoU9yEmTMeT0PgAghUlQ3zih84UNYUun45CKsagCs7JEhiFF4dyFBKMlkB5tlb1S/4uPIZklQl",
+	"8xwxoUF225tHVm3evWAIyJSYQo4CYsyRxRqphnAc8PPjQLNL884GHaAKxoSm1gvOnVIqogrZ5Bo/1yJn",
+	"5IJQ62h8nDLJFGfLOeXoh+W1fZz6woeDq8IFSdMX42D31SpgXdvK1UknCKq3jKnMUzLtBsTYwuirnaFt",
+	"syudY2U7FjzFZXHkQK8xpo1ijXSlWj7DFrepT2Jf8sc1Gl4DQlXYeCkM6gLIayNzP0pezJYlOPLFeEwj",
+	"FPuCj2m6dlWH5CTyIu4vuFRwiXSSKIyB58hAHwqlkkAUcBahAzJVkbJZpRz61IazUVyoqZ818pymqae4",
+	"dmB3hTLXc/ma9incXh0SwuIU5TpVtevW8kiavkfxzt0xrPleM8Un230i5SUX8QFKVGuKNnfvLkEGHy9T",
+	"v4qO94B1oXlGajO1YIhREZoaGbXPaR/MU/gqIVoBmYJLwdkEVEIlKJphCJRBnhLKQJ9LemMvagDgEW87",
+	"XFF2QVIa2+Dfkusiz9ZAGB69okwqwiL0wwxnQ6DDv/fgbsGIenDKrwquUIfQywQZEHlO2QTGXECCaf7Q",
+	"xFbKYmsbRnkFpHwCKWXo51Idb+dP+tnR0T7YBbOJdcOkFVWp56p7IBMuFMgiy4iYlnn6OWWx/rlqEIRd",
+	"BuQhqHTsgpcHzzTkokYjvBTxNclyfaggUSqXu4PBRCCyKCGMYdp3Mi87IHJgfjWloKWu2DwtL12xz2cY",
+	"BzgWKBPnvNY0XWFfHil+jmxtZD9z5jYx71ldNC8xVwNthIHzsUHoQNAoRRLXVWvTeWtWs0mcUX8h+0gf",
+	"4HoMWdGXbXsrOjX8mMm61+FiA5YsdIjukrYX5+t0RShlLdh5v/U6pwLlyOYObRs4xIhr8y6YoqnRfksO",
+	"DDlwr/rtdE6lPOngObJRaX2lLnyCRHjzkxn+tC7WIta6U7iCOh65vNTff1q1SrqgsdO16SaqJ+bwS3t4",
+	"nXWQlxLFh0g/9PPYj8t+csmJ81ijvIGIVzrUDJJe6VTdLYoPlyM1JNqlY9crOdsAsLIgZjVnprC2xHHX",
+	"arX6jtfGvA1BLqvmXVeuM43zYe9B2Tvvj3onb3Y6mufdccgv+oXRSYt+E17OuKnbqw7r7TZUF26qcDu6",
+	"DkFgxi9canlGWUzZRAfT1TR9DQ/6nnawuWPfgM7PV491moFRIaiaHuqlrvZicMVeYWuS9ren5Yl/+dVR",
+	"MDdf1IQ6pg24/+LwCAYkp4OL7QEpVDIwD/vlRJWRgoUv1aF0RmASH5SScvaI83PqyTa+wjNwSyAya0Ci",
+	"grOpTa3ohPV0Dkom2IdDRRT2dHYx0UlJVSTJSIxwSVWi87KskAoksviY2eTM0P5IwqPDg6fuUpQZ6qd/",
+	"0dN/7BkkeQq2QNw/ZuX4mz1PPUU2iUaOXH1NktPPcWrHtCgb8/kbvvuP79/+13fv/v3v3v3uD+/+8Tf/",
+	"+1f//Mc//Pf/ff+7H779hx+++xv4n2//1hymVj5IcULSnk4raYRgUipwOVWZ3pXjTR/JY5bzlCoakbRn",
+	"XgQuJoTJPtSRX4IOs5Zuo7bEYhjzNOWXmmQGrvSOLH54zIz5UtNak5cogDMgcMmFToR7MZnC4fO9h2BS",
+	"EH0UougFQj1fI0EUmsmCF5ME3v7+2z/+9rt3//Ltu3/61/4xO2ZPLlBMwVQOgOo96om2067ZuVPTFLBy",
+	"JmWOeqrFcBpaWZ/WGX012BiRNA3NVU9toeLVySmkVCqtQUiiZKYyYaSf0ghdUuFEr12doKiI6SgUIm3k",
+	"vC4LrtLd8u06Zw+aaTHs7T8LGpX0YNjf7g8NnMqRkZwGu8Hd/rB/17UujBFXxqcZPiiFo59MbLlKu17D",
+	"s2dxsBvoyLNXLgpbw6Gv/BOSbrJtteHE5oTMVehfW+85cNOoK6y0Q5waDraGLHeGwwUDlusNVjaGvHyz",
+	"lcbVaOUpedy3jRg3LeqnXR22MbYZBq4i48RREdS+g0ykSeVsBq/jA5ceMVrs6IbJqoLVJzyebpgdDqRe",
+	"tYGChhJXc6LY3vDePjHY88Sb4L0lpV0MKfk4y/6rsMO+Bm9ofNVpZJ+iaojmRtXVx6OjBN2VNsGmFwy7",
+	"GTTnQZaY8bPHxobzEki2+fYyj29Hqy2QXUmpb0tgBrxgvEHBPTIU19PvGms0Q8iMJ6xDOxchVIVH1woy",
+	"IbWqTJpS2HwIaiCQ+SjU3m6fCFXGbB2SwrKbLVXjycz0mS+QfdP1fcK29/sEfzQ0AxtNOiu+12gget6u",
+	"EpWfWsycGXtaGDcburWx0IktPeqOnh57qxVGA02m856USoxhy46OhdXcmE3u4odQ5DmKXkQkxneMmpsR",
+	"BmO0hDKpjtmnn8Ddne3hsLcz3L7fhz1LXyXEjlzYEVersPrVemLNgN0owlxhbFpLx+zUOzJ4qldO6AUy",
+	"2JI8Q0Ai0inkNOXK9UyJKBH9FO2+QNUdC2B9MOJJs9dwE053bszyluFEc5zuRiHFgZuk1U631cFZx/Eu",
+	"xRYz8rpx0+4KWfWZN4UzFvLsJrDGLar+B8Ecy4VY4o7NCrPGHu9nBgPGe41hnuspQOExo0NU9cjSzYi+",
+	"pv+jE/pmhb1fqLakgTMN0vjYobZKhqa+Alvv/v63b//zr9/+/jfvvv+3O6uoRSHd56udNY2XZsUSKPnS",
+	"Fe4hFzimr0PQobxHmUQmqaIXndCxUfH3Ish7qwNI1yJYTZJlPddPqi6kL/w8dv6T2J8WxqwaJgvRpVGR",
+	"jeHKwqnTevUY05K5GWfSaBjeMniyfaZbqcQYtq/sD5bipEocN6iYXR5Wn3BTqKiDK++Lh2a+7jLtM8om",
+	"TgyAboqNirJVYhsDbnjENkxac6g+gHXDJvFBQNUiuZdwalPyL4GUlcmWjh5h2WEMwfU876xnMwM3ndFr",
+	"TGdsFFnNDHHcjPhnJ0VuVwd8u89rg2PwJhThEA3IcqL7SILghWlV5RWX11GB5pTG9WTvjYNmSLqcmL4h",
+	"wbcHsleS+715f2cNK96YaIDhJZRcNQPBK4WzQiWDlE+4tSR/ueoAL/i5Gy5oeV/jj9F0TF37Wsqi/ELX",
+	"lEg12HWtck8h1u57M1KaGb69rpgO6YRhDLxQ7yEpN/oQ7L46acmNThhYDlQiKlTikZDjereInpAomZHN",
+	"JRfn0sZG2BcokRlz5Ux7c2nGSM0oPQgn3qYg+RioksesHHPY0tJ0dImEiOcU4zu2fX3GVQIJT2MU0g05",
+	"6ItRZsuSvrqfE86RmxT9sch/c+65PQLs8c5f4qVDMEav7lnAvKJObVoPc2QxkBn9sS7EehUqlutoNVXc",
+	"oaGvLTSRzi+ZPFirz4zPMt8M9FJ6gXF7tHlr+z5klBUKpS1+k2MmuCLKTtw0jt6Hp/QC3TeGQJTCLFfS",
+	"zGdQBjUZSHl0Xs5Q84IpfYRj1liwdW/ngZ3rOD1AJaa9vbFCcXrnoSFeCJTW1xmjsp8b2+q3zkoxBsV5",
+	"d9n7JrW/NWf/Y9N951N1SLiG6t/befABTaX0bCyGiQm7VjmXmoid+uvKFL+40Ur6F7goSwytgquqaQ9c",
+	"NGtpVMEZppxNtCFuAq4cufE5jHVkmcUoc5yrvtHrrL0duf/06gY12n0Y4GHjExc1L9mmeFNP0BmyNuuV",
+	"xVmvfNAsDAkco0AWoWNaYr7x/nVn83xnOITLhKbo/nM9bjysKJjswyGZSmBce8kJkDNeKNjnUk0EHv7q",
+	"udaKA4ypp6H+KarP3LY3KAT39Xp3pmNuQiUU+eah2nN6gQxlk/NyKhVmju0CSTxdxnVkTX5qqRqGloOM",
+	"+g9mgpIockYkgr05ZERFiYHfVOrUm4jpw2N2f3i3nDgsP680U4juu7jLhCjNjIxKaWCfSlBcUom+ePQp",
+	"qgN7gQ8iP7M3KG6/VzTCuz+8++GcvD4P7ZR2+8X2FPOrk6vwzexg8asTna/abzF9XYGURySFGC8w5XmG",
+	"TMHWaUbOUf/p9E5rqHN3MNje+UV/2B/2t3c/Hn48NKmwO+Ms3VJnQxDlhYyOZaiI1rF+Xcl3t9OHnw/V",
+	"PcrCqtrmdDQqhNAntWWmuiOguTBP5aB0Uka3DRFTCoAt0pzlqf//rZKcSViX0rOJSzukQEam5t4NcrWv",
+	"vDq5+v8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

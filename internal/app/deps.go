@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/config"
+	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/jobs"
 	"greenchannel/internal/platform/pg"
@@ -27,6 +28,8 @@ type deps struct {
 	rdb     *redis.Client
 	asynq   *asynq.Client
 	metrics *prometheus.Registry
+
+	identity *identity.Service
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -42,10 +45,22 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(jobs.NewCollector(asynq.NewInspectorFromRedisClient(rdb), db))
-	return &deps{
+	d := &deps{
 		cfg: cfg, log: log, clock: clock.System{}, db: db, rdb: rdb,
 		asynq: asynq.NewClientFromRedisClient(rdb), metrics: reg,
-	}, nil
+	}
+	d.wire()
+	return d, nil
+}
+
+// wire builds the domain services on top of the handles. Tests that swap
+// the clock call it again.
+func (d *deps) wire() {
+	keys := make([]identity.SigningKey, len(d.cfg.SecretKeys))
+	for i, k := range d.cfg.SecretKeys {
+		keys[i] = identity.SigningKey{ID: k.ID, Secret: k.Secret}
+	}
+	d.identity = identity.NewService(d.db, d.clock, d.log, keys, identity.DefaultLimits)
 }
 
 func (d *deps) close() {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -16,6 +17,7 @@ import (
 	"greenchannel"
 	"greenchannel/api"
 	"greenchannel/internal/httpapi"
+	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/httpx"
 	"greenchannel/internal/web"
 )
@@ -34,19 +36,17 @@ func newHTTP(d *deps) (*echo.Echo, error) {
 		return nil, err
 	}
 	e.Use(validate)
+	e.Use(httpapi.Authenticate(d.identity))
 
-	server := httpapi.New(httpapi.Deps{Version: Version, Ready: d.ready})
-	api.RegisterHandlers(e, api.NewStrictHandler(server, nil))
+	server := httpapi.New(httpapi.Deps{Version: Version, Ready: d.ready, Identity: d.identity})
+	api.RegisterHandlers(e, api.NewStrictHandler(server, []api.StrictMiddlewareFunc{
+		httpapi.RequireAuth(httpapi.PublicOperations(spec)),
+	}))
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{})))
-	web.Register(e, greenchannel.OpenAPIYAML)
-
-	// The queue monitor has no authentication of its own. Until sign-in
-	// exists it is only mounted in development.
-	if d.cfg.Env == "dev" {
-		if err := mountQueueMonitor(e, d); err != nil {
-			return nil, err
-		}
+	web.Register(e, web.Deps{Spec: greenchannel.OpenAPIYAML, Identity: d.identity, Log: d.log, SecureCookies: strings.HasPrefix(d.cfg.PublicURL, "https://")})
+	if err := mountQueueMonitor(e, d); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -58,9 +58,24 @@ func mountQueueMonitor(e *echo.Echo, d *deps) error {
 	}
 	mon := asynqmon.New(asynqmon.Options{RootPath: "/admin/queues", RedisConnOpt: opt})
 	h := echo.WrapHandler(mon)
-	e.Any("/admin/queues", h, relaxCSP)
-	e.Any("/admin/queues/*", h, relaxCSP)
+	e.Any("/admin/queues", h, queueMonitorAccess, relaxCSP)
+	e.Any("/admin/queues/*", h, queueMonitorAccess, relaxCSP)
 	return nil
+}
+
+// queueMonitorAccess lets only the administrator and the oversight office
+// reach asynqmon, which has no authentication of its own.
+func queueMonitorAccess(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		a, ok := identity.ActorFrom(c.Request().Context())
+		if !ok {
+			return httpx.Unauthorized("请先登录 / sign in first")
+		}
+		if a.Role != identity.RoleAdmin && a.Role != identity.RoleOversight {
+			return httpx.Forbidden("only the administrator and the oversight office may open the queue monitor")
+		}
+		return next(c)
+	}
 }
 
 // relaxCSP lets asynqmon's bundled single-page app run its inline bootstrap.

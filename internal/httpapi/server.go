@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"greenchannel/api"
+	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/httpx"
 )
 
@@ -17,7 +18,8 @@ import (
 type Deps struct {
 	Version string
 	// Ready checks each dependency; a nil error means it is fine.
-	Ready func(ctx context.Context) map[string]error
+	Ready    func(ctx context.Context) map[string]error
+	Identity *identity.Service
 }
 
 // Server implements api.StrictServerInterface.

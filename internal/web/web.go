@@ -5,23 +5,61 @@ package web
 
 import (
 	"embed"
+	"html/template"
 	"io/fs"
+	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"greenchannel/internal/identity"
 )
 
 //go:embed all:static
 var static embed.FS
 
-// Register mounts the static files, /docs and /openapi.yaml on e.
-func Register(e *echo.Echo, spec []byte) {
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Deps are what the pages need.
+type Deps struct {
+	Spec          []byte // openapi.yaml, served as is
+	Identity      *identity.Service
+	Log           *slog.Logger
+	SecureCookies bool // set the Secure flag (served over TLS)
+}
+
+type pages struct {
+	Deps
+	tmpl *template.Template
+}
+
+// Register mounts the pages, static files, /docs and /openapi.yaml on e.
+func Register(e *echo.Echo, d Deps) {
+	p := &pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFS, "templates/*.html"))}
 	sub, _ := fs.Sub(static, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
 	e.GET("/openapi.yaml", func(c echo.Context) error {
-		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", spec)
+		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", d.Spec)
 	})
 	e.GET("/docs", docs)
+	e.GET("/login", p.loginForm)
+	e.POST("/login", p.login)
+	e.POST("/logout", p.logout)
+	e.GET("/", p.home)
+}
+
+func (p *pages) render(c echo.Context, status int, name string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	data["CSRF"] = csrfOf(c)
+	if a, ok := identity.ActorFrom(c.Request().Context()); ok {
+		data["Actor"] = a
+	}
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().WriteHeader(status)
+	return p.tmpl.ExecuteTemplate(c.Response(), name, data)
 }
 
 func docs(c echo.Context) error {

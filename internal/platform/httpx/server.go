@@ -114,6 +114,19 @@ func accessLog(log *slog.Logger, m *httpMetrics) echo.MiddlewareFunc {
 	}
 }
 
+// SessionCookie is the web session cookie's name.
+const SessionCookie = "gc_session"
+
+// CSRFKey is the echo.Context key under which the auth middleware leaves the
+// session's CSRF token for page templates.
+const CSRFKey = "gc.csrf"
+
+// CSRFToken returns the session's CSRF token for forms, or "".
+func CSRFToken(c echo.Context) string {
+	s, _ := c.Get(CSRFKey).(string)
+	return s
+}
+
 // ActorLogKey is the echo.Context key under which the auth middleware leaves
 // a short actor description ("user:42") for the access log.
 const ActorLogKey = "gc.actor"

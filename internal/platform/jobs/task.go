@@ -33,7 +33,9 @@ type Task struct {
 	Queue string
 	// ProcessAt delays the task; zero means now.
 	ProcessAt time.Time
-	// MaxRetry defaults to 10; Timeout to one minute.
+	// MaxRetry defaults to 10; Timeout to 20 s, which stays below the
+	// worker's shutdown grace (GC_SHUTDOWN_TIMEOUT, 30 s) so SIGTERM lets a
+	// running task finish.
 	MaxRetry int
 	Timeout  time.Duration
 }
@@ -46,7 +48,7 @@ func (t Task) withDefaults() Task {
 		t.MaxRetry = 10
 	}
 	if t.Timeout == 0 {
-		t.Timeout = time.Minute
+		t.Timeout = 20 * time.Second
 	}
 	return t
 }
