@@ -259,4 +259,3 @@ func (s *Server) SetNoDisturb(ctx context.Context, req api.SetNoDisturbRequestOb
 	}
 	return api.SetNoDisturb200JSONResponse(enterpriseOut(e)), nil
 }
-

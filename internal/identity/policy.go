@@ -41,10 +41,10 @@ const (
 // Resource describes a thing by who owns and holds it, so the policy can
 // rule on it without knowing the domain types.
 type Resource struct {
-	Kind         ResourceKind
-	EnterpriseID int64   // the enterprise it belongs to, if any
-	AgencyID     int64   // the agency holding it, if any
-	AssigneeID   int64   // the officer it is assigned to, if any
+	Kind          ResourceKind
+	EnterpriseID  int64   // the enterprise it belongs to, if any
+	AgencyID      int64   // the agency holding it, if any
+	AssigneeID    int64   // the officer it is assigned to, if any
 	OtherAgencies []int64 // agencies that take part too (joint inspections), if any
 }
 
