@@ -9,7 +9,7 @@ SERVICE_ENV = $(shell scripts/services.sh env)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X greenchannel/internal/app.Version=$(VERSION)
 
-.PHONY: help dev test check build generate assets services-up services-down bench lint spec-lint clean
+.PHONY: help dev test check build generate assets services-up services-down bench fuzz spec-lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ services-down: ## stop the local PostgreSQL and Redis
 
 bench: services-up assets ## benchmarks, each beside its baseline (see scripts/bench.sh)
 	env $(SERVICE_ENV) scripts/bench.sh
+
+fuzz: ## run the fuzz tests for a while each
+	go test -run '^$$' -fuzz FuzzParseUSCC -fuzztime 30s ./internal/identity/
 
 clean: ## remove build output (keeps .data/)
 	rm -rf bin

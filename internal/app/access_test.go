@@ -1,0 +1,300 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"greenchannel/api"
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/jobs/jobstest"
+	"greenchannel/internal/platform/pg/pgtest"
+)
+
+// world is a seeded system behind the full HTTP stack, with a signed-in
+// bearer token per demo user.
+type world struct {
+	t      *testing.T
+	d      *deps
+	h      http.Handler
+	tokens map[string]string
+	ids    map[string]int64 // fixture name → id
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	_, dbURL := pgtest.NewWithURL(t)
+	_, redisURL := jobstest.Redis(t)
+	d := testDeps(t, dbURL, redisURL)
+	if err := seed(context.Background(), d, true, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, d: d, h: handler(t, d), tokens: map[string]string{}, ids: map[string]int64{}}
+	for _, u := range []string{"admin", "oversight1", "court1", "court2", "lead.court", "police1", "inspector.market1", "ent1", "ent2"} {
+		tok, user, err := d.identity.Login(context.Background(), u, demoPassword, "127.0.0.1")
+		if err != nil {
+			t.Fatalf("login %s: %v", u, err)
+		}
+		w.tokens[u] = tok.AccessToken
+		w.ids["user:"+u] = user.ID
+		if user.EnterpriseID != nil {
+			w.ids["enterprise:"+u] = *user.EnterpriseID
+		}
+		if user.AgencyID != nil {
+			w.ids["agency:"+u] = *user.AgencyID
+		}
+	}
+	return w
+}
+
+// call sends a request as user ("" for nobody) and returns status and body.
+func (w *world) call(user, method, path, body string, header ...string) (int, string, http.Header) {
+	w.t.Helper()
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if user != "" {
+		req.Header.Set("Authorization", "Bearer "+w.tokens[user])
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	rec := httptest.NewRecorder()
+	w.h.ServeHTTP(rec, req)
+	return rec.Code, rec.Body.String(), rec.Header()
+}
+
+// rule says who may call an operation, on which fixture resource, with
+// which body. Every role not listed must get 403 or 404 and no data.
+type rule struct {
+	open   string   // "public": no sign-in; "self": only ever about the caller; "any": every role, nothing owned
+	roles  []string // users (one per role) allowed to call it on the target
+	target string   // fixture whose id fills {id}
+	body   string
+	// leak lists strings that belong to the target and must not appear in a refusal.
+	leak []string
+}
+
+// probes are one user per role; the target resources belong to none of
+// them (except the admin, whose job is reference data).
+var probes = []string{"admin", "oversight1", "court1", "lead.court", "inspector.market1", "ent1"}
+
+var accessRules = map[string]rule{
+	"getHealthz":   {open: "public"},
+	"getReadyz":    {open: "public"},
+	"createToken":  {open: "public"},
+	"refreshToken": {open: "public"},
+	"logout":       {open: "public"},
+	"getMe":        {open: "self"},
+	"listTowns":    {open: "any"},
+
+	"listAgencies":      {roles: []string{"admin"}},
+	"createAgency":      {roles: []string{"admin"}, body: `{"code":"newbody","name":"新机构","kind":"inspection"}`},
+	"getAgency":         {roles: []string{"admin"}, target: "agency:police1", leak: []string{"公安局"}},
+	"updateAgency":      {roles: []string{"admin"}, target: "agency:police1", body: `{"name":"改名"}`, leak: []string{"公安局"}},
+	"listUsers":         {roles: []string{"admin"}, leak: []string{"court2"}},
+	"createUser":        {roles: []string{"admin"}, body: `{"username":"newuser","display_name":"新用户","role":"admin","password":"longenough"}`},
+	"getUser":           {roles: []string{"admin"}, target: "user:court2", leak: []string{"court2", "王法官"}},
+	"updateUser":        {roles: []string{"admin"}, target: "user:court2", body: `{"display_name":"x"}`, leak: []string{"court2"}},
+	"resetPassword":     {roles: []string{"admin"}, target: "user:court2", body: `{"password":"newpassword1"}`},
+	"setOfficerProfile": {roles: []string{"admin"}, target: "user:court2", body: `{"skills":[],"capacity":1,"on_duty":false}`},
+	"listEnterprises":   {roles: []string{"admin", "oversight1", "inspector.market1"}, leak: []string{"岷江绿源"}},
+	"createEnterprise":  {roles: []string{"admin"}, body: `{"uscc":"91350100M000100Y43","name":"新企业"}`},
+	"getEnterprise":     {roles: []string{"admin", "oversight1", "inspector.market1"}, target: "enterprise:ent2", leak: []string{"岷江绿源"}},
+	"updateEnterprise":  {roles: []string{"admin"}, target: "enterprise:ent2", body: `{"name":"改名"}`, leak: []string{"岷江绿源"}},
+	"setNoDisturb":      {roles: []string{"admin"}, target: "enterprise:ent2", body: `{"no_disturb":false}`, leak: []string{"岷江绿源"}},
+}
+
+type operation struct{ id, method, path string }
+
+func specOperations(t *testing.T) []operation {
+	t.Helper()
+	doc, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []operation
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			// The embedded spec capitalises operation ids; the rules use the spec's own spelling.
+			id := strings.ToLower(op.OperationID[:1]) + op.OperationID[1:]
+			ops = append(ops, operation{id, method, path})
+		}
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].id < ops[j].id })
+	return ops
+}
+
+// TestNobodyReachesWhatIsNotTheirs tries every operation of openapi.yaml as
+// every role on a resource that role does not own. A new operation without
+// an entry in accessRules fails the test, so nothing ships unchecked.
+func TestNobodyReachesWhatIsNotTheirs(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	idParam := regexp.MustCompile(`\{[a-z_]+\}`)
+	for _, op := range specOperations(t) {
+		r, ok := accessRules[op.id]
+		if !ok {
+			t.Errorf("operation %s (%s %s) has no access rule: add one to accessRules", op.id, op.method, op.path)
+			continue
+		}
+		if r.open != "" {
+			continue
+		}
+		path := op.path
+		if r.target != "" {
+			id, ok := w.ids[r.target]
+			if !ok {
+				t.Fatalf("%s: unknown fixture %s", op.id, r.target)
+			}
+			path = idParam.ReplaceAllString(path, strconv.FormatInt(id, 10))
+		}
+		// Nobody signed in: always 401.
+		if code, body, _ := w.call("", op.method, path, r.body); code != http.StatusUnauthorized {
+			t.Errorf("%s anonymous: %d %s", op.id, code, body)
+		}
+		for _, who := range probes {
+			allowed := contains(r.roles, who)
+			code, body, _ := w.call(who, op.method, path, r.body)
+			switch {
+			case allowed && op.method == http.MethodGet && code != http.StatusOK:
+				t.Errorf("%s as %s: allowed but got %d %s", op.id, who, code, body)
+			case !allowed && code != http.StatusForbidden && code != http.StatusNotFound:
+				t.Errorf("%s as %s: want 403/404, got %d %s", op.id, who, code, body)
+			case !allowed:
+				var p map[string]any
+				if json.Unmarshal([]byte(body), &p) != nil || p["type"] == nil {
+					t.Errorf("%s as %s: refusal is not a problem: %s", op.id, who, body)
+				}
+				for _, s := range r.leak {
+					if strings.Contains(body, s) {
+						t.Errorf("%s as %s: refusal leaks %q", op.id, who, s)
+					}
+				}
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func TestMeShowsTheCallersBinding(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	code, body, _ := w.call("ent1", "GET", "/api/v1/me", "")
+	if code != 200 || !strings.Contains(body, `"role":"enterprise"`) || !strings.Contains(body, `"uscc":"91510118MA6827NEN0"`) {
+		t.Fatalf("ent1: %d %s", code, body)
+	}
+	code, body, _ = w.call("court1", "GET", "/api/v1/me", "")
+	if code != 200 || !strings.Contains(body, `"kind":"court"`) {
+		t.Fatalf("court1: %d %s", code, body)
+	}
+}
+
+func TestSixthWrongPasswordIs429WithRetryAfter(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	body := `{"username":"police1","password":"not-it"}`
+	for i := 1; i <= 5; i++ {
+		if code, b, _ := w.call("", "POST", "/api/v1/auth/token", body); code != 401 {
+			t.Fatalf("attempt %d: %d %s", i, code, b)
+		}
+	}
+	code, b, h := w.call("", "POST", "/api/v1/auth/token", body)
+	if code != 429 || h.Get("Retry-After") == "" || !strings.Contains(b, "rate-limited") {
+		t.Fatalf("sixth attempt: %d %v %s", code, h, b)
+	}
+}
+
+func TestQueueMonitorNeedsAdminOrOversight(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for who, want := range map[string]int{"": 401, "ent1": 403, "court1": 403, "admin": 200, "oversight1": 200} {
+		if code, _, _ := w.call(who, "GET", "/admin/queues", ""); code != want {
+			t.Errorf("%q: %d, want %d", who, code, want)
+		}
+	}
+}
+
+// A browser session must show its CSRF token on state changes; a forged
+// cross-site form (cookie only) is refused.
+func TestCookieSessionsNeedTheCSRFToken(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	form := url.Values{"username": {"admin"}, "password": {demoPassword}}
+	req := httptest.NewRequest("POST", "/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec := httptest.NewRecorder()
+	w.h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	var cookie *http.Cookie
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "gc_session" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie: %+v", cookie)
+	}
+
+	send := func(method, path, body, csrf string) (int, string) {
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.AddCookie(cookie)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		rec := httptest.NewRecorder()
+		w.h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	code, page := send("GET", "/", "", "")
+	m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindStringSubmatch(page)
+	if code != 200 || m == nil {
+		t.Fatalf("home page: %d, csrf field found: %v", code, m != nil)
+	}
+	path := "/api/v1/admin/users/" + strconv.FormatInt(w.ids["user:court2"], 10)
+	if code, body := send("PATCH", path, `{"display_name":"伪造"}`, ""); code != 403 || !strings.Contains(body, "/problems/csrf") {
+		t.Fatalf("no CSRF token: %d %s", code, body)
+	}
+	if code, body := send("PATCH", path, `{"display_name":"伪造"}`, "wrong-token"); code != 403 {
+		t.Fatalf("wrong CSRF token: %d %s", code, body)
+	}
+	if code, body := send("PATCH", path, `{"display_name":"王法官（民一庭）"}`, m[1]); code != 200 {
+		t.Fatalf("with the CSRF token: %d %s", code, body)
+	}
+	if code, _ := send("GET", "/api/v1/me", "", ""); code != 200 {
+		t.Fatalf("reads need no CSRF token: %d", code)
+	}
+	// Logging out is a state change too.
+	form = url.Values{}
+	req = httptest.NewRequest("POST", "/logout", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(cookie)
+	rec = httptest.NewRecorder()
+	w.h.ServeHTTP(rec, req)
+	if rec.Code != 403 {
+		t.Fatalf("logout without CSRF: %d", rec.Code)
+	}
+	_ = identity.RoleAdmin
+}
