@@ -10,10 +10,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -165,6 +168,102 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for Priority.
+const (
+	High   Priority = "high"
+	Low    Priority = "low"
+	Normal Priority = "normal"
+	Urgent Priority = "urgent"
+)
+
+// Valid indicates whether the value is a known member of the Priority enum.
+func (e Priority) Valid() bool {
+	switch e {
+	case High:
+		return true
+	case Low:
+		return true
+	case Normal:
+		return true
+	case Urgent:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RequestActionAction.
+const (
+	Accept      RequestActionAction = "accept"
+	Confirm     RequestActionAction = "confirm"
+	Decline     RequestActionAction = "decline"
+	Reopen      RequestActionAction = "reopen"
+	Reply       RequestActionAction = "reply"
+	RequestInfo RequestActionAction = "request_info"
+	Resolve     RequestActionAction = "resolve"
+	Transfer    RequestActionAction = "transfer"
+	Withdraw    RequestActionAction = "withdraw"
+)
+
+// Valid indicates whether the value is a known member of the RequestActionAction enum.
+func (e RequestActionAction) Valid() bool {
+	switch e {
+	case Accept:
+		return true
+	case Confirm:
+		return true
+	case Decline:
+		return true
+	case Reopen:
+		return true
+	case Reply:
+		return true
+	case RequestInfo:
+		return true
+	case Resolve:
+		return true
+	case Transfer:
+		return true
+	case Withdraw:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RequestStatus.
+const (
+	Assigned          RequestStatus = "assigned"
+	Closed            RequestStatus = "closed"
+	InProgress        RequestStatus = "in_progress"
+	Resolved          RequestStatus = "resolved"
+	Submitted         RequestStatus = "submitted"
+	WaitingEnterprise RequestStatus = "waiting_enterprise"
+	Withdrawn         RequestStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the RequestStatus enum.
+func (e RequestStatus) Valid() bool {
+	switch e {
+	case Assigned:
+		return true
+	case Closed:
+		return true
+	case InProgress:
+		return true
+	case Resolved:
+		return true
+	case Submitted:
+		return true
+	case WaitingEnterprise:
+		return true
+	case Withdrawn:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Role.
 const (
 	RoleAdmin      Role = "admin"
@@ -253,6 +352,37 @@ type AgencyRef struct {
 	Name string     `json:"name"`
 }
 
+// Attachment defines model for Attachment.
+type Attachment struct {
+	ContentType string    `json:"content_type"`
+	CreatedAt   time.Time `json:"created_at"`
+	Filename    string    `json:"filename"`
+	Id          int64     `json:"id"`
+	Sha256      string    `json:"sha256"`
+	Size        int64     `json:"size"`
+}
+
+// AttachmentList defines model for AttachmentList.
+type AttachmentList struct {
+	Items []Attachment `json:"items"`
+}
+
+// Category defines model for Category.
+type Category struct {
+	AgencyKind      AgencyKind `json:"agency_kind"`
+	Code            string     `json:"code"`
+	DefaultPriority Priority   `json:"default_priority"`
+	DescriptionZh   string     `json:"description_zh"`
+	Emergency       *bool      `json:"emergency,omitempty"`
+	NameEn          string     `json:"name_en"`
+	NameZh          string     `json:"name_zh"`
+}
+
+// CategoryList defines model for CategoryList.
+type CategoryList struct {
+	Items []Category `json:"items"`
+}
+
 // Enterprise defines model for Enterprise.
 type Enterprise struct {
 	Address             *string `json:"address,omitempty"`
@@ -325,6 +455,19 @@ type EnterpriseRef struct {
 	Uscc string `json:"uscc"`
 }
 
+// Feedback defines model for Feedback.
+type Feedback struct {
+	Comment   string    `json:"comment"`
+	CreatedAt time.Time `json:"created_at"`
+	Rating    int       `json:"rating"`
+}
+
+// FeedbackCreate defines model for FeedbackCreate.
+type FeedbackCreate struct {
+	Comment *string `json:"comment,omitempty"`
+	Rating  int     `json:"rating"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field The field name (a JSON pointer into the body, or a parameter name).
@@ -357,6 +500,12 @@ type Me struct {
 	Username    string         `json:"username"`
 }
 
+// MessageCreate defines model for MessageCreate.
+type MessageCreate struct {
+	Body     string `json:"body"`
+	Internal *bool  `json:"internal,omitempty"`
+}
+
 // NoDisturb defines model for NoDisturb.
 type NoDisturb struct {
 	Basis     *string             `json:"basis,omitempty"`
@@ -382,6 +531,9 @@ type OfficerProfile struct {
 type PasswordReset struct {
 	Password string `json:"password"`
 }
+
+// Priority defines model for Priority.
+type Priority string
 
 // Problem RFC 9457 problem details.
 type Problem struct {
@@ -414,8 +566,89 @@ type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// Request defines model for Request.
+type Request struct {
+	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
+	Agency     *AgencyRef `json:"agency,omitempty"`
+
+	// AllowedActions What the caller may do now.
+	AllowedActions []string      `json:"allowed_actions"`
+	Assignee       *UserRef      `json:"assignee,omitempty"`
+	Category       string        `json:"category"`
+	ClosedAt       *time.Time    `json:"closed_at,omitempty"`
+	ContactName    *string       `json:"contact_name,omitempty"`
+	ContactPhone   *string       `json:"contact_phone,omitempty"`
+	CreatedAt      time.Time     `json:"created_at"`
+	Description    string        `json:"description"`
+	Enterprise     EnterpriseRef `json:"enterprise"`
+	Id             int64         `json:"id"`
+	Priority       Priority      `json:"priority"`
+	ReopenCount    int           `json:"reopen_count"`
+	Resolution     *string       `json:"resolution,omitempty"`
+	ResolvedAt     *time.Time    `json:"resolved_at,omitempty"`
+
+	// Sla The SLA clocks (acknowledge, resolution, next response).
+	Sla    *map[string]interface{} `json:"sla,omitempty"`
+	Status RequestStatus           `json:"status"`
+
+	// TicketNo Example: GC-2026-000123
+	TicketNo  string    `json:"ticket_no"`
+	Title     string    `json:"title"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int       `json:"version"`
+}
+
+// RequestAction defines model for RequestAction.
+type RequestAction struct {
+	Action         RequestActionAction `json:"action"`
+	Body           *string             `json:"body,omitempty"`
+	Reason         *string             `json:"reason,omitempty"`
+	TargetAgencyId *int64              `json:"target_agency_id,omitempty"`
+}
+
+// RequestActionAction defines model for RequestAction.Action.
+type RequestActionAction string
+
+// RequestCreate defines model for RequestCreate.
+type RequestCreate struct {
+	Category    string  `json:"category"`
+	ContactName *string `json:"contact_name,omitempty"`
+
+	// ContactPhone A mainland mobile (13812345678) or landline (028-82512345) number.
+	ContactPhone *string   `json:"contact_phone,omitempty"`
+	Description  string    `json:"description"`
+	Priority     *Priority `json:"priority,omitempty"`
+	Title        string    `json:"title"`
+}
+
+// RequestList defines model for RequestList.
+type RequestList struct {
+	Items      []Request `json:"items"`
+	NextCursor *string   `json:"next_cursor,omitempty"`
+}
+
+// RequestStatus defines model for RequestStatus.
+type RequestStatus string
+
 // Role defines model for Role.
 type Role string
+
+// Timeline defines model for Timeline.
+type Timeline struct {
+	Items []TimelineEvent `json:"items"`
+}
+
+// TimelineEvent defines model for TimelineEvent.
+type TimelineEvent struct {
+	Actor    *UserRef               `json:"actor,omitempty"`
+	At       time.Time              `json:"at"`
+	Data     map[string]interface{} `json:"data"`
+	Id       int64                  `json:"id"`
+	Internal *bool                  `json:"internal,omitempty"`
+
+	// Kind created, assigned, accept, reply, request_info, message, internal_note, status_changed, resolve, transfer, decline, reopen, confirm, withdraw, attachment, feedback, auto_closed, sla_* ...
+	Kind string `json:"kind"`
+}
 
 // TokenRequest defines model for TokenRequest.
 type TokenRequest struct {
@@ -490,6 +723,13 @@ type UserPatch struct {
 	Role         *Role   `json:"role,omitempty"`
 }
 
+// UserRef defines model for UserRef.
+type UserRef struct {
+	DisplayName string `json:"display_name"`
+	Id          int64  `json:"id"`
+	Username    string `json:"username"`
+}
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -532,6 +772,36 @@ type ListUsersParams struct {
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// ListRequestsParams defines parameters for ListRequests.
+type ListRequestsParams struct {
+	Status      *[]RequestStatus `form:"status,omitempty" json:"status,omitempty"`
+	Category    *string          `form:"category,omitempty" json:"category,omitempty"`
+	AgencyId    *int64           `form:"agency_id,omitempty" json:"agency_id,omitempty"`
+	AssigneeId  *int64           `form:"assignee_id,omitempty" json:"assignee_id,omitempty"`
+	CreatedFrom *time.Time       `form:"created_from,omitempty" json:"created_from,omitempty"`
+	CreatedTo   *time.Time       `form:"created_to,omitempty" json:"created_to,omitempty"`
+	Q           *string          `form:"q,omitempty" json:"q,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// CreateRequestParams defines parameters for CreateRequest.
+type CreateRequestParams struct {
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
+}
+
+// ActOnRequestParams defines parameters for ActOnRequest.
+type ActOnRequestParams struct {
+	IfMatch *string `json:"If-Match,omitempty"`
+}
+
+// UploadAttachmentMultipartBody defines parameters for UploadAttachment.
+type UploadAttachmentMultipartBody struct {
+	File openapi_types.File `json:"file"`
+}
+
 // CreateAgencyJSONRequestBody defines body for CreateAgency for application/json ContentType.
 type CreateAgencyJSONRequestBody = AgencyCreate
 
@@ -567,6 +837,21 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
+
+// CreateRequestJSONRequestBody defines body for CreateRequest for application/json ContentType.
+type CreateRequestJSONRequestBody = RequestCreate
+
+// ActOnRequestJSONRequestBody defines body for ActOnRequest for application/json ContentType.
+type ActOnRequestJSONRequestBody = RequestAction
+
+// UploadAttachmentMultipartRequestBody defines body for UploadAttachment for multipart/form-data ContentType.
+type UploadAttachmentMultipartRequestBody UploadAttachmentMultipartBody
+
+// GiveRequestFeedbackJSONRequestBody defines body for GiveRequestFeedback for application/json ContentType.
+type GiveRequestFeedbackJSONRequestBody = FeedbackCreate
+
+// PostRequestMessageJSONRequestBody defines body for PostRequestMessage for application/json ContentType.
+type PostRequestMessageJSONRequestBody = MessageCreate
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -624,9 +909,45 @@ type ServerInterface interface {
 	// CreateToken Sign in and get a token pair
 	// (POST /api/v1/auth/token)
 	CreateToken(ctx echo.Context) error
+	// ListCategories Request categories
+	// (GET /api/v1/categories)
+	ListCategories(ctx echo.Context) error
 	// GetMe The signed-in user
 	// (GET /api/v1/me)
 	GetMe(ctx echo.Context) error
+	// GetQueue My work (officer, agency lead)
+	// (GET /api/v1/queue)
+	GetQueue(ctx echo.Context) error
+	// ListRequests List requests
+	// (GET /api/v1/requests)
+	ListRequests(ctx echo.Context, params ListRequestsParams) error
+	// CreateRequest File a request (enterprise)
+	// (POST /api/v1/requests)
+	CreateRequest(ctx echo.Context, params CreateRequestParams) error
+	// GetRequest One request
+	// (GET /api/v1/requests/{id})
+	GetRequest(ctx echo.Context, id ID) error
+	// ActOnRequest Take a step on a request
+	// (POST /api/v1/requests/{id}/actions)
+	ActOnRequest(ctx echo.Context, id ID, params ActOnRequestParams) error
+	// ListAttachments A request's files
+	// (GET /api/v1/requests/{id}/attachments)
+	ListAttachments(ctx echo.Context, id ID) error
+	// UploadAttachment Attach a file
+	// (POST /api/v1/requests/{id}/attachments)
+	UploadAttachment(ctx echo.Context, id ID) error
+	// DownloadAttachment Download a file
+	// (GET /api/v1/requests/{id}/attachments/{attachment_id})
+	DownloadAttachment(ctx echo.Context, id ID, attachmentId int64) error
+	// GiveRequestFeedback Rate the handling (enterprise, after resolve)
+	// (POST /api/v1/requests/{id}/feedback)
+	GiveRequestFeedback(ctx echo.Context, id ID) error
+	// PostRequestMessage Write a message or an internal note
+	// (POST /api/v1/requests/{id}/messages)
+	PostRequestMessage(ctx echo.Context, id ID) error
+	// GetRequestTimeline Everything that happened to a request, oldest first
+	// (GET /api/v1/requests/{id}/timeline)
+	GetRequestTimeline(ctx echo.Context, id ID) error
 	// ListTowns The district's towns and sub-districts
 	// (GET /api/v1/towns)
 	ListTowns(ctx echo.Context) error
@@ -965,12 +1286,289 @@ func (w *ServerInterfaceWrapper) CreateToken(ctx echo.Context) error {
 	return err
 }
 
+// ListCategories converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCategories(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCategories(ctx)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// GetQueue converts echo context to params.
+func (w *ServerInterfaceWrapper) GetQueue(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetQueue(ctx)
+	return err
+}
+
+// ListRequests converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRequests(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRequestsParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", false, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "array", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "category" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "category", ctx.QueryParams(), &params.Category, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter category: %s", err))
+	}
+
+	// ------------- Optional query parameter "agency_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agency_id", ctx.QueryParams(), &params.AgencyId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agency_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "assignee_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "assignee_id", ctx.QueryParams(), &params.AssigneeId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter assignee_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_from", ctx.QueryParams(), &params.CreatedFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_from: %s", err))
+	}
+
+	// ------------- Optional query parameter "created_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "created_to", ctx.QueryParams(), &params.CreatedTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter created_to: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRequests(ctx, params)
+	return err
+}
+
+// CreateRequest converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateRequest(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateRequestParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateRequest(ctx, params)
+	return err
+}
+
+// GetRequest converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRequest(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRequest(ctx, id)
+	return err
+}
+
+// ActOnRequest converts echo context to params.
+func (w *ServerInterfaceWrapper) ActOnRequest(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ActOnRequestParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch string
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ActOnRequest(ctx, id, params)
+	return err
+}
+
+// ListAttachments converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAttachments(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAttachments(ctx, id)
+	return err
+}
+
+// UploadAttachment converts echo context to params.
+func (w *ServerInterfaceWrapper) UploadAttachment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UploadAttachment(ctx, id)
+	return err
+}
+
+// DownloadAttachment converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadAttachment(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "attachment_id" -------------
+	var attachmentId int64
+
+	err = runtime.BindStyledParameterWithOptions("simple", "attachment_id", ctx.Param("attachment_id"), &attachmentId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter attachment_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadAttachment(ctx, id, attachmentId)
+	return err
+}
+
+// GiveRequestFeedback converts echo context to params.
+func (w *ServerInterfaceWrapper) GiveRequestFeedback(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GiveRequestFeedback(ctx, id)
+	return err
+}
+
+// PostRequestMessage converts echo context to params.
+func (w *ServerInterfaceWrapper) PostRequestMessage(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PostRequestMessage(ctx, id)
+	return err
+}
+
+// GetRequestTimeline converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRequestTimeline(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRequestTimeline(ctx, id)
 	return err
 }
 
@@ -1070,6 +1668,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/admin/enterprises/:id", wrapper.GetEnterprise, options.OperationMiddlewares["getEnterprise"]...)
 	router.PATCH(options.BaseURL+"/api/v1/admin/enterprises/:id", wrapper.UpdateEnterprise, options.OperationMiddlewares["updateEnterprise"]...)
 	router.PUT(options.BaseURL+"/api/v1/admin/enterprises/:id/no-disturb", wrapper.SetNoDisturb, options.OperationMiddlewares["setNoDisturb"]...)
+	router.GET(options.BaseURL+"/api/v1/categories", wrapper.ListCategories, options.OperationMiddlewares["listCategories"]...)
+	router.GET(options.BaseURL+"/api/v1/requests", wrapper.ListRequests, options.OperationMiddlewares["listRequests"]...)
+	router.POST(options.BaseURL+"/api/v1/requests", wrapper.CreateRequest, options.OperationMiddlewares["createRequest"]...)
+	router.GET(options.BaseURL+"/api/v1/requests/:id", wrapper.GetRequest, options.OperationMiddlewares["getRequest"]...)
+	router.POST(options.BaseURL+"/api/v1/requests/:id/actions", wrapper.ActOnRequest, options.OperationMiddlewares["actOnRequest"]...)
+	router.POST(options.BaseURL+"/api/v1/requests/:id/messages", wrapper.PostRequestMessage, options.OperationMiddlewares["postRequestMessage"]...)
+	router.GET(options.BaseURL+"/api/v1/requests/:id/attachments", wrapper.ListAttachments, options.OperationMiddlewares["listAttachments"]...)
+	router.POST(options.BaseURL+"/api/v1/requests/:id/attachments", wrapper.UploadAttachment, options.OperationMiddlewares["uploadAttachment"]...)
+	router.GET(options.BaseURL+"/api/v1/requests/:id/attachments/:attachment_id", wrapper.DownloadAttachment, options.OperationMiddlewares["downloadAttachment"]...)
+	router.GET(options.BaseURL+"/api/v1/requests/:id/timeline", wrapper.GetRequestTimeline, options.OperationMiddlewares["getRequestTimeline"]...)
+	router.POST(options.BaseURL+"/api/v1/requests/:id/feedback", wrapper.GiveRequestFeedback, options.OperationMiddlewares["giveRequestFeedback"]...)
+	router.GET(options.BaseURL+"/api/v1/queue", wrapper.GetQueue, options.OperationMiddlewares["getQueue"]...)
 
 }
 
@@ -1817,6 +2427,44 @@ func (response CreateTokendefaultApplicationProblemPlusJSONResponse) VisitCreate
 	return err
 }
 
+type ListCategoriesRequestObject struct {
+}
+
+type ListCategoriesResponseObject interface {
+	VisitListCategoriesResponse(w http.ResponseWriter) error
+}
+
+type ListCategories200JSONResponse CategoryList
+
+func (response ListCategories200JSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCategoriesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCategoriesdefaultApplicationProblemPlusJSONResponse) VisitListCategoriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -1844,6 +2492,491 @@ type GetMedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueueRequestObject struct {
+}
+
+type GetQueueResponseObject interface {
+	VisitGetQueueResponse(w http.ResponseWriter) error
+}
+
+type GetQueue200JSONResponse RequestList
+
+func (response GetQueue200JSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetQueuedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetQueuedefaultApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequestsRequestObject struct {
+	Params ListRequestsParams
+}
+
+type ListRequestsResponseObject interface {
+	VisitListRequestsResponse(w http.ResponseWriter) error
+}
+
+type ListRequests200JSONResponse RequestList
+
+func (response ListRequests200JSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRequestsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListRequestsdefaultApplicationProblemPlusJSONResponse) VisitListRequestsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRequestRequestObject struct {
+	Params CreateRequestParams
+	Body   *CreateRequestJSONRequestBody
+}
+
+type CreateRequestResponseObject interface {
+	VisitCreateRequestResponse(w http.ResponseWriter) error
+}
+
+type CreateRequest201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateRequest201JSONResponse struct {
+	Body    Request
+	Headers CreateRequest201ResponseHeaders
+}
+
+func (response CreateRequest201JSONResponse) VisitCreateRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRequestdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateRequestdefaultApplicationProblemPlusJSONResponse) VisitCreateRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetRequestResponseObject interface {
+	VisitGetRequestResponse(w http.ResponseWriter) error
+}
+
+type GetRequest200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetRequest200JSONResponse struct {
+	Body    Request
+	Headers GetRequest200ResponseHeaders
+}
+
+func (response GetRequest200JSONResponse) VisitGetRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRequestdefaultApplicationProblemPlusJSONResponse) VisitGetRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ActOnRequestRequestObject struct {
+	Id     ID `json:"id"`
+	Params ActOnRequestParams
+	Body   *ActOnRequestJSONRequestBody
+}
+
+type ActOnRequestResponseObject interface {
+	VisitActOnRequestResponse(w http.ResponseWriter) error
+}
+
+type ActOnRequest200ResponseHeaders struct {
+	ETag *string
+}
+
+type ActOnRequest200JSONResponse struct {
+	Body    Request
+	Headers ActOnRequest200ResponseHeaders
+}
+
+func (response ActOnRequest200JSONResponse) VisitActOnRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ActOnRequestdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ActOnRequestdefaultApplicationProblemPlusJSONResponse) VisitActOnRequestResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAttachmentsRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type ListAttachmentsResponseObject interface {
+	VisitListAttachmentsResponse(w http.ResponseWriter) error
+}
+
+type ListAttachments200JSONResponse AttachmentList
+
+func (response ListAttachments200JSONResponse) VisitListAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAttachmentsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAttachmentsdefaultApplicationProblemPlusJSONResponse) VisitListAttachmentsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAttachmentRequestObject struct {
+	Id   ID `json:"id"`
+	Body *multipart.Reader
+}
+
+type UploadAttachmentResponseObject interface {
+	VisitUploadAttachmentResponse(w http.ResponseWriter) error
+}
+
+type UploadAttachment201JSONResponse Attachment
+
+func (response UploadAttachment201JSONResponse) VisitUploadAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UploadAttachmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UploadAttachmentdefaultApplicationProblemPlusJSONResponse) VisitUploadAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadAttachmentRequestObject struct {
+	Id           ID    `json:"id"`
+	AttachmentId int64 `json:"attachment_id"`
+}
+
+type DownloadAttachmentResponseObject interface {
+	VisitDownloadAttachmentResponse(w http.ResponseWriter) error
+}
+
+type DownloadAttachment200ApplicationoctetStreamResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response DownloadAttachment200ApplicationoctetStreamResponse) VisitDownloadAttachmentResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/octet-stream")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadAttachmentdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DownloadAttachmentdefaultApplicationProblemPlusJSONResponse) VisitDownloadAttachmentResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GiveRequestFeedbackRequestObject struct {
+	Id   ID `json:"id"`
+	Body *GiveRequestFeedbackJSONRequestBody
+}
+
+type GiveRequestFeedbackResponseObject interface {
+	VisitGiveRequestFeedbackResponse(w http.ResponseWriter) error
+}
+
+type GiveRequestFeedback201JSONResponse Feedback
+
+func (response GiveRequestFeedback201JSONResponse) VisitGiveRequestFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GiveRequestFeedbackdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GiveRequestFeedbackdefaultApplicationProblemPlusJSONResponse) VisitGiveRequestFeedbackResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRequestMessageRequestObject struct {
+	Id   ID `json:"id"`
+	Body *PostRequestMessageJSONRequestBody
+}
+
+type PostRequestMessageResponseObject interface {
+	VisitPostRequestMessageResponse(w http.ResponseWriter) error
+}
+
+type PostRequestMessage201ResponseHeaders struct {
+	ETag *string
+}
+
+type PostRequestMessage201JSONResponse struct {
+	Body    Request
+	Headers PostRequestMessage201ResponseHeaders
+}
+
+func (response PostRequestMessage201JSONResponse) VisitPostRequestMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PostRequestMessagedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response PostRequestMessagedefaultApplicationProblemPlusJSONResponse) VisitPostRequestMessageResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestTimelineRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetRequestTimelineResponseObject interface {
+	VisitGetRequestTimelineResponse(w http.ResponseWriter) error
+}
+
+type GetRequestTimeline200JSONResponse Timeline
+
+func (response GetRequestTimeline200JSONResponse) VisitGetRequestTimelineResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestTimelinedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRequestTimelinedefaultApplicationProblemPlusJSONResponse) VisitGetRequestTimelineResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2041,9 +3174,45 @@ type StrictServerInterface interface {
 	// CreateToken Sign in and get a token pair
 	// (POST /api/v1/auth/token)
 	CreateToken(ctx context.Context, request CreateTokenRequestObject) (CreateTokenResponseObject, error)
+	// ListCategories Request categories
+	// (GET /api/v1/categories)
+	ListCategories(ctx context.Context, request ListCategoriesRequestObject) (ListCategoriesResponseObject, error)
 	// GetMe The signed-in user
 	// (GET /api/v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// GetQueue My work (officer, agency lead)
+	// (GET /api/v1/queue)
+	GetQueue(ctx context.Context, request GetQueueRequestObject) (GetQueueResponseObject, error)
+	// ListRequests List requests
+	// (GET /api/v1/requests)
+	ListRequests(ctx context.Context, request ListRequestsRequestObject) (ListRequestsResponseObject, error)
+	// CreateRequest File a request (enterprise)
+	// (POST /api/v1/requests)
+	CreateRequest(ctx context.Context, request CreateRequestRequestObject) (CreateRequestResponseObject, error)
+	// GetRequest One request
+	// (GET /api/v1/requests/{id})
+	GetRequest(ctx context.Context, request GetRequestRequestObject) (GetRequestResponseObject, error)
+	// ActOnRequest Take a step on a request
+	// (POST /api/v1/requests/{id}/actions)
+	ActOnRequest(ctx context.Context, request ActOnRequestRequestObject) (ActOnRequestResponseObject, error)
+	// ListAttachments A request's files
+	// (GET /api/v1/requests/{id}/attachments)
+	ListAttachments(ctx context.Context, request ListAttachmentsRequestObject) (ListAttachmentsResponseObject, error)
+	// UploadAttachment Attach a file
+	// (POST /api/v1/requests/{id}/attachments)
+	UploadAttachment(ctx context.Context, request UploadAttachmentRequestObject) (UploadAttachmentResponseObject, error)
+	// DownloadAttachment Download a file
+	// (GET /api/v1/requests/{id}/attachments/{attachment_id})
+	DownloadAttachment(ctx context.Context, request DownloadAttachmentRequestObject) (DownloadAttachmentResponseObject, error)
+	// GiveRequestFeedback Rate the handling (enterprise, after resolve)
+	// (POST /api/v1/requests/{id}/feedback)
+	GiveRequestFeedback(ctx context.Context, request GiveRequestFeedbackRequestObject) (GiveRequestFeedbackResponseObject, error)
+	// PostRequestMessage Write a message or an internal note
+	// (POST /api/v1/requests/{id}/messages)
+	PostRequestMessage(ctx context.Context, request PostRequestMessageRequestObject) (PostRequestMessageResponseObject, error)
+	// GetRequestTimeline Everything that happened to a request, oldest first
+	// (GET /api/v1/requests/{id}/timeline)
+	GetRequestTimeline(ctx context.Context, request GetRequestTimelineRequestObject) (GetRequestTimelineResponseObject, error)
 	// ListTowns The district's towns and sub-districts
 	// (GET /api/v1/towns)
 	ListTowns(ctx context.Context, request ListTownsRequestObject) (ListTownsResponseObject, error)
@@ -2781,6 +3950,29 @@ func (sh *strictHandler) CreateToken(ctx echo.Context) error {
 	return nil
 }
 
+// ListCategories operation middleware
+func (sh *strictHandler) ListCategories(ctx echo.Context) error {
+	var request ListCategoriesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCategories(ctx.Request().Context(), request.(ListCategoriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCategories")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCategoriesResponseObject); ok {
+		return validResponse.VisitListCategoriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context) error {
 	var request GetMeRequestObject
@@ -2798,6 +3990,379 @@ func (sh *strictHandler) GetMe(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetQueue operation middleware
+func (sh *strictHandler) GetQueue(ctx echo.Context) error {
+	var request GetQueueRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetQueue(ctx.Request().Context(), request.(GetQueueRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetQueue")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetQueueResponseObject); ok {
+		return validResponse.VisitGetQueueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRequests operation middleware
+func (sh *strictHandler) ListRequests(ctx echo.Context, params ListRequestsParams) error {
+	var request ListRequestsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRequests(ctx.Request().Context(), request.(ListRequestsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRequests")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRequestsResponseObject); ok {
+		return validResponse.VisitListRequestsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateRequest operation middleware
+func (sh *strictHandler) CreateRequest(ctx echo.Context, params CreateRequestParams) error {
+	var request CreateRequestRequestObject
+
+	request.Params = params
+
+	var body CreateRequestJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRequest(ctx.Request().Context(), request.(CreateRequestRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRequest")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateRequestResponseObject); ok {
+		return validResponse.VisitCreateRequestResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRequest operation middleware
+func (sh *strictHandler) GetRequest(ctx echo.Context, id ID) error {
+	var request GetRequestRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRequest(ctx.Request().Context(), request.(GetRequestRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRequest")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRequestResponseObject); ok {
+		return validResponse.VisitGetRequestResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ActOnRequest operation middleware
+func (sh *strictHandler) ActOnRequest(ctx echo.Context, id ID, params ActOnRequestParams) error {
+	var request ActOnRequestRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ActOnRequestJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ActOnRequest(ctx.Request().Context(), request.(ActOnRequestRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ActOnRequest")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ActOnRequestResponseObject); ok {
+		return validResponse.VisitActOnRequestResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAttachments operation middleware
+func (sh *strictHandler) ListAttachments(ctx echo.Context, id ID) error {
+	var request ListAttachmentsRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAttachments(ctx.Request().Context(), request.(ListAttachmentsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAttachments")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAttachmentsResponseObject); ok {
+		return validResponse.VisitListAttachmentsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UploadAttachment operation middleware
+func (sh *strictHandler) UploadAttachment(ctx echo.Context, id ID) error {
+	var request UploadAttachmentRequestObject
+
+	request.Id = id
+
+	if reader, err := ctx.Request().MultipartReader(); err != nil {
+		return err
+	} else {
+		request.Body = reader
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UploadAttachment(ctx.Request().Context(), request.(UploadAttachmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UploadAttachment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UploadAttachmentResponseObject); ok {
+		return validResponse.VisitUploadAttachmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadAttachment operation middleware
+func (sh *strictHandler) DownloadAttachment(ctx echo.Context, id ID, attachmentId int64) error {
+	var request DownloadAttachmentRequestObject
+
+	request.Id = id
+	request.AttachmentId = attachmentId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadAttachment(ctx.Request().Context(), request.(DownloadAttachmentRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadAttachment")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadAttachmentResponseObject); ok {
+		return validResponse.VisitDownloadAttachmentResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GiveRequestFeedback operation middleware
+func (sh *strictHandler) GiveRequestFeedback(ctx echo.Context, id ID) error {
+	var request GiveRequestFeedbackRequestObject
+
+	request.Id = id
+
+	var body GiveRequestFeedbackJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GiveRequestFeedback(ctx.Request().Context(), request.(GiveRequestFeedbackRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GiveRequestFeedback")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GiveRequestFeedbackResponseObject); ok {
+		return validResponse.VisitGiveRequestFeedbackResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PostRequestMessage operation middleware
+func (sh *strictHandler) PostRequestMessage(ctx echo.Context, id ID) error {
+	var request PostRequestMessageRequestObject
+
+	request.Id = id
+
+	var body PostRequestMessageJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PostRequestMessage(ctx.Request().Context(), request.(PostRequestMessageRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PostRequestMessage")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PostRequestMessageResponseObject); ok {
+		return validResponse.VisitPostRequestMessageResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRequestTimeline operation middleware
+func (sh *strictHandler) GetRequestTimeline(ctx echo.Context, id ID) error {
+	var request GetRequestTimelineRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRequestTimeline(ctx.Request().Context(), request.(GetRequestTimelineRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRequestTimeline")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRequestTimelineResponseObject); ok {
+		return validResponse.VisitGetRequestTimelineResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -2878,77 +4443,119 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7FxbbxxHdv4rB50FTCE9F1LSrkU90brYWssWl6TgACIzLHafmS6zu6pdVU1qViBgPzrBPiVBgCBANgjy",
-	"HmyAYJENkP8SKNr4XwR16dtM9VyoIWUD+yKQ7OpTVef6nUvrTRDxLOcMmZLB7psgJ4JkqFCY3x4VQnKh",
-	"f4pRRoLminIW7AZHCcIpw9dqFJkVp8DHoBKEXOAF5YWEnEywH4QB1cu/KVBMgzBgJMNgN7DvBGEgowQz",
-	"osln5PVzZBOVBLs7w2EYqGmuV0olKJsEV1dh8OyxXmfI5UQlNTUaB2Eg8JuCCoyDXSUKbFIec5ERpdcx",
-	"9fN7QRhklNGsyILd7WobyhROUJh9ntOMqmqrmZOn5mGTfIxjUqQq2L0/DPUtHGl9h4UbXekzy5wziYbT",
-	"+4KfpZjpHyPOFDJzBpLnKY2I5vogtyv+/GupRfCmcYafCRwHu8GfDWpRDuxTOSjpmh3bQtxjcPD0ETy4",
-	"d/8X4Ij3DQvcu5r03gRZNDWKIXiOQlF7XBIpeoH6J3ezM85TJCy4CoOIx80npQxDLSmfQGZ5EwbnlMXL",
-	"LmZP9rleeVXKx7On4pdMehSYXzLQB5UgUVxg/BAwy9UUMiRMGlW+THiKEFNNK1JGlxVm0r+L/QMRgkwD",
-	"K9tSH19ZBTVMced0FywPF5bcPKkI8bOvMVKasr3mI4FEmQuSOKb6DiTdbwhkTFKJ4YyMSjnkRCkU+tZ/",
-	"+Yr0fn2i/xn2Hox6J2+2w7sPrn4WhPM3ur4IGqZcmkH1e7hAQNfkroex3Xz83N0KmbZL/XIhtD3ngkeF",
-	"IIoLzeYwyHlKI/3D14VU9id+gULSSaKMU5M5RkaVTjxXsns9p1LNG051y+qH5Rye50EYNJyvJsKKNCVn",
-	"KZb+b95/tjTS7N3Npn2iomSptmWUNf+6Ha7hI25RWTrueKC5PiedW/dQPl+xTJefMIUiF1SixzHHsUDp",
-	"Z02UYHQ+0oosaIwjgcSFkiXaE5qQRCI16nSz5YI84cy/ApmiajqKiMIJF9N5l/wYtSnHMBY8g5xLo3iw",
-	"A1sZEeeoegInRWpCoXPcnKXTO32f85oIYl1faed7QRh8EoTBoyAMHnttdmXJUxYXUtkLzFHp5A/jIx1J",
-	"CnHWYQ/V89EZkVQuITLSTGodOLaOa6kkGzQUvxYFgRMqFepfR6RQCRdUrSzO7RIoRgJjqowkvSLUlr6S",
-	"ahYyila0K7O0Mq9KkKW+tKS02O6uFY8bprkE7i4w1cab9/1vzphq44WfL1pfWW7jhbvDDRlXw2ZmPX6n",
-	"Dc3yaIXQ4LWaUkHa6rn9MUQJESTSqc5DkDmJUAJhMSTTPEEmgQgEOmFcYKw1tHGce8NlAbapaYs1aRMo",
-	"oREPbg8p1JtuCC2sYx1/0vEZmS0Qz/sBnc6Idk2/61OlpxTT+IkQVkHbBx3rZ/4ChHkEmipsEfjl4Ysv",
-	"Ief66AIoU9yEmTMeT0PgAghUlQ3zih84UNYUun45CKsagCs7JEhiFF4dyFBKMlkB5tlb1S/4uPIZklQl",
-	"8xwxoUF225tHVm3evWAIyJSYQo4CYsyRxRqphnAc8PPjQLNL884GHaAKxoSm1gvOnVIqogrZ5Bo/1yJn",
-	"5IJQ62h8nDLJFGfLOeXoh+W1fZz6woeDq8IFSdMX42D31SpgXdvK1UknCKq3jKnMUzLtBsTYwuirnaFt",
-	"syudY2U7FjzFZXHkQK8xpo1ijXSlWj7DFrepT2Jf8sc1Gl4DQlXYeCkM6gLIayNzP0pezJYlOPLFeEwj",
-	"FPuCj2m6dlWH5CTyIu4vuFRwiXSSKIyB58hAHwqlkkAUcBahAzJVkbJZpRz61IazUVyoqZ818pymqae4",
-	"dmB3hTLXc/ma9incXh0SwuIU5TpVtevW8kiavkfxzt0xrPleM8Un230i5SUX8QFKVGuKNnfvLkEGHy9T",
-	"v4qO94B1oXlGajO1YIhREZoaGbXPaR/MU/gqIVoBmYJLwdkEVEIlKJphCJRBnhLKQJ9LemMvagDgEW87",
-	"XFF2QVIa2+Dfkusiz9ZAGB69okwqwiL0wwxnQ6DDv/fgbsGIenDKrwquUIfQywQZEHlO2QTGXECCaf7Q",
-	"xFbKYmsbRnkFpHwCKWXo51Idb+dP+tnR0T7YBbOJdcOkFVWp56p7IBMuFMgiy4iYlnn6OWWx/rlqEIRd",
-	"BuQhqHTsgpcHzzTkokYjvBTxNclyfaggUSqXu4PBRCCyKCGMYdp3Mi87IHJgfjWloKWu2DwtL12xz2cY",
-	"BzgWKBPnvNY0XWFfHil+jmxtZD9z5jYx71ldNC8xVwNthIHzsUHoQNAoRRLXVWvTeWtWs0mcUX8h+0gf",
-	"4HoMWdGXbXsrOjX8mMm61+FiA5YsdIjukrYX5+t0RShlLdh5v/U6pwLlyOYObRs4xIhr8y6YoqnRfksO",
-	"DDlwr/rtdE6lPOngObJRaX2lLnyCRHjzkxn+tC7WIta6U7iCOh65vNTff1q1SrqgsdO16SaqJ+bwS3t4",
-	"nXWQlxLFh0g/9PPYj8t+csmJ81ijvIGIVzrUDJJe6VTdLYoPlyM1JNqlY9crOdsAsLIgZjVnprC2xHHX",
-	"arX6jtfGvA1BLqvmXVeuM43zYe9B2Tvvj3onb3Y6mufdccgv+oXRSYt+E17OuKnbqw7r7TZUF26qcDu6",
-	"DkFgxi9canlGWUzZRAfT1TR9DQ/6nnawuWPfgM7PV491moFRIaiaHuqlrvZicMVeYWuS9ren5Yl/+dVR",
-	"MDdf1IQ6pg24/+LwCAYkp4OL7QEpVDIwD/vlRJWRgoUv1aF0RmASH5SScvaI83PqyTa+wjNwSyAya0Ci",
-	"grOpTa3ohPV0Dkom2IdDRRT2dHYx0UlJVSTJSIxwSVWi87KskAoksviY2eTM0P5IwqPDg6fuUpQZ6qd/",
-	"0dN/7BkkeQq2QNw/ZuX4mz1PPUU2iUaOXH1NktPPcWrHtCgb8/kbvvuP79/+13fv/v3v3v3uD+/+8Tf/",
-	"+1f//Mc//Pf/ff+7H779hx+++xv4n2//1hymVj5IcULSnk4raYRgUipwOVWZ3pXjTR/JY5bzlCoakbRn",
-	"XgQuJoTJPtSRX4IOs5Zuo7bEYhjzNOWXmmQGrvSOLH54zIz5UtNak5cogDMgcMmFToR7MZnC4fO9h2BS",
-	"EH0UougFQj1fI0EUmsmCF5ME3v7+2z/+9rt3//Ltu3/61/4xO2ZPLlBMwVQOgOo96om2067ZuVPTFLBy",
-	"JmWOeqrFcBpaWZ/WGX012BiRNA3NVU9toeLVySmkVCqtQUiiZKYyYaSf0ghdUuFEr12doKiI6SgUIm3k",
-	"vC4LrtLd8u06Zw+aaTHs7T8LGpX0YNjf7g8NnMqRkZwGu8Hd/rB/17UujBFXxqcZPiiFo59MbLlKu17D",
-	"s2dxsBvoyLNXLgpbw6Gv/BOSbrJtteHE5oTMVehfW+85cNOoK6y0Q5waDraGLHeGwwUDlusNVjaGvHyz",
-	"lcbVaOUpedy3jRg3LeqnXR22MbYZBq4i48RREdS+g0ykSeVsBq/jA5ceMVrs6IbJqoLVJzyebpgdDqRe",
-	"tYGChhJXc6LY3vDePjHY88Sb4L0lpV0MKfk4y/6rsMO+Bm9ofNVpZJ+iaojmRtXVx6OjBN2VNsGmFwy7",
-	"GTTnQZaY8bPHxobzEki2+fYyj29Hqy2QXUmpb0tgBrxgvEHBPTIU19PvGms0Q8iMJ6xDOxchVIVH1woy",
-	"IbWqTJpS2HwIaiCQ+SjU3m6fCFXGbB2SwrKbLVXjycz0mS+QfdP1fcK29/sEfzQ0AxtNOiu+12gget6u",
-	"EpWfWsycGXtaGDcburWx0IktPeqOnh57qxVGA02m856USoxhy46OhdXcmE3u4odQ5DmKXkQkxneMmpsR",
-	"BmO0hDKpjtmnn8Ddne3hsLcz3L7fhz1LXyXEjlzYEVersPrVemLNgN0owlxhbFpLx+zUOzJ4qldO6AUy",
-	"2JI8Q0Ai0inkNOXK9UyJKBH9FO2+QNUdC2B9MOJJs9dwE053bszyluFEc5zuRiHFgZuk1U631cFZx/Eu",
-	"xRYz8rpx0+4KWfWZN4UzFvLsJrDGLar+B8Ecy4VY4o7NCrPGHu9nBgPGe41hnuspQOExo0NU9cjSzYi+",
-	"pv+jE/pmhb1fqLakgTMN0vjYobZKhqa+Alvv/v63b//zr9/+/jfvvv+3O6uoRSHd56udNY2XZsUSKPnS",
-	"Fe4hFzimr0PQobxHmUQmqaIXndCxUfH3Ish7qwNI1yJYTZJlPddPqi6kL/w8dv6T2J8WxqwaJgvRpVGR",
-	"jeHKwqnTevUY05K5GWfSaBjeMniyfaZbqcQYtq/sD5bipEocN6iYXR5Wn3BTqKiDK++Lh2a+7jLtM8om",
-	"TgyAboqNirJVYhsDbnjENkxac6g+gHXDJvFBQNUiuZdwalPyL4GUlcmWjh5h2WEMwfU876xnMwM3ndFr",
-	"TGdsFFnNDHHcjPhnJ0VuVwd8u89rg2PwJhThEA3IcqL7SILghWlV5RWX11GB5pTG9WTvjYNmSLqcmL4h",
-	"wbcHsleS+715f2cNK96YaIDhJZRcNQPBK4WzQiWDlE+4tSR/ueoAL/i5Gy5oeV/jj9F0TF37Wsqi/ELX",
-	"lEg12HWtck8h1u57M1KaGb69rpgO6YRhDLxQ7yEpN/oQ7L46acmNThhYDlQiKlTikZDjereInpAomZHN",
-	"JRfn0sZG2BcokRlz5Ux7c2nGSM0oPQgn3qYg+RioksesHHPY0tJ0dImEiOcU4zu2fX3GVQIJT2MU0g05",
-	"6ItRZsuSvrqfE86RmxT9sch/c+65PQLs8c5f4qVDMEav7lnAvKJObVoPc2QxkBn9sS7EehUqlutoNVXc",
-	"oaGvLTSRzi+ZPFirz4zPMt8M9FJ6gXF7tHlr+z5klBUKpS1+k2MmuCLKTtw0jt6Hp/QC3TeGQJTCLFfS",
-	"zGdQBjUZSHl0Xs5Q84IpfYRj1liwdW/ngZ3rOD1AJaa9vbFCcXrnoSFeCJTW1xmjsp8b2+q3zkoxBsV5",
-	"d9n7JrW/NWf/Y9N951N1SLiG6t/befABTaX0bCyGiQm7VjmXmoid+uvKFL+40Ur6F7goSwytgquqaQ9c",
-	"NGtpVMEZppxNtCFuAq4cufE5jHVkmcUoc5yrvtHrrL0duf/06gY12n0Y4GHjExc1L9mmeFNP0BmyNuuV",
-	"xVmvfNAsDAkco0AWoWNaYr7x/nVn83xnOITLhKbo/nM9bjysKJjswyGZSmBce8kJkDNeKNjnUk0EHv7q",
-	"udaKA4ypp6H+KarP3LY3KAT39Xp3pmNuQiUU+eah2nN6gQxlk/NyKhVmju0CSTxdxnVkTX5qqRqGloOM",
-	"+g9mgpIockYkgr05ZERFiYHfVOrUm4jpw2N2f3i3nDgsP680U4juu7jLhCjNjIxKaWCfSlBcUom+ePQp",
-	"qgN7gQ8iP7M3KG6/VzTCuz+8++GcvD4P7ZR2+8X2FPOrk6vwzexg8asTna/abzF9XYGURySFGC8w5XmG",
-	"TMHWaUbOUf/p9E5rqHN3MNje+UV/2B/2t3c/Hn48NKmwO+Ms3VJnQxDlhYyOZaiI1rF+Xcl3t9OHnw/V",
-	"PcrCqtrmdDQqhNAntWWmuiOguTBP5aB0Uka3DRFTCoAt0pzlqf//rZKcSViX0rOJSzukQEam5t4NcrWv",
-	"vDq5+v8AAAD//w==",
+	"7H1bbxxHdvBfOehvAZPf10MOKcmWqSdasrxay5aWkuEPEJWZYveZmVp2V7WrqjkaWwS8eXOCfUqCAEGA",
+	"bBDkOckGCBbZAPkvgaPd/RdB3foyUz0XakjZQB5sjNjVdTnn1Lmf099ECc8LzpApGR19ExVEkBwVCvOv",
+	"+6WQXOhfKcpE0EJRzqKj6PkEYcjwlRokZsQQ+AjUBKEQeEF5KaEgY9yL4ojq4V+VKGZRHDGSY3QU2Xei",
+	"OJLJBHOip8/Jq8fIxmoSHR32+3GkZoUeKZWgbBxdXsbRowd6nJmuIGpSz0bTKI4EflVSgWl0pESJzZlH",
+	"XORE6XFMvX87iqOcMpqXeXR0UC1DmcIxCrPOY5pTVS01t/PMPGxOn+KIlJmKju70Y30KN7U+w9KFLvWe",
+	"ZcGZRAPpp4KfZZjrnwlnCpnZAymKjCZEQ32/sCP+3y+kRsE3jT38ROAoOor+z36Nyn37VO77ec2KbSQe",
+	"Mzh5eB8+vH3nA3CT7xkQuHf11MdjZMnMEIbgBQpF7XZJougF6l/uZGecZ0hYdBlHCU+bTzwOY42pEELm",
+	"YRNH55Slqw5md/apHnnp8RNYU/EpkwEC5lMGeqMSJIoLTO8B5oWaQY6ESUPK0wnPEFKq50qUoWWFuQyv",
+	"Yv9AhCCzyOLW0+MLS6AGKG6f7oB+c7GH5stqIn72C0yUntke875AoswBSZpSfQaSPW0gZEQyifEcjjwe",
+	"CqIUCn3qP3lBel+/1P/r9z4c9F5+cxDf+vDyJ1G8eKKro6Bxlf01qP4dL0HQFaEbAGw3HD91p0Km76V+",
+	"uRT6PheCJ6UgigsN5jgqeEYT/eMXpVT2F79AIel4ogxTkwUmhpReBo5k13pMpVq8ONUpqx+rIbwIgzhq",
+	"MF89CSuzjJxl6PnfIv9sUaRZuxtMT4lKJiupLaes+deDeAMecYPE0nHGEw31BezcOIcK8YqVtKwUSSa5",
+	"kxHzl94Ij4F9KQCfxLCSdEBU66gpUdhT1Cy88M6IZtjJYdeGmZyQwzvvB+eQ9Gtca5YQuKrdxe3Tu2mr",
+	"hVtnXw7XrdzdGksrJUTnfbxPFI65CElgQ12DzQmxUzw7VWZQCMoFVbPVqoUb19YsBl9PgtNjjqLSJsIc",
+	"YYAs+Kp5Fpy2Wxjo8fWsCzuMWwAMHH4ZNrZBHhVmr04cHzOFohBUYoA80lSgDLPIZILJ+UALNEFTHAgk",
+	"TqVcIUXs/SKJGnQyAz+gmHAWHoFMUTUbJA3CbqtmD1BjMYWR4DkUXBoBBIewkxNxjqoncFxmRiV2Chxn",
+	"2Wx3L8S3xoJYWvfy/jiKo4+iOLofxdGDoOxem5tRlpZSiVknwYYf8IHWKEtx1nELqueDMyKpXDHJQANp",
+	"gY9rul+FycYcil9pBoFjKhXqfw5IqSYVz1gHnQfeYEwEplQZTAZRqCX+WqRZyiRZU76aoZWYrRDp6aWF",
+	"peX37kp6eeNqrjB7l1zVxpt3wm/OXdXGC+8vG1/d3MYLt/pbulyNOzOv+XXeoXkYraEiBm+NJ5A2eR7c",
+	"hWRCBEkUCnkPZEESlEBYCpNZMUEmgQgEOmZcYKoptLGd2/1VinaT0pZT0jZESkMe3JzFUC+6Jathk9vx",
+	"vzQ+h7Ml6Hk7g6dTol2R74ZI6SFiekaS85BVk3tzZysGjSBK/6qn6zIw3MC42sFKI8If4ooum+qcbZLo",
+	"Lz1E5Xe8s9K9GThc8BQUs/RjISyvaG9ypJ+FfcLmEWgEww6Bnz178jkUXC8vgDLFjcQ/4+ksBi6AQOVs",
+	"Nq+EdTjKmvdPvxzFlVvWeYInSFIUweuYo5RkvIblbU9VvxCCyk+RZGoSIE8tpWU3roPGVhN2TxgCMiVm",
+	"UKCAFAtkqbZOYjiN+PlppMGlYWflP1AFI0IzK5AWdikVUaVsQo2f69vHyAWhlueHIGX8W5ythpSbP/bH",
+	"DkHqM+yyWM2vLHsyio5erGO2arZ1+bJTH62XTKksMjLrtk2wZS6tt4c2+1xrH2uzVMEzXCXST/QYw2VR",
+	"bOBBqobPgcUtGsaYofsrsS1zKxfk3RqCzLAGRrJWJMUtMW8czZ3TrBk6yOf8QW1hbXIIb2+tVK27jK6N",
+	"rb2w5bUcvytskyejEU1QPBV8RLONxQ8pSBK04j7jUsEU6XiiMAVeIAO9KZRKAlHAWYJOOa4CYM0IWD9E",
+	"/5wN0lJ1uIPkOc2yQODmxK4K3n/gfACaOXJ7dJgQlmYoN4nYXDVORLLsLQJD7oxxDfcaKCHcPiVSTrlI",
+	"T1Ci2hC1hXt3hbZ5dxX5VfMEN9jwHHrZk/GpsahFTjItqulYS+xSjLWeE5JDjUjoHOrngpWQoiI0M4hu",
+	"H9Y+WJzhywnRVMwUTAVnY1ATKkHriDFQBkVGKAN9OBnURFCrQwEaaQtvyi5IRlOrCrWIYxmfb+hbAeKk",
+	"TCrCEgwrXe4iglaGght3AwY0oLX9vOQKtUIxnSADIs8pG8OIC5hgVtwzmgZlqb1g5gYIyPgYMsowDKVa",
+	"+1jc6U+fP38KdsC8x6fBFxRVWeCoxyAnXCiQZZ4TMfMOpHPKUv27imDHXbcwMKHSkhy+OHmkFVBqKCI4",
+	"I74ieaE3FU2UKuTR/v5YILJkQhjDbM/h3Ifo5b75p/FRruTnLlRhD12BL3S7TnAkUE4cB9zw/gv78kDx",
+	"c2Qbm5zzhkNrsvBeq03OBwUTLFaYayt9fdesSZIs41O9RRPilR18xHgvSZahgJzMIOXA+HQzoUOkpGOG",
+	"G+ijX0gUa5+j6WNfNJszLt8SDVuIBlzFeG/hYqWev4F2v4HufpUYmUCtNw0SXrY8GU2LACXPSn+wNTzw",
+	"kmcXb4lEmZFuVmLfWWTkzx4fQ5Lx5FzCDknOGZ9mmI4xhvoEMTB8pcAnORnjfiXF1sJjqVFkmcszO9hI",
+	"jOQc1YAZdbrm1Z/c7x32D9/v9fv9g8NbQcHgRc2iW6tINybMRQt6ady63nXjqtaSoAn1uDa6K8qr12uR",
+	"fOtOtc6xyNjmaHIJIz9OPFVuEuioXvLKoOX+Zt0im0UN1YSNeFRRtIaCIEyOUBhAJFrdiOJoStUkFWRa",
+	"bdyG/EdU5EFVstsuDdylQGSlw/GmiBijGrgA8po8Y44CyHz60ALIr+ZAbLD8db3hV/aez6tTOaEsIyyF",
+	"nJ/RDGHn4Nbdg8Nbt++8/8HdXeAC9EONStjpH97t3T28Y57uAivzMxRz0ZWgQ36O96+B2Ktw6ootNOc/",
+	"3FBJWnGll2B+G7Egr4DdXCCozZUbl16WZzlVCjXPcxpPauKug0LwsQn2xNGUUEXZeNDiZF7ARV5dafCA",
+	"cOrdifOp+bVb0zkHQZ37kSFJ63Q+k5LcTPMjaU7DyzynORqe9JZY8vN8fPF2aULteULZuhbX16BkbqS5",
+	"EbVS2bi6P7XpTFx0KPlEqTbTcrIyBk+YMVgZpVWZIpvF0JRQMbjoQAx+sQHjCmNn1A60QTjWkzjKjcHL",
+	"sRicGNPPtOiKwUmuGDxJx0CqnLEYRi6QFAMpFR/YCxCDzMjg/8Le3t5Ky9IoGUbu+xwnDf4g+Wg77mp2",
+	"5Zp+pYNgxkbt056Lqm/CZxu+7qXOKXdIq46GDVMpa/t40ax4VVCBcmADUm0yeoYJZ6mEkimaGcvQTgdm",
+	"OnCvht0dC5Z5INx7jqzK6PSs7SMkIhj0WtA0GgdrTdY6U7yGVf/cxZ3DeebrZkEtSeDuWnQbEtFs/uos",
+	"VjPFdxHT0s/TMEv70UW8nADWcr+KTqy1qbmoxlq76nY6vLvAWwOjXTR2tZSyjUyRRcqZU/1XMO6arNZf",
+	"8crxhwYiVxkHV8XrXIFMv/ehr5HZG/RefnPYUSTTLYfCqF8qnTTqt8HlDJu6OaVfL7elvK8mCbelax8E",
+	"5vzChfnOKEspG2thuh6lb8BB3/IebG/b10Dzlx3oC+aFrRQta1/8LTHQReK7jCOJSalt9mf6oC6Kb7Si",
+	"49Km6dh/PfS7/NmXz6OFKsimomaSlJ8+efYc9klB9y8O9kmpJvvm4Z6v+zQ0ZJWvalMTpQrjwEQpKWf3",
+	"OT+nAR/Jl3gGbggkZgxIVHA2s/E1OmY9ymztLGhDGnvGoqBsXIfbc5KiMRmAKshLqUAiS0+ZjdCZud+T",
+	"cP/ZyUN3KMrM7MP/39N/7Bk9eAg2Z2rvlPkiXbufutZ1nAzcdPUxSUE/xZktJjUuu4UTvvm3777/j1++",
+	"+de/evOb373521/995/9/e9/959/+O43f/z2b/74y7+A//r2L81m6qsDGY5J1pMoLmiCYOJq4AJrPsbn",
+	"izDfk6es4BlVNCFZz7wIXIwJk3tQ6y0StJJg521kKbAURjzL+FRPmYPLRkOW3jtlhvlQk/grpyiAMyAw",
+	"5eKcsnEvJTN49vj4Hhh/gN4KUfQCoa4ClCBKDWTBy/EEvv/tt7//9S/f/MO3b/7uH/dO2Sn7+ALFDEz4",
+	"GKheo667HXZV+A5NnpzFM/GByqFGwzC2uB7WYd2q/DohWRabow5ttPrFyyFkVCpNQUiSyVx42mA/owk6",
+	"k8ihXjNqQVER470qRdYIfDr3ehXz9G/XbrOoGRuF46ePGq7qo6i/d7DXN8pggYwUNDqKbu319265bD5z",
+	"iavLpwG+75Gjn4xt4oNmVQZmj9LoKNJy89gPilsl7C/CddzOIF6vhLpZPnUZh8fWa+67mvk1RtpSc63M",
+	"tkrBD/v9JWXgm5V/N0pRQxXghtVo4vEw3msUgnXNXW22UVweRy4s79BRTah5BxlLY4had5qWblwG0Gg1",
+	"X1fyWoUGPnI+/C2Cw6nYl20BpBWhywVUHGx57RAa7H7SbcDeTqVZDPFwnAf/Zdxxv/a/oell5yX7BFUD",
+	"NddKriEYPZ+gO9I2wPSEYTeAFjjIimv86IG5w4VXg9tw+8IE4G6Aqq0avhZR3xTCnDt0i4i7b2bcjL5r",
+	"XaMpQuY4YS3auYihigK4pEIjUqswgXHkLYqghgayKIXayz0lQnmZrUVS7BO8pWo8mauNCwmyr7q6qBwE",
+	"u6iEpaEpJ2nOs+Z7jVTUwNuNxN0fl8ycK8paKjcbtLU10YktOuqWnoH7VhOMVjRt0iWVmMKOLWyLq6o2",
+	"a5qm96AsChS9hEhMdw2Zm6x+c2kJZVKdsk8+gluHB/1+77B/cGcPju38akJsFYItwLUEq1+t6+mMsuvy",
+	"vUx+4SkbBgsah3rkmF4ggx3JcwQkIptBQTOuXPYtEV6jn6FdF6jatQpsSI34uB1H3D7TXSgCvWF1olns",
+	"d60qxYmr89VMtxVO3YTxrtQt5vB17Ve7S2TVe96WnrEUZteha9wg6b8TnWM1Er3esV1k1rrH212DfcZ7",
+	"jbKQqxFAGbhGz1DVxS/Xg/p6/h8c0reL7KelamMaONNKGh85ra3CofGvwM6bv/719//+59//9ldvvvvn",
+	"3XXIopSuyV6nT+MLM2KFKvmFc5hCIXBEX8WgRXmPMolMUkUvOlXHhqc1qEHeXl+BdAGO9TDpvdHhqeow",
+	"wNImfovZdT8uHbMK9yzVLg2JbE2vLB05beaPMQGl62EmjXDnDStPNkp2I54YA/a1+cFKPalCxzUSZheH",
+	"1TvcllbUAZW31Yfmes+Y4B9lY4cGQFfKRIUPldjAgEt9sQGTVkVjSMG65ivxTpSqZXj36tS28O8VKYuT",
+	"HS09Yh8fjcFFbHc3uzP7Lrek18gt2apmNZeCcj3on89zuVkaCK2+SA0OwNsghGdolCyHuvckCF6aUFVR",
+	"QXkTEmjmmFwN90E5aMptfe3tNSG+Xdq7Ft5vL/I7e7HSraEGGE7BQ9VUha4lzko12c/4mNubFHZXneAF",
+	"P3epES3ua/gxmoipC19LWfr+YcZFqpVdFyoPOGLtuteDpbkKzKui6ZnJNAZeqrfAlEt9iI5evGzhjY4Z",
+	"WAhUKCrVJIAhB/VuFH1MkskcbqZcnEsrG+GpQInMXFfONDeXJgnW1FODcOhtIpKPgCp5ynyaw47GppuX",
+	"SEh4QTHdteHrM64mMOFZikK6JAd9MMqsWzLk93PIee7yXH8o+N8ee24nMAe48+c4dRqMoavbVmFek6a2",
+	"TYcFshTIHP1YFmK5ChWrabTKie6g0FdWNZGOLxk7WJPPHM8yheO9jF5g2k7M3jm4AzllpUJpnd/klAmu",
+	"TF+k9tb34CG9QNd2B4hSmBdKmvwMyqCeBjKenPsMcF4ypbdwyhoDdm4ffmjzOoYnqMSsdzxSKIa798zk",
+	"pUBpeZ25VLYZmvV+a6sUU1Ccd7u9r5P6W1UCPzTadzxVi4QrkP7tww/f4VXxnI2lMDZi1xLnyiviKszo",
+	"krjmc9fPQGru6xtFtP1aCWE2YUqvb/qoiDFhNr7jWqmY1KFw0PN+vYdrRH+r8W4A+zbDyjYcr1rDbCf4",
+	"0Wo3005oEThCgSzBNlpsrmOXAf/ZtQY4PsNlxrstNbLcyfjZgIsmKVAFZ5hxNtb8cRvge+6yGjHVAn9e",
+	"dVwg6K9KLLE7Rt+0FFotiFw7uQxJ+p50H25wByw4z2LIuVRge87AiAqpFon5E1Q/N8tfI3aa9Z0BND1p",
+	"nmkb4P9sZjQ22HFwiz1UNKR2W5RsF22jo/prF0Y+x6m+HAaiMciEF0Y+wTTQH0MiHs1xHqok8CmLGzag",
+	"qRJG4tJZ7W7fk7HlSwtJGVm2B8OvhiCRiGSirQmqHCNrbBR27k8oQ4mnjLIkK1NMj7xiiiI32RZT3mgD",
+	"qzeRc4FW8eRJUopgpFnj8cTDaMFzha+KzFRGuQT4kLe7quqv6WeT6t5GB4S5dH+pZiYVc8RFHnX52hsV",
+	"yhvnfryFnz44neuEsrUJfRME06stOOOSStVVkyq+tSk3TuD5MUU5VvC7OtCxTaZnYh2ivpYBHteVQ/OQ",
+	"ZsaW8IrSyGVlWTb2nmwyL+s2VqVg0rTPsgn5mgUl56hcS4NTtjNsdyEZ7u7BM2MaMRg+SjEvuNI3qfcp",
+	"zoaad+bkXJvPSusaIMkIj2qvxznOnHWczk6ZXd08NRy41u+0iXyv/ZpLJE/pyOgsyqaXU6mtnNJkCN0+",
+	"PNRc7lOcWXvjHAsFRGl2LBUc3oYJL4XsNj28ZRBOwHYtWiu6nzv60luwvD/dy+uy9ZtdOG44PtWyshZp",
+	"NIUdLmJn3FpaSWEOorFR6lM4wxEXtv2OxYHZ7MfPybi9ncXanMfc7n35uMu3v7EPjfVRke9OfcvW11FW",
+	"Bs5q8rxudtelgbut3jNsQiMAxhylbYz8aNT7jKhkAtxeaNM7yfaI2Rhzl9uJ0IkKYGEOurmDvQtt+41G",
+	"a2/lt2/D/LUDILzWJgG8tm6V15rJvj5lr3u9Xuu/U/YahjZdcQivq4YQlWba+NNraDQvAfumaRcxhJ2h",
+	"ZqzD3dAMTrdtPIqbE8Ww2ASlY6m6JUW14pHVuqkEhphiumIHrVlDC+9UPb6gIKXJDvWrm9YWjYWNqm4K",
+	"p9ZftOOwvuOLW8t3z9CLuVTRGIbz/ZdWQdvYiq+h6kMTmziT8RaZvdv5vG1kV3bdOhoL764kisUFFAfJ",
+	"c+QMATN9QDO37/ehyWyuGK7abNXmpoK6fjC3nfbLsfdGfgApmTmPjwFnC7ABgnKdSIL7abxoW5Dod07Z",
+	"54iphKHnW8Pas+Co8z3L447g9uFd85CXCqiK4fbBoW026iHjw8tqglqpsUJAUhNkOAapsADGFbjmZR5p",
+	"SSmMHqNNKE9+Em73vW/VPR9YE2t4ykxV3FwHtGFInTlO1BO2oTbjwLDUkrpeRcV1aLthv+x6Ig/ISKEv",
+	"cMDiXUi051qtJpaaTHXnUvHWLamqBj0ryhEb466z/Kb9xbpOz6hWBWPgWVq5a7ZhaR037rpeQW5RV+gS",
+	"6k8fPIyB5mTsvtJjcxYg5UlpoB1rk8W4+w778NlHtuhVDzzom/bMbl97oMlT05m1gUgjwOwwExuu4yt0",
+	"QrlAGSdp4yt/y653XmaKFkSo/REXec83wqqxPP+Jjaz9PcQzymwx7qqPWAS7+99woWPjw4eBQI2yX1La",
+	"AvmZdYDAXKrIhvd4/5v6H4NlRsQDPmUBlK99tXmiUPWkEkjyNjRXoznIXe2trjwPkmnjPvX0a6nbBDXh",
+	"vv1T7wGV1SfYXMdruhVW4GGzFBtXYQRx8JvfLYxt8fPf3SbKqPltou3lFn1CL7zjpPr60fWoCXPfJbph",
+	"nlAdLkDKJ5hwkW6pWEkrg5pnT2yr0XHTmxA7PcSptBs6F/Zd779tm6nt2gWYCqpQ+vYUzibZaaos3nIy",
+	"/h+tUZvPGOgDG0+kBrO+9lqXlmXucqyMJbe7B7ZgV2vNo5Fdq2plqOUdStgZ+j8cgSaL4W4MDC9QgJzw",
+	"KXM7O2X1nu8BgaI8y2ji+yPWwtQdgNpdeCvZeTYCyvdTXsVU3Bdpruk+tL9388Px730ptAnp3LeV/mww",
+	"a0o6p+9Ce/7SEAqp0MtNNWCLcDa8TKrRQTUYW3zUpkrjbnfZofiqyAgjtvOKLQwdKdD2pXfYN2uB4k5f",
+	"YNXF9ToTV/waXVVLF3r4Nlif0fS1/T/2uRtFgcw6ISre0TYCrse3V31Kp9M6em5GXGu6kOsZ2WkR6U1u",
+	"K8Ohbk9kprXEKsuznn+wLGlkYr4p93XnPTjs92E6oZkVa4XgJn1NlEzuwTMy0yzBIp2c6Rug+edY4LOf",
+	"P9aX9ARTKoNX4Kdu2WtEgvtaXncauTkJlVAW28+DfUwvkNnW0h7yciYV5g7s2uSbrYI6siY8NVYNQH2X",
+	"KJ8wpa25MyIR7MkhJ8pmI2i5bFX6e6fsTv+Wj8L5DxiZGJzTw733NqdSmpxaNUEx1RwsICUNDzMHeCf4",
+	"M2sb5yaKC1sJcKd/691l0On90E5st19st4h78VJbGHNd21681Nqa/dpRqOQy4wnJIMULzHihjRDYGZqw",
+	"bYoXw91Wx6yj/f2Dww/2+nv9vYOju/27faMIuj3Oz+tpNjYOCXMgQ2M5KqJpbK+ROGJPpze/mAfZoyyu",
+	"SpkcjXp3qa3hqQ0pDYXFWU48kzK0bSYxdRawQ5qNUupPr/vpTDXAyvls8k07McwkCelzN6areeXilJ8I",
+	"RNbzXcaqNm87f/in7978y5/uWg10RI0NoLjxXbv2i9XkTuJdvrz8nwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

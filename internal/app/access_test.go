@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 	"testing"
 
 	"greenchannel/api"
+	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/jobs/jobstest"
 	"greenchannel/internal/platform/pg/pgtest"
@@ -52,7 +54,36 @@ func newWorld(t *testing.T) *world {
 			w.ids["agency:"+u] = *user.AgencyID
 		}
 	}
+	w.fileRequest("ent2", "economic_crime_report", "合同诈骗报案：岷江绿源被骗货款", "police1")
 	return w
+}
+
+// fileRequest files a request as enterprise user ent and assigns it to
+// officer directly (routing has its own tests), recording the fixture ids.
+func (w *world) fileRequest(ent, category, title, officer string) int64 {
+	w.t.Helper()
+	ctx := context.Background()
+	a, err := w.d.identity.Authenticate(ctx, w.tokens[ent])
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	r, _, err := w.d.casework.Create(ctx, a, casework.NewRequest{Category: category, Title: title, Description: title + "，请求协助。"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if officer != "" {
+		if _, err := w.d.db.ExecContext(ctx, "UPDATE requests SET status = 'assigned', agency_id = ?, assignee_id = ? WHERE id = ?",
+			w.ids["agency:"+officer], w.ids["user:"+officer], r.ID); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	att, err := w.d.casework.Attach(ctx, a, r.ID, "合同.pdf", strings.NewReader("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.ids["request:"+ent] = r.ID
+	w.ids["attachment:"+ent] = att.ID
+	return r.ID
 }
 
 // call sends a request as user ("" for nobody) and returns status and body.
@@ -76,10 +107,16 @@ func (w *world) call(user, method, path, body string, header ...string) (int, st
 // rule says who may call an operation, on which fixture resource, with
 // which body. Every role not listed must get 403 or 404 and no data.
 type rule struct {
-	open   string   // "public": no sign-in; "self": only ever about the caller; "any": every role, nothing owned
-	roles  []string // users (one per role) allowed to call it on the target
-	target string   // fixture whose id fills {id}
+	open   string            // "public": no sign-in; "self": only ever about the caller; "any": every role, nothing owned
+	roles  []string          // users (one per role) allowed to call it on the target
+	target string            // fixture whose id fills {id}
+	params map[string]string // fixtures for other path parameters
 	body   string
+	// list marks an operation everyone may call that must filter: callers
+	// outside roles get 200 or 403, never the target's data.
+	list bool
+	// multipart sends body as a multipart upload of a small PDF.
+	multipart bool
 	// leak lists strings that belong to the target and must not appear in a refusal.
 	leak []string
 }
@@ -112,6 +149,19 @@ var accessRules = map[string]rule{
 	"getEnterprise":     {roles: []string{"admin", "oversight1", "inspector.market1"}, target: "enterprise:ent2", leak: []string{"岷江绿源"}},
 	"updateEnterprise":  {roles: []string{"admin"}, target: "enterprise:ent2", body: `{"name":"改名"}`, leak: []string{"岷江绿源"}},
 	"setNoDisturb":      {roles: []string{"admin"}, target: "enterprise:ent2", body: `{"no_disturb":false}`, leak: []string{"岷江绿源"}},
+
+	"listCategories":      {open: "any"},
+	"createRequest":       {roles: []string{"ent1"}, body: `{"category":"legal_aid","title":"咨询","description":"劳动合同问题"}`},
+	"listRequests":        {list: true, roles: []string{"oversight1"}, leak: []string{"被骗货款"}},
+	"getQueue":            {list: true, leak: []string{"被骗货款"}},
+	"getRequest":          {roles: []string{"oversight1"}, target: "request:ent2", leak: []string{"被骗货款"}},
+	"actOnRequest":        {target: "request:ent2", body: `{"action":"withdraw"}`, leak: []string{"被骗货款"}},
+	"postRequestMessage":  {target: "request:ent2", body: `{"body":"补充材料"}`, leak: []string{"被骗货款"}},
+	"uploadAttachment":    {target: "request:ent2", multipart: true},
+	"listAttachments":     {roles: []string{"oversight1"}, target: "request:ent2", leak: []string{"合同.pdf"}},
+	"downloadAttachment":  {roles: []string{"oversight1"}, target: "request:ent2", params: map[string]string{"attachment_id": "attachment:ent2"}, leak: []string{"%PDF"}},
+	"getRequestTimeline":  {roles: []string{"oversight1"}, target: "request:ent2", leak: []string{"被骗货款"}},
+	"giveRequestFeedback": {target: "request:ent2", body: `{"rating":5}`},
 }
 
 type operation struct{ id, method, path string }
@@ -150,27 +200,45 @@ func TestNobodyReachesWhatIsNotTheirs(t *testing.T) {
 		if r.open != "" {
 			continue
 		}
-		path := op.path
-		if r.target != "" {
-			id, ok := w.ids[r.target]
-			if !ok {
-				t.Fatalf("%s: unknown fixture %s", op.id, r.target)
+		path := idParam.ReplaceAllStringFunc(op.path, func(p string) string {
+			name := strings.Trim(p, "{}")
+			fixture := r.target
+			if name != "id" {
+				fixture = r.params[name]
 			}
-			path = idParam.ReplaceAllString(path, strconv.FormatInt(id, 10))
+			id, ok := w.ids[fixture]
+			if !ok {
+				t.Fatalf("%s: no fixture for {%s}", op.id, name)
+			}
+			return strconv.FormatInt(id, 10)
+		})
+		body, header := r.body, []string(nil)
+		if r.multipart {
+			body, header = multipartPDF()
 		}
 		// Nobody signed in: always 401.
-		if code, body, _ := w.call("", op.method, path, r.body); code != http.StatusUnauthorized {
-			t.Errorf("%s anonymous: %d %s", op.id, code, body)
+		if code, got, _ := w.call("", op.method, path, body, header...); code != http.StatusUnauthorized {
+			t.Errorf("%s anonymous: %d %s", op.id, code, got)
 		}
 		for _, who := range probes {
 			allowed := contains(r.roles, who)
-			code, body, _ := w.call(who, op.method, path, r.body)
+			code, body, _ := w.call(who, op.method, path, body, header...)
 			switch {
 			case allowed && op.method == http.MethodGet && code != http.StatusOK:
 				t.Errorf("%s as %s: allowed but got %d %s", op.id, who, code, body)
-			case !allowed && code != http.StatusForbidden && code != http.StatusNotFound:
+			case r.list && !allowed:
+				if code != http.StatusOK && code != http.StatusForbidden {
+					t.Errorf("%s as %s: want 200 or 403, got %d %s", op.id, who, code, body)
+				}
+				for _, s := range r.leak {
+					if strings.Contains(body, s) {
+						t.Errorf("%s as %s: list leaks %q", op.id, who, s)
+					}
+				}
+			case allowed:
+			case code != http.StatusForbidden && code != http.StatusNotFound:
 				t.Errorf("%s as %s: want 403/404, got %d %s", op.id, who, code, body)
-			case !allowed:
+			default:
 				var p map[string]any
 				if json.Unmarshal([]byte(body), &p) != nil || p["type"] == nil {
 					t.Errorf("%s as %s: refusal is not a problem: %s", op.id, who, body)
@@ -183,6 +251,15 @@ func TestNobodyReachesWhatIsNotTheirs(t *testing.T) {
 			}
 		}
 	}
+}
+
+func multipartPDF() (string, []string) {
+	var buf strings.Builder
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", "补充.pdf")
+	_, _ = fw.Write([]byte("%PDF-1.4\n%%EOF\n"))
+	_ = mw.Close()
+	return buf.String(), []string{"Content-Type", mw.FormDataContentType()}
 }
 
 func contains(list []string, s string) bool {

@@ -11,11 +11,13 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/uptrace/bun"
 
+	"greenchannel/internal/casework"
 	"greenchannel/internal/config"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/jobs"
 	"greenchannel/internal/platform/pg"
+	"greenchannel/internal/platform/storage"
 	"greenchannel/migrations"
 )
 
@@ -28,8 +30,10 @@ type deps struct {
 	rdb     *redis.Client
 	asynq   *asynq.Client
 	metrics *prometheus.Registry
+	files   storage.Store
 
 	identity *identity.Service
+	casework *casework.Service
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -49,6 +53,12 @@ func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, 
 		cfg: cfg, log: log, clock: clock.System{}, db: db, rdb: rdb,
 		asynq: asynq.NewClientFromRedisClient(rdb), metrics: reg,
 	}
+	files, err := storage.NewLocal(cfg.DataDir)
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	d.files = files
 	d.wire()
 	return d, nil
 }
@@ -61,6 +71,7 @@ func (d *deps) wire() {
 		keys[i] = identity.SigningKey{ID: k.ID, Secret: k.Secret}
 	}
 	d.identity = identity.NewService(d.db, d.clock, d.log, keys, identity.DefaultLimits)
+	d.casework = casework.NewService(d.db, d.clock, d.log, d.files, casework.DefaultLimits)
 }
 
 func (d *deps) close() {

@@ -38,7 +38,7 @@ func newHTTP(d *deps) (*echo.Echo, error) {
 	e.Use(validate)
 	e.Use(httpapi.Authenticate(d.identity))
 
-	server := httpapi.New(httpapi.Deps{Version: Version, Ready: d.ready, Identity: d.identity})
+	server := httpapi.New(httpapi.Deps{Version: Version, Ready: d.ready, Identity: d.identity, Casework: d.casework})
 	api.RegisterHandlers(e, api.NewStrictHandler(server, []api.StrictMiddlewareFunc{
 		httpapi.RequireAuth(httpapi.PublicOperations(spec)),
 	}))

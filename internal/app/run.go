@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"greenchannel/internal/config"
+	"greenchannel/internal/platform/idem"
 	"greenchannel/internal/platform/jobs"
 )
 
@@ -113,8 +114,12 @@ func schedulerPart(d *deps) part {
 	return jobs.NewScheduler(d.db, d.cfg.DatabaseURL, d.clock, d.log.With("component", "scheduler"), periodicTasks()).Run
 }
 
-// Task types of the platform itself.
-const taskOutboxPrune = "outbox:prune"
+// Task types of housekeeping run by the scheduler.
+const (
+	taskOutboxPrune = "outbox:prune"
+	taskIdemPrune   = "idempotency:prune"
+	taskAutoClose   = "casework:autoclose"
+)
 
 // newRegistry maps every task type to its handler. Domain packages expose
 // plain methods; this is where they meet asynq.
@@ -127,6 +132,17 @@ func newRegistry(d *deps) *jobs.Registry {
 		}
 		return err
 	})
+	jobs.Handle(reg, taskIdemPrune, func(ctx context.Context, _ struct{}) error {
+		_, err := idem.Prune(ctx, d.db, d.clock.Now().Add(-48*time.Hour))
+		return err
+	})
+	jobs.Handle(reg, taskAutoClose, func(ctx context.Context, _ struct{}) error {
+		n, err := d.casework.AutoClose(ctx)
+		if n > 0 {
+			d.log.Info("casework: auto-closed resolved requests", "count", n)
+		}
+		return err
+	})
 	return reg
 }
 
@@ -134,5 +150,7 @@ func newRegistry(d *deps) *jobs.Registry {
 func periodicTasks() []jobs.Periodic {
 	return []jobs.Periodic{
 		{Name: "outbox-prune", Every: time.Hour, Task: jobs.Task{Type: taskOutboxPrune, Queue: jobs.QueueLow}},
+		{Name: "idempotency-prune", Every: time.Hour, Task: jobs.Task{Type: taskIdemPrune, Queue: jobs.QueueLow}},
+		{Name: "auto-close", Every: 10 * time.Minute, Task: jobs.Task{Type: taskAutoClose, Queue: jobs.QueueLow}},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"greenchannel/api"
+	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/httpx"
 )
@@ -20,6 +21,7 @@ type Deps struct {
 	// Ready checks each dependency; a nil error means it is fine.
 	Ready    func(ctx context.Context) map[string]error
 	Identity *identity.Service
+	Casework *casework.Service
 }
 
 // Server implements api.StrictServerInterface.

@@ -274,6 +274,21 @@ func (s *Service) Authenticate(ctx context.Context, access string) (Actor, error
 	return s.actorByUserID(ctx, id)
 }
 
+// Actor returns the actor for a user id (for jobs and tests acting as a
+// known user); a disabled user is refused like at sign-in.
+func (s *Service) Actor(ctx context.Context, userID int64) (Actor, error) {
+	return s.actorByUserID(ctx, userID)
+}
+
+// ActorByUsername is Actor by username.
+func (s *Service) ActorByUsername(ctx context.Context, username string) (Actor, error) {
+	u, err := s.userByUsername(ctx, s.db, username)
+	if err != nil {
+		return Actor{}, notFound(err)
+	}
+	return s.actorByUserID(ctx, u.ID)
+}
+
 func (s *Service) actorByUserID(ctx context.Context, id int64) (Actor, error) {
 	u, err := s.userByID(ctx, s.db, id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && u.DisabledAt != nil) {

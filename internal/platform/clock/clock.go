@@ -5,6 +5,7 @@ package clock
 import (
 	"sync"
 	"time"
+	_ "time/tzdata" // Shanghai must load on minimal hosts
 )
 
 // Clock tells the current time.
@@ -53,3 +54,15 @@ var (
 	_ Clock = System{}
 	_ Clock = (*Fake)(nil)
 )
+
+// Shanghai is China Standard Time, the zone of every calendar and display.
+// The zone data is embedded (time/tzdata) so hosts without it still work.
+var Shanghai = mustLoad("Asia/Shanghai")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}

@@ -18,8 +18,10 @@ type Options struct {
 	Log      *slog.Logger
 	Metrics  prometheus.Registerer // nil: no HTTP metrics
 	MapError ErrorMapper
-	// BodyLimit caps request bodies, e.g. "1M". Upload routes set their own.
-	BodyLimit string
+	// BodyLimit caps JSON and form bodies, e.g. "1M"; UploadLimit caps
+	// multipart uploads, e.g. "21M" (a 20 MB file plus the envelope).
+	BodyLimit   string
+	UploadLimit string
 }
 
 // New returns an Echo instance with the shared middleware: request id,
@@ -50,11 +52,18 @@ func New(o Options) *echo.Echo {
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
 		ReferrerPolicy:        "same-origin",
 	}))
-	limit := o.BodyLimit
+	limit, upload := o.BodyLimit, o.UploadLimit
 	if limit == "" {
 		limit = "1M"
 	}
-	e.Use(middleware.BodyLimit(limit))
+	if upload == "" {
+		upload = "21M"
+	}
+	isUpload := func(c echo.Context) bool {
+		return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm)
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: limit, Skipper: isUpload}))
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: upload, Skipper: func(c echo.Context) bool { return !isUpload(c) }}))
 	return e
 }
 

@@ -1,0 +1,293 @@
+package casework
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/idem"
+	"greenchannel/internal/platform/jobs"
+	"greenchannel/internal/platform/pg"
+)
+
+// TaskRoute asks the routing engine to find an owner for a request. The
+// routing package handles it; casework only enqueues it.
+const TaskRoute = "routing:assign"
+
+// RoutePayload is the payload of TaskRoute.
+type RoutePayload struct {
+	RequestID int64 `json:"request_id"`
+}
+
+// NewRequest is what an enterprise files.
+type NewRequest struct {
+	Category     string
+	Title        string
+	Description  string
+	Priority     Priority // "" = the category's default
+	ContactName  string
+	ContactPhone string
+	// IdempotencyKey, when set, makes a retry return the first request.
+	IdempotencyKey string
+}
+
+var phoneRE = regexp.MustCompile(`^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}(-\d{1,6})?)$`)
+
+func (in NewRequest) validate() error {
+	var fields []fault.Field
+	if t := strings.TrimSpace(in.Title); t == "" || utf8.RuneCountInString(t) > 120 {
+		fields = append(fields, fault.Field{Name: "title", Message: "标题必填，最多120字 / a title of at most 120 characters is required"})
+	}
+	if utf8.RuneCountInString(in.Description) > 10000 {
+		fields = append(fields, fault.Field{Name: "description", Message: "描述最多10000字 / at most 10,000 characters"})
+	}
+	if p := strings.ReplaceAll(in.ContactPhone, " ", ""); p != "" && !phoneRE.MatchString(p) {
+		fields = append(fields, fault.Field{Name: "contact_phone", Message: "请填写手机号（11位）或座机号（如 028-82512345）/ a mainland mobile or landline number"})
+	}
+	if len(fields) > 0 {
+		return &fault.Error{Kind: fault.Invalid, Msg: fields[0].Message, Fields: fields}
+	}
+	return nil
+}
+
+// Create files a request for the actor's enterprise. The request, its
+// ticket number, the timeline entry and the routing task are written in one
+// transaction. replayed is true when an earlier call with the same
+// Idempotency-Key and body already created it.
+func (s *Service) Create(ctx context.Context, a identity.Actor, in NewRequest) (r Request, replayed bool, err error) {
+	if a.Role != identity.RoleEnterprise || a.EnterpriseID == 0 {
+		return Request{}, false, fault.New(fault.Forbidden, "只有企业用户可以提交诉求 / only enterprise users file requests")
+	}
+	if err := in.validate(); err != nil {
+		return Request{}, false, err
+	}
+	in.ContactPhone = strings.ReplaceAll(in.ContactPhone, " ", "")
+	key := idem.Key{Scope: "request.create", UserID: a.UserID, Key: in.IdempotencyKey}
+	if in.IdempotencyKey != "" {
+		key.Body, _ = json.Marshal(in) // the key itself is part of in, which is fine: same key, same bytes
+	}
+	var id int64
+	err = pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		now := s.clock.Now()
+		if in.IdempotencyKey != "" {
+			prev, err := idem.Claim(ctx, tx, key, now)
+			if err != nil || prev != 0 {
+				id, replayed = prev, prev != 0
+				return err
+			}
+		}
+		var cat Category
+		if err := tx.NewSelect().Model(&cat).Where("code = ? AND active", in.Category).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fault.InvalidField("category", "没有这个诉求类别 / unknown category")
+			}
+			return err
+		}
+		prio := in.Priority
+		if prio == "" {
+			prio = cat.DefaultPriority
+		}
+		var seq int64
+		if err := tx.NewRaw("SELECT next_ticket_seq(?)", now.In(clock.Shanghai).Year()).Scan(ctx, &seq); err != nil {
+			return fmt.Errorf("ticket number: %w", err)
+		}
+		req := &Request{
+			TicketNo:     fmt.Sprintf("GC-%d-%06d", now.In(clock.Shanghai).Year(), seq),
+			EnterpriseID: a.EnterpriseID, CreatedBy: a.UserID, Category: cat.Code,
+			Title: strings.TrimSpace(in.Title), Description: in.Description, Priority: prio,
+			ContactName: in.ContactName, ContactPhone: in.ContactPhone,
+			Status: Submitted, Version: 1, CreatedAt: now, UpdatedAt: now,
+		}
+		req.SearchTerms = searchTerms(req.Title, req.Description)
+		if _, err := tx.NewInsert().Model(req).
+			Column("ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority",
+				"contact_name", "contact_phone", "status", "version", "search_terms", "created_at", "updated_at").
+			Returning("id").Exec(ctx); err != nil {
+			return err
+		}
+		id = req.ID
+		if err := addEvent(ctx, tx, req.ID, now, &a.UserID, "created", false, map[string]any{
+			"ticket_no": req.TicketNo, "category": req.Category, "priority": req.Priority}); err != nil {
+			return err
+		}
+		if err := enqueueRouting(ctx, tx, req); err != nil {
+			return err
+		}
+		if err := s.notify(ctx, tx, Change{Request: req, Action: "created", At: now, ActorID: a.UserID}); err != nil {
+			return err
+		}
+		if in.IdempotencyKey != "" {
+			return idem.Complete(ctx, tx, key, req.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return Request{}, false, err
+	}
+	r, err = s.Get(ctx, a, id)
+	return r, replayed, err
+}
+
+// enqueueRouting asks the routing engine to (re)place the request. The key
+// carries the version, so each routing need is one task, however often the
+// outbox relays it.
+func enqueueRouting(ctx context.Context, tx bun.IDB, r *Request) error {
+	return jobs.Enqueue(ctx, tx, jobs.Task{
+		Type: TaskRoute, Key: fmt.Sprintf("route:%d:%d", r.ID, r.Version),
+		Payload: RoutePayload{RequestID: r.ID}, Queue: jobs.QueueCritical,
+	})
+}
+
+// Get returns a request the actor may see, with its agency and assignee.
+func (s *Service) Get(ctx context.Context, a identity.Actor, id int64) (Request, error) {
+	r, err := loadRequest(ctx, s.db, id, false)
+	if err != nil {
+		return Request{}, err
+	}
+	if err := identity.Authorize(a, identity.Read, r.Resource()); err != nil {
+		return Request{}, err
+	}
+	return *r, nil
+}
+
+// Lookup returns a request without an access check, for jobs acting on the
+// system's behalf.
+func (s *Service) Lookup(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Request, error) {
+	return loadRequest(ctx, db, id, forUpdate)
+}
+
+func loadRequest(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Request, error) {
+	r := new(Request)
+	q := db.NewSelect().Model(r).Where("?TableAlias.id = ?", id)
+	if forUpdate {
+		q.For("UPDATE")
+	} else {
+		q.Relation("Agency").Relation("Assignee").Relation("Enterprise")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fault.New(fault.NotFound, "request %d not found", id)
+		}
+		return nil, err
+	}
+	return r, nil
+}
+
+// Filter narrows List.
+type Filter struct {
+	Status      []Status
+	Category    string
+	AgencyID    int64
+	AssigneeID  int64
+	CreatedFrom *time.Time
+	CreatedTo   *time.Time
+	Q           string
+	BeforeID    int64 // cursor: requests older than this id
+	Limit       int
+}
+
+// List returns the requests the actor may see, newest first. Paging by id
+// keeps pages stable while new requests arrive.
+func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Request, bool, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	var out []Request
+	q := s.db.NewSelect().Model(&out).Relation("Agency").Relation("Assignee").
+		OrderExpr("?TableAlias.id DESC").Limit(int64(limit + 1))
+	switch a.Role {
+	case identity.RoleEnterprise:
+		q.Where("?TableAlias.enterprise_id = ?", a.EnterpriseID)
+	case identity.RoleOfficer, identity.RoleLead:
+		q.Where("?TableAlias.agency_id = ?", a.AgencyID)
+	case identity.RoleOversight:
+	default:
+		return nil, false, fault.New(fault.Forbidden, "your role does not work with requests")
+	}
+	if f.BeforeID > 0 {
+		q.Where("?TableAlias.id < ?", f.BeforeID)
+	}
+	if len(f.Status) > 0 {
+		q.Where("?TableAlias.status IN (?)", bun.List(f.Status))
+	}
+	if f.Category != "" {
+		q.Where("?TableAlias.category = ?", f.Category)
+	}
+	if f.AgencyID != 0 {
+		q.Where("?TableAlias.agency_id = ?", f.AgencyID)
+	}
+	if f.AssigneeID != 0 {
+		q.Where("?TableAlias.assignee_id = ?", f.AssigneeID)
+	}
+	if f.CreatedFrom != nil {
+		q.Where("?TableAlias.created_at >= ?", *f.CreatedFrom)
+	}
+	if f.CreatedTo != nil {
+		q.Where("?TableAlias.created_at < ?", *f.CreatedTo)
+	}
+	if terms := queryTerms(f.Q); len(terms) > 0 {
+		q.Where("?TableAlias.search_terms @> ?", pgdialect.Array(terms))
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, false, err
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// Queue is the actor's work: an officer's assigned open requests, or a
+// lead's whole agency pool, most urgent first.
+func (s *Service) Queue(ctx context.Context, a identity.Actor) ([]Request, error) {
+	var out []Request
+	q := s.db.NewSelect().Model(&out).Relation("Agency").Relation("Assignee").
+		Where("?TableAlias.status IN (?)", bun.List([]Status{Submitted, Assigned, InProgress, WaitingEnterprise})).
+		OrderExpr("CASE ?TableAlias.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, ?TableAlias.created_at").
+		Limit(500)
+	switch a.Role {
+	case identity.RoleOfficer:
+		q.Where("?TableAlias.assignee_id = ?", a.UserID)
+	case identity.RoleLead:
+		q.Where("?TableAlias.agency_id = ?", a.AgencyID)
+	default:
+		return nil, fault.New(fault.Forbidden, "only officers and agency leads have a queue")
+	}
+	err := q.Scan(ctx)
+	return out, err
+}
+
+// Categories lists the active categories.
+func (s *Service) Categories(ctx context.Context) ([]Category, error) {
+	var out []Category
+	err := s.db.NewSelect().Model(&out).Where("active").OrderExpr("sort, code").Scan(ctx)
+	return out, err
+}
+
+func addEvent(ctx context.Context, tx bun.IDB, requestID int64, at time.Time, actorID *int64, kind string, internal bool, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	_, err := tx.NewInsert().Model(&Event{RequestID: requestID, At: at, ActorID: actorID, Kind: kind, Internal: internal, Data: data}).
+		ExcludeColumn("id").Exec(ctx)
+	return err
+}
+
+// AddEvent writes a timeline entry for another domain (routing, SLA)
+// inside its transaction.
+func AddEvent(ctx context.Context, tx bun.IDB, requestID int64, at time.Time, actorID *int64, kind string, internal bool, data map[string]any) error {
+	return addEvent(ctx, tx, requestID, at, actorID, kind, internal, data)
+}

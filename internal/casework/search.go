@@ -1,0 +1,95 @@
+package casework
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/width"
+)
+
+// searchTerms returns the index terms of a text: every Han character, every
+// pair of adjacent Han characters, and every Latin or digit word, folded to
+// half-width lower case. Chinese has no spaces between words and most words
+// are two characters, so bigrams find "合同" in "买卖合同纠纷" where trigram
+// and word indexes cannot.
+func searchTerms(texts ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(t string) {
+		if t != "" && !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	for _, text := range texts {
+		forEachRun(text, func(run []rune, han bool) {
+			if !han {
+				add(string(run))
+				return
+			}
+			for i := range run {
+				add(string(run[i]))
+				if i+1 < len(run) {
+					add(string(run[i : i+2]))
+				}
+			}
+		})
+	}
+	return out
+}
+
+// queryTerms returns the terms a query must all match: bigrams of Han runs
+// (a single Han character matches as itself) and whole Latin words.
+func queryTerms(q string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(t string) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	forEachRun(q, func(run []rune, han bool) {
+		if !han || len(run) == 1 {
+			add(string(run))
+			return
+		}
+		for i := 0; i+1 < len(run); i++ {
+			add(string(run[i : i+2]))
+		}
+	})
+	return out
+}
+
+// forEachRun splits text into runs of Han characters and runs of letters
+// and digits; everything else separates runs.
+func forEachRun(text string, fn func(run []rune, han bool)) {
+	text = strings.ToLower(width.Fold.String(text))
+	var run []rune
+	runHan := false
+	flush := func() {
+		if len(run) > 0 {
+			fn(run, runHan)
+			run = nil
+		}
+	}
+	for _, r := range text {
+		switch {
+		case unicode.Is(unicode.Han, r):
+			if !runHan {
+				flush()
+			}
+			runHan = true
+			run = append(run, r)
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if runHan {
+				flush()
+			}
+			runHan = false
+			run = append(run, r)
+		default:
+			flush()
+		}
+	}
+	flush()
+}

@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE request_feedback;
+DROP TABLE request_events;
+DROP TABLE request_attachments;
+DROP TABLE request_messages;
+DROP TABLE request_declines;
+DROP TABLE requests;
+DROP FUNCTION next_ticket_seq(int);
+DROP TABLE categories;

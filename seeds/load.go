@@ -1,0 +1,75 @@
+package seeds
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+
+	"github.com/uptrace/bun"
+	"go.yaml.in/yaml/v3"
+
+	"greenchannel/internal/casework"
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/pg"
+)
+
+// DemoPassword is the password of every demo user (README lists them).
+const DemoPassword = "demo12345"
+
+// Load writes the reference data and, when demo is set, the demo data, in
+// one transaction. Every loader upserts by natural key, so loading twice
+// changes nothing. It returns a one-line summary per part.
+func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
+	var (
+		towns       []identity.TownSeed
+		agencies    []identity.AgencySeed
+		categories  []casework.Category
+		enterprises []identity.EnterpriseSeed
+		users       []identity.UserSeed
+	)
+	files := map[string]any{
+		"reference/towns.yaml":      &towns,
+		"reference/agencies.yaml":   &agencies,
+		"reference/categories.yaml": &categories,
+	}
+	if demo {
+		files["demo/enterprises.yaml"] = &enterprises
+		files["demo/users.yaml"] = &users
+	}
+	for name, dst := range files {
+		if err := readYAML(name, dst); err != nil {
+			return nil, err
+		}
+	}
+	err := pg.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+		if err := identity.SeedReference(ctx, tx, towns, agencies); err != nil {
+			return err
+		}
+		if err := casework.SeedCategories(ctx, tx, categories); err != nil {
+			return err
+		}
+		if demo {
+			return identity.SeedDemo(ctx, tx, enterprises, users, DemoPassword)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	out := []string{fmt.Sprintf("reference data loaded (%d towns, %d agencies, %d categories)", len(towns), len(agencies), len(categories))}
+	if demo {
+		out = append(out, fmt.Sprintf("demo data loaded (%d enterprises, %d users, password %s)", len(enterprises), len(users), DemoPassword))
+	}
+	return out, nil
+}
+
+func readYAML(name string, dst any) error {
+	b, err := fs.ReadFile(FS, name)
+	if err != nil {
+		return err
+	}
+	if err := yaml.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("seeds/%s: %w", name, err)
+	}
+	return nil
+}
