@@ -265,7 +265,7 @@ func TestPutSizeLimit(t *testing.T) {
 	max := int64(len(data))
 	ctx := context.Background()
 
-	s, dir := newStore(t)
+	s, _ := newStore(t)
 	if _, err := s.Put(ctx, bytes.NewReader(data[:max-1]), max-1); err != nil {
 		t.Fatalf("Put of exactly max bytes: %v", err)
 	}
@@ -277,7 +277,7 @@ func TestPutSizeLimit(t *testing.T) {
 		t.Fatalf("Size = %d, want %d", obj.Size, max)
 	}
 
-	s, dir = newStore(t)
+	s, dir := newStore(t)
 	if _, err := s.Put(ctx, bytes.NewReader(data), max-1); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("Put of max+1 bytes: error = %v, want ErrTooLarge", err)
 	}
