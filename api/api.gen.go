@@ -195,6 +195,7 @@ func (e Priority) Valid() bool {
 // Defines values for RequestActionAction.
 const (
 	Accept      RequestActionAction = "accept"
+	Assign      RequestActionAction = "assign"
 	Confirm     RequestActionAction = "confirm"
 	Decline     RequestActionAction = "decline"
 	Reopen      RequestActionAction = "reopen"
@@ -209,6 +210,8 @@ const (
 func (e RequestActionAction) Valid() bool {
 	switch e {
 	case Accept:
+		return true
+	case Assign:
 		return true
 	case Confirm:
 		return true
@@ -383,6 +386,11 @@ type CategoryList struct {
 	Items []Category `json:"items"`
 }
 
+// Duty defines model for Duty.
+type Duty struct {
+	OnDuty bool `json:"on_duty"`
+}
+
 // Enterprise defines model for Enterprise.
 type Enterprise struct {
 	Address             *string `json:"address,omitempty"`
@@ -514,6 +522,22 @@ type NoDisturb struct {
 	To        *openapi_types.Date `json:"to,omitempty"`
 }
 
+// Notification defines model for Notification.
+type Notification struct {
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+	Id        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Read      bool      `json:"read"`
+	RequestId *int64    `json:"request_id,omitempty"`
+	Title     string    `json:"title"`
+}
+
+// NotificationList defines model for NotificationList.
+type NotificationList struct {
+	Items []Notification `json:"items"`
+}
+
 // OfficerProfile defines model for OfficerProfile.
 type OfficerProfile struct {
 	// Capacity Most weighted open requests at once.
@@ -600,10 +624,13 @@ type Request struct {
 
 // RequestAction defines model for RequestAction.
 type RequestAction struct {
-	Action         RequestActionAction `json:"action"`
-	Body           *string             `json:"body,omitempty"`
-	Reason         *string             `json:"reason,omitempty"`
-	TargetAgencyId *int64              `json:"target_agency_id,omitempty"`
+	Action RequestActionAction `json:"action"`
+
+	// AssigneeId For `assign`, the officer the lead hands the request to.
+	AssigneeId     *int64  `json:"assignee_id,omitempty"`
+	Body           *string `json:"body,omitempty"`
+	Reason         *string `json:"reason,omitempty"`
+	TargetAgencyId *int64  `json:"target_agency_id,omitempty"`
 }
 
 // RequestActionAction defines model for RequestAction.Action.
@@ -632,6 +659,40 @@ type RequestStatus string
 
 // Role defines model for Role.
 type Role string
+
+// RoutingRule defines model for RoutingRule.
+type RoutingRule struct {
+	Active        bool    `json:"active"`
+	AgencyId      int64   `json:"agency_id"`
+	Category      *string `json:"category,omitempty"`
+	Id            int64   `json:"id"`
+	Note          string  `json:"note"`
+	Priority      int     `json:"priority"`
+	RequiredSkill *string `json:"required_skill,omitempty"`
+	Town          *string `json:"town,omitempty"`
+}
+
+// RoutingRuleInput defines model for RoutingRuleInput.
+type RoutingRuleInput struct {
+	Active   *bool  `json:"active,omitempty"`
+	AgencyId *int64 `json:"agency_id,omitempty"`
+
+	// Category Empty for any category.
+	Category *string `json:"category,omitempty"`
+	Note     *string `json:"note,omitempty"`
+	Priority *int    `json:"priority,omitempty"`
+
+	// RequiredSkill Empty for the category's own code.
+	RequiredSkill *string `json:"required_skill,omitempty"`
+
+	// Town Empty for any town.
+	Town *string `json:"town,omitempty"`
+}
+
+// RoutingRuleList defines model for RoutingRuleList.
+type RoutingRuleList struct {
+	Items []RoutingRule `json:"items"`
+}
 
 // Timeline defines model for Timeline.
 type Timeline struct {
@@ -760,6 +821,13 @@ type ListEnterprisesParams struct {
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// CreateRecusalJSONBody defines parameters for CreateRecusal.
+type CreateRecusalJSONBody struct {
+	EnterpriseId int64  `json:"enterprise_id"`
+	OfficerId    int64  `json:"officer_id"`
+	Reason       string `json:"reason"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Username Username prefix, case-insensitive.
@@ -770,6 +838,17 @@ type ListUsersParams struct {
 	// Cursor The `next_cursor` of the previous page.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListNotificationsParams defines parameters for ListNotifications.
+type ListNotificationsParams struct {
+	Unread *bool  `form:"unread,omitempty" json:"unread,omitempty"`
+	Limit  *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// MarkNotificationsReadJSONBody defines parameters for MarkNotificationsRead.
+type MarkNotificationsReadJSONBody struct {
+	Ids []int64 `json:"ids"`
 }
 
 // ListRequestsParams defines parameters for ListRequests.
@@ -817,6 +896,15 @@ type UpdateEnterpriseJSONRequestBody = EnterprisePatch
 // SetNoDisturbJSONRequestBody defines body for SetNoDisturb for application/json ContentType.
 type SetNoDisturbJSONRequestBody = NoDisturb
 
+// CreateRecusalJSONRequestBody defines body for CreateRecusal for application/json ContentType.
+type CreateRecusalJSONRequestBody CreateRecusalJSONBody
+
+// CreateRoutingRuleJSONRequestBody defines body for CreateRoutingRule for application/json ContentType.
+type CreateRoutingRuleJSONRequestBody = RoutingRuleInput
+
+// UpdateRoutingRuleJSONRequestBody defines body for UpdateRoutingRule for application/json ContentType.
+type UpdateRoutingRuleJSONRequestBody = RoutingRuleInput
+
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
@@ -837,6 +925,12 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
+
+// SetDutyJSONRequestBody defines body for SetDuty for application/json ContentType.
+type SetDutyJSONRequestBody = Duty
+
+// MarkNotificationsReadJSONRequestBody defines body for MarkNotificationsRead for application/json ContentType.
+type MarkNotificationsReadJSONRequestBody MarkNotificationsReadJSONBody
 
 // CreateRequestJSONRequestBody defines body for CreateRequest for application/json ContentType.
 type CreateRequestJSONRequestBody = RequestCreate
@@ -882,6 +976,18 @@ type ServerInterface interface {
 	// SetNoDisturb Put an enterprise on or off the no-disturb list (无事不扰)
 	// (PUT /api/v1/admin/enterprises/{id}/no-disturb)
 	SetNoDisturb(ctx echo.Context, id ID) error
+	// CreateRecusal Keep an officer away from an enterprise's requests
+	// (POST /api/v1/admin/recusals)
+	CreateRecusal(ctx echo.Context) error
+	// ListRoutingRules Routing rules in the order they are tried
+	// (GET /api/v1/admin/routing-rules)
+	ListRoutingRules(ctx echo.Context) error
+	// CreateRoutingRule Add a routing rule
+	// (POST /api/v1/admin/routing-rules)
+	CreateRoutingRule(ctx echo.Context) error
+	// UpdateRoutingRule Change a routing rule
+	// (PATCH /api/v1/admin/routing-rules/{id})
+	UpdateRoutingRule(ctx echo.Context, id ID) error
 	// ListUsers List users
 	// (GET /api/v1/admin/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -915,6 +1021,15 @@ type ServerInterface interface {
 	// GetMe The signed-in user
 	// (GET /api/v1/me)
 	GetMe(ctx echo.Context) error
+	// SetDuty Go on or off duty (officer, agency lead)
+	// (PUT /api/v1/me/duty)
+	SetDuty(ctx echo.Context) error
+	// ListNotifications My notifications, newest first
+	// (GET /api/v1/notifications)
+	ListNotifications(ctx echo.Context, params ListNotificationsParams) error
+	// MarkNotificationsRead Mark notifications read
+	// (POST /api/v1/notifications/read)
+	MarkNotificationsRead(ctx echo.Context) error
 	// GetQueue My work (officer, agency lead)
 	// (GET /api/v1/queue)
 	GetQueue(ctx echo.Context) error
@@ -1140,6 +1255,49 @@ func (w *ServerInterfaceWrapper) SetNoDisturb(ctx echo.Context) error {
 	return err
 }
 
+// CreateRecusal converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateRecusal(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateRecusal(ctx)
+	return err
+}
+
+// ListRoutingRules converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRoutingRules(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRoutingRules(ctx)
+	return err
+}
+
+// CreateRoutingRule converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateRoutingRule(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateRoutingRule(ctx)
+	return err
+}
+
+// UpdateRoutingRule converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateRoutingRule(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateRoutingRule(ctx, id)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -1301,6 +1459,49 @@ func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// SetDuty converts echo context to params.
+func (w *ServerInterfaceWrapper) SetDuty(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SetDuty(ctx)
+	return err
+}
+
+// ListNotifications converts echo context to params.
+func (w *ServerInterfaceWrapper) ListNotifications(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListNotificationsParams
+	// ------------- Optional query parameter "unread" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "unread", ctx.QueryParams(), &params.Unread, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter unread: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListNotifications(ctx, params)
+	return err
+}
+
+// MarkNotificationsRead converts echo context to params.
+func (w *ServerInterfaceWrapper) MarkNotificationsRead(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.MarkNotificationsRead(ctx)
 	return err
 }
 
@@ -1680,6 +1881,13 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/requests/:id/timeline", wrapper.GetRequestTimeline, options.OperationMiddlewares["getRequestTimeline"]...)
 	router.POST(options.BaseURL+"/api/v1/requests/:id/feedback", wrapper.GiveRequestFeedback, options.OperationMiddlewares["giveRequestFeedback"]...)
 	router.GET(options.BaseURL+"/api/v1/queue", wrapper.GetQueue, options.OperationMiddlewares["getQueue"]...)
+	router.PUT(options.BaseURL+"/api/v1/me/duty", wrapper.SetDuty, options.OperationMiddlewares["setDuty"]...)
+	router.GET(options.BaseURL+"/api/v1/notifications", wrapper.ListNotifications, options.OperationMiddlewares["listNotifications"]...)
+	router.POST(options.BaseURL+"/api/v1/notifications/read", wrapper.MarkNotificationsRead, options.OperationMiddlewares["markNotificationsRead"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/routing-rules", wrapper.ListRoutingRules, options.OperationMiddlewares["listRoutingRules"]...)
+	router.POST(options.BaseURL+"/api/v1/admin/routing-rules", wrapper.CreateRoutingRule, options.OperationMiddlewares["createRoutingRule"]...)
+	router.PATCH(options.BaseURL+"/api/v1/admin/routing-rules/:id", wrapper.UpdateRoutingRule, options.OperationMiddlewares["updateRoutingRule"]...)
+	router.POST(options.BaseURL+"/api/v1/admin/recusals", wrapper.CreateRecusal, options.OperationMiddlewares["createRecusal"]...)
 
 }
 
@@ -2028,6 +2236,156 @@ type SetNoDisturbdefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response SetNoDisturbdefaultApplicationProblemPlusJSONResponse) VisitSetNoDisturbResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRecusalRequestObject struct {
+	Body *CreateRecusalJSONRequestBody
+}
+
+type CreateRecusalResponseObject interface {
+	VisitCreateRecusalResponse(w http.ResponseWriter) error
+}
+
+type CreateRecusal204Response struct {
+}
+
+func (response CreateRecusal204Response) VisitCreateRecusalResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type CreateRecusaldefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateRecusaldefaultApplicationProblemPlusJSONResponse) VisitCreateRecusalResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoutingRulesRequestObject struct {
+}
+
+type ListRoutingRulesResponseObject interface {
+	VisitListRoutingRulesResponse(w http.ResponseWriter) error
+}
+
+type ListRoutingRules200JSONResponse RoutingRuleList
+
+func (response ListRoutingRules200JSONResponse) VisitListRoutingRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRoutingRulesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListRoutingRulesdefaultApplicationProblemPlusJSONResponse) VisitListRoutingRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRoutingRuleRequestObject struct {
+	Body *CreateRoutingRuleJSONRequestBody
+}
+
+type CreateRoutingRuleResponseObject interface {
+	VisitCreateRoutingRuleResponse(w http.ResponseWriter) error
+}
+
+type CreateRoutingRule201JSONResponse RoutingRule
+
+func (response CreateRoutingRule201JSONResponse) VisitCreateRoutingRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateRoutingRuledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateRoutingRuledefaultApplicationProblemPlusJSONResponse) VisitCreateRoutingRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRoutingRuleRequestObject struct {
+	Id   ID `json:"id"`
+	Body *UpdateRoutingRuleJSONRequestBody
+}
+
+type UpdateRoutingRuleResponseObject interface {
+	VisitUpdateRoutingRuleResponse(w http.ResponseWriter) error
+}
+
+type UpdateRoutingRule200JSONResponse RoutingRule
+
+func (response UpdateRoutingRule200JSONResponse) VisitUpdateRoutingRuleResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateRoutingRuledefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateRoutingRuledefaultApplicationProblemPlusJSONResponse) VisitUpdateRoutingRuleResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2492,6 +2850,117 @@ type GetMedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetMedefaultApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDutyRequestObject struct {
+	Body *SetDutyJSONRequestBody
+}
+
+type SetDutyResponseObject interface {
+	VisitSetDutyResponse(w http.ResponseWriter) error
+}
+
+type SetDuty200JSONResponse OfficerProfile
+
+func (response SetDuty200JSONResponse) VisitSetDutyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SetDutydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response SetDutydefaultApplicationProblemPlusJSONResponse) VisitSetDutyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationsRequestObject struct {
+	Params ListNotificationsParams
+}
+
+type ListNotificationsResponseObject interface {
+	VisitListNotificationsResponse(w http.ResponseWriter) error
+}
+
+type ListNotifications200JSONResponse NotificationList
+
+func (response ListNotifications200JSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListNotificationsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListNotificationsdefaultApplicationProblemPlusJSONResponse) VisitListNotificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type MarkNotificationsReadRequestObject struct {
+	Body *MarkNotificationsReadJSONRequestBody
+}
+
+type MarkNotificationsReadResponseObject interface {
+	VisitMarkNotificationsReadResponse(w http.ResponseWriter) error
+}
+
+type MarkNotificationsRead204Response struct {
+}
+
+func (response MarkNotificationsRead204Response) VisitMarkNotificationsReadResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type MarkNotificationsReaddefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response MarkNotificationsReaddefaultApplicationProblemPlusJSONResponse) VisitMarkNotificationsReadResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3147,6 +3616,18 @@ type StrictServerInterface interface {
 	// SetNoDisturb Put an enterprise on or off the no-disturb list (无事不扰)
 	// (PUT /api/v1/admin/enterprises/{id}/no-disturb)
 	SetNoDisturb(ctx context.Context, request SetNoDisturbRequestObject) (SetNoDisturbResponseObject, error)
+	// CreateRecusal Keep an officer away from an enterprise's requests
+	// (POST /api/v1/admin/recusals)
+	CreateRecusal(ctx context.Context, request CreateRecusalRequestObject) (CreateRecusalResponseObject, error)
+	// ListRoutingRules Routing rules in the order they are tried
+	// (GET /api/v1/admin/routing-rules)
+	ListRoutingRules(ctx context.Context, request ListRoutingRulesRequestObject) (ListRoutingRulesResponseObject, error)
+	// CreateRoutingRule Add a routing rule
+	// (POST /api/v1/admin/routing-rules)
+	CreateRoutingRule(ctx context.Context, request CreateRoutingRuleRequestObject) (CreateRoutingRuleResponseObject, error)
+	// UpdateRoutingRule Change a routing rule
+	// (PATCH /api/v1/admin/routing-rules/{id})
+	UpdateRoutingRule(ctx context.Context, request UpdateRoutingRuleRequestObject) (UpdateRoutingRuleResponseObject, error)
 	// ListUsers List users
 	// (GET /api/v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -3180,6 +3661,15 @@ type StrictServerInterface interface {
 	// GetMe The signed-in user
 	// (GET /api/v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// SetDuty Go on or off duty (officer, agency lead)
+	// (PUT /api/v1/me/duty)
+	SetDuty(ctx context.Context, request SetDutyRequestObject) (SetDutyResponseObject, error)
+	// ListNotifications My notifications, newest first
+	// (GET /api/v1/notifications)
+	ListNotifications(ctx context.Context, request ListNotificationsRequestObject) (ListNotificationsResponseObject, error)
+	// MarkNotificationsRead Mark notifications read
+	// (POST /api/v1/notifications/read)
+	MarkNotificationsRead(ctx context.Context, request MarkNotificationsReadRequestObject) (MarkNotificationsReadResponseObject, error)
 	// GetQueue My work (officer, agency lead)
 	// (GET /api/v1/queue)
 	GetQueue(ctx context.Context, request GetQueueRequestObject) (GetQueueResponseObject, error)
@@ -3566,6 +4056,169 @@ func (sh *strictHandler) SetNoDisturb(ctx echo.Context, id ID) error {
 		return err
 	} else if validResponse, ok := response.(SetNoDisturbResponseObject); ok {
 		return validResponse.VisitSetNoDisturbResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateRecusal operation middleware
+func (sh *strictHandler) CreateRecusal(ctx echo.Context) error {
+	var request CreateRecusalRequestObject
+
+	var body CreateRecusalJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRecusal(ctx.Request().Context(), request.(CreateRecusalRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRecusal")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateRecusalResponseObject); ok {
+		return validResponse.VisitCreateRecusalResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListRoutingRules operation middleware
+func (sh *strictHandler) ListRoutingRules(ctx echo.Context) error {
+	var request ListRoutingRulesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRoutingRules(ctx.Request().Context(), request.(ListRoutingRulesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRoutingRules")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRoutingRulesResponseObject); ok {
+		return validResponse.VisitListRoutingRulesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateRoutingRule operation middleware
+func (sh *strictHandler) CreateRoutingRule(ctx echo.Context) error {
+	var request CreateRoutingRuleRequestObject
+
+	var body CreateRoutingRuleJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateRoutingRule(ctx.Request().Context(), request.(CreateRoutingRuleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateRoutingRule")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateRoutingRuleResponseObject); ok {
+		return validResponse.VisitCreateRoutingRuleResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateRoutingRule operation middleware
+func (sh *strictHandler) UpdateRoutingRule(ctx echo.Context, id ID) error {
+	var request UpdateRoutingRuleRequestObject
+
+	request.Id = id
+
+	var body UpdateRoutingRuleJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateRoutingRule(ctx.Request().Context(), request.(UpdateRoutingRuleRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateRoutingRule")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateRoutingRuleResponseObject); ok {
+		return validResponse.VisitUpdateRoutingRuleResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -3990,6 +4643,123 @@ func (sh *strictHandler) GetMe(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetMeResponseObject); ok {
 		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SetDuty operation middleware
+func (sh *strictHandler) SetDuty(ctx echo.Context) error {
+	var request SetDutyRequestObject
+
+	var body SetDutyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SetDuty(ctx.Request().Context(), request.(SetDutyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SetDuty")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SetDutyResponseObject); ok {
+		return validResponse.VisitSetDutyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListNotifications operation middleware
+func (sh *strictHandler) ListNotifications(ctx echo.Context, params ListNotificationsParams) error {
+	var request ListNotificationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListNotifications(ctx.Request().Context(), request.(ListNotificationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListNotifications")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListNotificationsResponseObject); ok {
+		return validResponse.VisitListNotificationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// MarkNotificationsRead operation middleware
+func (sh *strictHandler) MarkNotificationsRead(ctx echo.Context) error {
+	var request MarkNotificationsReadRequestObject
+
+	var body MarkNotificationsReadJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.MarkNotificationsRead(ctx.Request().Context(), request.(MarkNotificationsReadRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "MarkNotificationsRead")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(MarkNotificationsReadResponseObject); ok {
+		return validResponse.VisitMarkNotificationsReadResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4443,119 +5213,133 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H1bbxxHdvBfOehvAZPf10MOKcmWqSdasrxay5aWkuEPEJWZYveZmVp2V7WrqjkaWwS8eXOCfUqCAEGA",
-	"bBDkOckGCBbZAPkvgaPd/RdB3foyUz0XakjZQB5sjNjVdTnn1Lmf099ECc8LzpApGR19ExVEkBwVCvOv",
-	"+6WQXOhfKcpE0EJRzqKj6PkEYcjwlRokZsQQ+AjUBKEQeEF5KaEgY9yL4ojq4V+VKGZRHDGSY3QU2Xei",
-	"OJLJBHOip8/Jq8fIxmoSHR32+3GkZoUeKZWgbBxdXsbRowd6nJmuIGpSz0bTKI4EflVSgWl0pESJzZlH",
-	"XORE6XFMvX87iqOcMpqXeXR0UC1DmcIxCrPOY5pTVS01t/PMPGxOn+KIlJmKju70Y30KN7U+w9KFLvWe",
-	"ZcGZRAPpp4KfZZjrnwlnCpnZAymKjCZEQ32/sCP+3y+kRsE3jT38ROAoOor+z36Nyn37VO77ec2KbSQe",
-	"Mzh5eB8+vH3nA3CT7xkQuHf11MdjZMnMEIbgBQpF7XZJougF6l/uZGecZ0hYdBlHCU+bTzwOY42pEELm",
-	"YRNH55Slqw5md/apHnnp8RNYU/EpkwEC5lMGeqMSJIoLTO8B5oWaQY6ESUPK0wnPEFKq50qUoWWFuQyv",
-	"Yv9AhCCzyOLW0+MLS6AGKG6f7oB+c7GH5stqIn72C0yUntke875AoswBSZpSfQaSPW0gZEQyifEcjjwe",
-	"CqIUCn3qP3lBel+/1P/r9z4c9F5+cxDf+vDyJ1G8eKKro6Bxlf01qP4dL0HQFaEbAGw3HD91p0Km76V+",
-	"uRT6PheCJ6UgigsN5jgqeEYT/eMXpVT2F79AIel4ogxTkwUmhpReBo5k13pMpVq8ONUpqx+rIbwIgzhq",
-	"MF89CSuzjJxl6PnfIv9sUaRZuxtMT4lKJiupLaes+deDeAMecYPE0nHGEw31BezcOIcK8YqVtKwUSSa5",
-	"kxHzl94Ij4F9KQCfxLCSdEBU66gpUdhT1Cy88M6IZtjJYdeGmZyQwzvvB+eQ9Gtca5YQuKrdxe3Tu2mr",
-	"hVtnXw7XrdzdGksrJUTnfbxPFI65CElgQ12DzQmxUzw7VWZQCMoFVbPVqoUb19YsBl9PgtNjjqLSJsIc",
-	"YYAs+Kp5Fpy2Wxjo8fWsCzuMWwAMHH4ZNrZBHhVmr04cHzOFohBUYoA80lSgDLPIZILJ+UALNEFTHAgk",
-	"TqVcIUXs/SKJGnQyAz+gmHAWHoFMUTUbJA3CbqtmD1BjMYWR4DkUXBoBBIewkxNxjqoncFxmRiV2Chxn",
-	"2Wx3L8S3xoJYWvfy/jiKo4+iOLofxdGDoOxem5tRlpZSiVknwYYf8IHWKEtx1nELqueDMyKpXDHJQANp",
-	"gY9rul+FycYcil9pBoFjKhXqfw5IqSYVz1gHnQfeYEwEplQZTAZRqCX+WqRZyiRZU76aoZWYrRDp6aWF",
-	"peX37kp6eeNqrjB7l1zVxpt3wm/OXdXGC+8vG1/d3MYLt/pbulyNOzOv+XXeoXkYraEiBm+NJ5A2eR7c",
-	"hWRCBEkUCnkPZEESlEBYCpNZMUEmgQgEOmZcYKoptLGd2/1VinaT0pZT0jZESkMe3JzFUC+6Jathk9vx",
-	"vzQ+h7Ml6Hk7g6dTol2R74ZI6SFiekaS85BVk3tzZysGjSBK/6qn6zIw3MC42sFKI8If4ooum+qcbZLo",
-	"Lz1E5Xe8s9K9GThc8BQUs/RjISyvaG9ypJ+FfcLmEWgEww6Bnz178jkUXC8vgDLFjcQ/4+ksBi6AQOVs",
-	"Nq+EdTjKmvdPvxzFlVvWeYInSFIUweuYo5RkvIblbU9VvxCCyk+RZGoSIE8tpWU3roPGVhN2TxgCMiVm",
-	"UKCAFAtkqbZOYjiN+PlppMGlYWflP1AFI0IzK5AWdikVUaVsQo2f69vHyAWhlueHIGX8W5ythpSbP/bH",
-	"DkHqM+yyWM2vLHsyio5erGO2arZ1+bJTH62XTKksMjLrtk2wZS6tt4c2+1xrH2uzVMEzXCXST/QYw2VR",
-	"bOBBqobPgcUtGsaYofsrsS1zKxfk3RqCzLAGRrJWJMUtMW8czZ3TrBk6yOf8QW1hbXIIb2+tVK27jK6N",
-	"rb2w5bUcvytskyejEU1QPBV8RLONxQ8pSBK04j7jUsEU6XiiMAVeIAO9KZRKAlHAWYJOOa4CYM0IWD9E",
-	"/5wN0lJ1uIPkOc2yQODmxK4K3n/gfACaOXJ7dJgQlmYoN4nYXDVORLLsLQJD7oxxDfcaKCHcPiVSTrlI",
-	"T1Ci2hC1hXt3hbZ5dxX5VfMEN9jwHHrZk/GpsahFTjItqulYS+xSjLWeE5JDjUjoHOrngpWQoiI0M4hu",
-	"H9Y+WJzhywnRVMwUTAVnY1ATKkHriDFQBkVGKAN9OBnURFCrQwEaaQtvyi5IRlOrCrWIYxmfb+hbAeKk",
-	"TCrCEgwrXe4iglaGght3AwY0oLX9vOQKtUIxnSADIs8pG8OIC5hgVtwzmgZlqb1g5gYIyPgYMsowDKVa",
-	"+1jc6U+fP38KdsC8x6fBFxRVWeCoxyAnXCiQZZ4TMfMOpHPKUv27imDHXbcwMKHSkhy+OHmkFVBqKCI4",
-	"I74ieaE3FU2UKuTR/v5YILJkQhjDbM/h3Ifo5b75p/FRruTnLlRhD12BL3S7TnAkUE4cB9zw/gv78kDx",
-	"c2Qbm5zzhkNrsvBeq03OBwUTLFaYayt9fdesSZIs41O9RRPilR18xHgvSZahgJzMIOXA+HQzoUOkpGOG",
-	"G+ijX0gUa5+j6WNfNJszLt8SDVuIBlzFeG/hYqWev4F2v4HufpUYmUCtNw0SXrY8GU2LACXPSn+wNTzw",
-	"kmcXb4lEmZFuVmLfWWTkzx4fQ5Lx5FzCDknOGZ9mmI4xhvoEMTB8pcAnORnjfiXF1sJjqVFkmcszO9hI",
-	"jOQc1YAZdbrm1Z/c7x32D9/v9fv9g8NbQcHgRc2iW6tINybMRQt6ady63nXjqtaSoAn1uDa6K8qr12uR",
-	"fOtOtc6xyNjmaHIJIz9OPFVuEuioXvLKoOX+Zt0im0UN1YSNeFRRtIaCIEyOUBhAJFrdiOJoStUkFWRa",
-	"bdyG/EdU5EFVstsuDdylQGSlw/GmiBijGrgA8po8Y44CyHz60ALIr+ZAbLD8db3hV/aez6tTOaEsIyyF",
-	"nJ/RDGHn4Nbdg8Nbt++8/8HdXeAC9EONStjpH97t3T28Y57uAivzMxRz0ZWgQ36O96+B2Ktw6ootNOc/",
-	"3FBJWnGll2B+G7Egr4DdXCCozZUbl16WZzlVCjXPcxpPauKug0LwsQn2xNGUUEXZeNDiZF7ARV5dafCA",
-	"cOrdifOp+bVb0zkHQZ37kSFJ63Q+k5LcTPMjaU7DyzynORqe9JZY8vN8fPF2aULteULZuhbX16BkbqS5",
-	"EbVS2bi6P7XpTFx0KPlEqTbTcrIyBk+YMVgZpVWZIpvF0JRQMbjoQAx+sQHjCmNn1A60QTjWkzjKjcHL",
-	"sRicGNPPtOiKwUmuGDxJx0CqnLEYRi6QFAMpFR/YCxCDzMjg/8Le3t5Ky9IoGUbu+xwnDf4g+Wg77mp2",
-	"5Zp+pYNgxkbt056Lqm/CZxu+7qXOKXdIq46GDVMpa/t40ax4VVCBcmADUm0yeoYJZ6mEkimaGcvQTgdm",
-	"OnCvht0dC5Z5INx7jqzK6PSs7SMkIhj0WtA0GgdrTdY6U7yGVf/cxZ3DeebrZkEtSeDuWnQbEtFs/uos",
-	"VjPFdxHT0s/TMEv70UW8nADWcr+KTqy1qbmoxlq76nY6vLvAWwOjXTR2tZSyjUyRRcqZU/1XMO6arNZf",
-	"8crxhwYiVxkHV8XrXIFMv/ehr5HZG/RefnPYUSTTLYfCqF8qnTTqt8HlDJu6OaVfL7elvK8mCbelax8E",
-	"5vzChfnOKEspG2thuh6lb8BB3/IebG/b10Dzlx3oC+aFrRQta1/8LTHQReK7jCOJSalt9mf6oC6Kb7Si",
-	"49Km6dh/PfS7/NmXz6OFKsimomaSlJ8+efYc9klB9y8O9kmpJvvm4Z6v+zQ0ZJWvalMTpQrjwEQpKWf3",
-	"OT+nAR/Jl3gGbggkZgxIVHA2s/E1OmY9ymztLGhDGnvGoqBsXIfbc5KiMRmAKshLqUAiS0+ZjdCZud+T",
-	"cP/ZyUN3KMrM7MP/39N/7Bk9eAg2Z2rvlPkiXbufutZ1nAzcdPUxSUE/xZktJjUuu4UTvvm3777/j1++",
-	"+de/evOb373521/995/9/e9/959/+O43f/z2b/74y7+A//r2L81m6qsDGY5J1pMoLmiCYOJq4AJrPsbn",
-	"izDfk6es4BlVNCFZz7wIXIwJk3tQ6y0StJJg521kKbAURjzL+FRPmYPLRkOW3jtlhvlQk/grpyiAMyAw",
-	"5eKcsnEvJTN49vj4Hhh/gN4KUfQCoa4ClCBKDWTBy/EEvv/tt7//9S/f/MO3b/7uH/dO2Sn7+ALFDEz4",
-	"GKheo667HXZV+A5NnpzFM/GByqFGwzC2uB7WYd2q/DohWRabow5ttPrFyyFkVCpNQUiSyVx42mA/owk6",
-	"k8ihXjNqQVER470qRdYIfDr3ehXz9G/XbrOoGRuF46ePGq7qo6i/d7DXN8pggYwUNDqKbu319265bD5z",
-	"iavLpwG+75Gjn4xt4oNmVQZmj9LoKNJy89gPilsl7C/CddzOIF6vhLpZPnUZh8fWa+67mvk1RtpSc63M",
-	"tkrBD/v9JWXgm5V/N0pRQxXghtVo4vEw3msUgnXNXW22UVweRy4s79BRTah5BxlLY4had5qWblwG0Gg1",
-	"X1fyWoUGPnI+/C2Cw6nYl20BpBWhywVUHGx57RAa7H7SbcDeTqVZDPFwnAf/Zdxxv/a/oell5yX7BFUD",
-	"NddKriEYPZ+gO9I2wPSEYTeAFjjIimv86IG5w4VXg9tw+8IE4G6Aqq0avhZR3xTCnDt0i4i7b2bcjL5r",
-	"XaMpQuY4YS3auYihigK4pEIjUqswgXHkLYqghgayKIXayz0lQnmZrUVS7BO8pWo8mauNCwmyr7q6qBwE",
-	"u6iEpaEpJ2nOs+Z7jVTUwNuNxN0fl8ycK8paKjcbtLU10YktOuqWnoH7VhOMVjRt0iWVmMKOLWyLq6o2",
-	"a5qm96AsChS9hEhMdw2Zm6x+c2kJZVKdsk8+gluHB/1+77B/cGcPju38akJsFYItwLUEq1+t6+mMsuvy",
-	"vUx+4SkbBgsah3rkmF4ggx3JcwQkIptBQTOuXPYtEV6jn6FdF6jatQpsSI34uB1H3D7TXSgCvWF1olns",
-	"d60qxYmr89VMtxVO3YTxrtQt5vB17Ve7S2TVe96WnrEUZteha9wg6b8TnWM1Er3esV1k1rrH212DfcZ7",
-	"jbKQqxFAGbhGz1DVxS/Xg/p6/h8c0reL7KelamMaONNKGh85ra3CofGvwM6bv/719//+59//9ldvvvvn",
-	"3XXIopSuyV6nT+MLM2KFKvmFc5hCIXBEX8WgRXmPMolMUkUvOlXHhqc1qEHeXl+BdAGO9TDpvdHhqeow",
-	"wNImfovZdT8uHbMK9yzVLg2JbE2vLB05beaPMQGl62EmjXDnDStPNkp2I54YA/a1+cFKPalCxzUSZheH",
-	"1TvcllbUAZW31Yfmes+Y4B9lY4cGQFfKRIUPldjAgEt9sQGTVkVjSMG65ivxTpSqZXj36tS28O8VKYuT",
-	"HS09Yh8fjcFFbHc3uzP7Lrek18gt2apmNZeCcj3on89zuVkaCK2+SA0OwNsghGdolCyHuvckCF6aUFVR",
-	"QXkTEmjmmFwN90E5aMptfe3tNSG+Xdq7Ft5vL/I7e7HSraEGGE7BQ9VUha4lzko12c/4mNubFHZXneAF",
-	"P3epES3ua/gxmoipC19LWfr+YcZFqpVdFyoPOGLtuteDpbkKzKui6ZnJNAZeqrfAlEt9iI5evGzhjY4Z",
-	"WAhUKCrVJIAhB/VuFH1MkskcbqZcnEsrG+GpQInMXFfONDeXJgnW1FODcOhtIpKPgCp5ynyaw47GppuX",
-	"SEh4QTHdteHrM64mMOFZikK6JAd9MMqsWzLk93PIee7yXH8o+N8ee24nMAe48+c4dRqMoavbVmFek6a2",
-	"TYcFshTIHP1YFmK5ChWrabTKie6g0FdWNZGOLxk7WJPPHM8yheO9jF5g2k7M3jm4AzllpUJpnd/klAmu",
-	"TF+k9tb34CG9QNd2B4hSmBdKmvwMyqCeBjKenPsMcF4ypbdwyhoDdm4ffmjzOoYnqMSsdzxSKIa798zk",
-	"pUBpeZ25VLYZmvV+a6sUU1Ccd7u9r5P6W1UCPzTadzxVi4QrkP7tww/f4VXxnI2lMDZi1xLnyiviKszo",
-	"krjmc9fPQGru6xtFtP1aCWE2YUqvb/qoiDFhNr7jWqmY1KFw0PN+vYdrRH+r8W4A+zbDyjYcr1rDbCf4",
-	"0Wo3005oEThCgSzBNlpsrmOXAf/ZtQY4PsNlxrstNbLcyfjZgIsmKVAFZ5hxNtb8cRvge+6yGjHVAn9e",
-	"dVwg6K9KLLE7Rt+0FFotiFw7uQxJ+p50H25wByw4z2LIuVRge87AiAqpFon5E1Q/N8tfI3aa9Z0BND1p",
-	"nmkb4P9sZjQ22HFwiz1UNKR2W5RsF22jo/prF0Y+x6m+HAaiMciEF0Y+wTTQH0MiHs1xHqok8CmLGzag",
-	"qRJG4tJZ7W7fk7HlSwtJGVm2B8OvhiCRiGSirQmqHCNrbBR27k8oQ4mnjLIkK1NMj7xiiiI32RZT3mgD",
-	"qzeRc4FW8eRJUopgpFnj8cTDaMFzha+KzFRGuQT4kLe7quqv6WeT6t5GB4S5dH+pZiYVc8RFHnX52hsV",
-	"yhvnfryFnz44neuEsrUJfRME06stOOOSStVVkyq+tSk3TuD5MUU5VvC7OtCxTaZnYh2ivpYBHteVQ/OQ",
-	"ZsaW8IrSyGVlWTb2nmwyL+s2VqVg0rTPsgn5mgUl56hcS4NTtjNsdyEZ7u7BM2MaMRg+SjEvuNI3qfcp",
-	"zoaad+bkXJvPSusaIMkIj2qvxznOnHWczk6ZXd08NRy41u+0iXyv/ZpLJE/pyOgsyqaXU6mtnNJkCN0+",
-	"PNRc7lOcWXvjHAsFRGl2LBUc3oYJL4XsNj28ZRBOwHYtWiu6nzv60luwvD/dy+uy9ZtdOG44PtWyshZp",
-	"NIUdLmJn3FpaSWEOorFR6lM4wxEXtv2OxYHZ7MfPybi9ncXanMfc7n35uMu3v7EPjfVRke9OfcvW11FW",
-	"Bs5q8rxudtelgbut3jNsQiMAxhylbYz8aNT7jKhkAtxeaNM7yfaI2Rhzl9uJ0IkKYGEOurmDvQtt+41G",
-	"a2/lt2/D/LUDILzWJgG8tm6V15rJvj5lr3u9Xuu/U/YahjZdcQivq4YQlWba+NNraDQvAfumaRcxhJ2h",
-	"ZqzD3dAMTrdtPIqbE8Ww2ASlY6m6JUW14pHVuqkEhphiumIHrVlDC+9UPb6gIKXJDvWrm9YWjYWNqm4K",
-	"p9ZftOOwvuOLW8t3z9CLuVTRGIbz/ZdWQdvYiq+h6kMTmziT8RaZvdv5vG1kV3bdOhoL764kisUFFAfJ",
-	"c+QMATN9QDO37/ehyWyuGK7abNXmpoK6fjC3nfbLsfdGfgApmTmPjwFnC7ABgnKdSIL7abxoW5Dod07Z",
-	"54iphKHnW8Pas+Co8z3L447g9uFd85CXCqiK4fbBoW026iHjw8tqglqpsUJAUhNkOAapsADGFbjmZR5p",
-	"SSmMHqNNKE9+Em73vW/VPR9YE2t4ykxV3FwHtGFInTlO1BO2oTbjwLDUkrpeRcV1aLthv+x6Ig/ISKEv",
-	"cMDiXUi051qtJpaaTHXnUvHWLamqBj0ryhEb466z/Kb9xbpOz6hWBWPgWVq5a7ZhaR037rpeQW5RV+gS",
-	"6k8fPIyB5mTsvtJjcxYg5UlpoB1rk8W4+w778NlHtuhVDzzom/bMbl97oMlT05m1gUgjwOwwExuu4yt0",
-	"QrlAGSdp4yt/y653XmaKFkSo/REXec83wqqxPP+Jjaz9PcQzymwx7qqPWAS7+99woWPjw4eBQI2yX1La",
-	"AvmZdYDAXKrIhvd4/5v6H4NlRsQDPmUBlK99tXmiUPWkEkjyNjRXoznIXe2trjwPkmnjPvX0a6nbBDXh",
-	"vv1T7wGV1SfYXMdruhVW4GGzFBtXYQRx8JvfLYxt8fPf3SbKqPltou3lFn1CL7zjpPr60fWoCXPfJbph",
-	"nlAdLkDKJ5hwkW6pWEkrg5pnT2yr0XHTmxA7PcSptBs6F/Zd779tm6nt2gWYCqpQ+vYUzibZaaos3nIy",
-	"/h+tUZvPGOgDG0+kBrO+9lqXlmXucqyMJbe7B7ZgV2vNo5Fdq2plqOUdStgZ+j8cgSaL4W4MDC9QgJzw",
-	"KXM7O2X1nu8BgaI8y2ji+yPWwtQdgNpdeCvZeTYCyvdTXsVU3Bdpruk+tL9388Px730ptAnp3LeV/mww",
-	"a0o6p+9Ce/7SEAqp0MtNNWCLcDa8TKrRQTUYW3zUpkrjbnfZofiqyAgjtvOKLQwdKdD2pXfYN2uB4k5f",
-	"YNXF9ToTV/waXVVLF3r4Nlif0fS1/T/2uRtFgcw6ISre0TYCrse3V31Kp9M6em5GXGu6kOsZ2WkR6U1u",
-	"K8Ohbk9kprXEKsuznn+wLGlkYr4p93XnPTjs92E6oZkVa4XgJn1NlEzuwTMy0yzBIp2c6Rug+edY4LOf",
-	"P9aX9ARTKoNX4Kdu2WtEgvtaXncauTkJlVAW28+DfUwvkNnW0h7yciYV5g7s2uSbrYI6siY8NVYNQH2X",
-	"KJ8wpa25MyIR7MkhJ8pmI2i5bFX6e6fsTv+Wj8L5DxiZGJzTw733NqdSmpxaNUEx1RwsICUNDzMHeCf4",
-	"M2sb5yaKC1sJcKd/691l0On90E5st19st4h78VJbGHNd21681Nqa/dpRqOQy4wnJIMULzHihjRDYGZqw",
-	"bYoXw91Wx6yj/f2Dww/2+nv9vYOju/27faMIuj3Oz+tpNjYOCXMgQ2M5KqJpbK+ROGJPpze/mAfZoyyu",
-	"SpkcjXp3qa3hqQ0pDYXFWU48kzK0bSYxdRawQ5qNUupPr/vpTDXAyvls8k07McwkCelzN6areeXilJ8I",
-	"RNbzXcaqNm87f/in7978y5/uWg10RI0NoLjxXbv2i9XkTuJdvrz8nwAAAP//",
+	"7D1ZbxxHen+l0FlAZNIzHFKSLVNPsg5ba8nSkjQcQFRmit3fzNSyp6pdVc3R2CLgzZsT7FMSBAgCZIMg",
+	"z0k2QLDIBsh/CRzt7r8I6uqu7qmeg5yhbCAPNkbs6jq++6qvv4kSNskZBSpFdPhNlGOOJyCB6389LLhg",
+	"XP1KQSSc5JIwGh1GJ2NAAwpvZD/RIwaIDZEcA8o5XBBWCJTjEXSjOCJq+FcF8FkURxRPIDqMzDtRHIlk",
+	"DBOspp/gN8+AjuQ4Ojzo9eJIznI1UkhO6Ci6vIyjp4/UOD1djuW4mo2kURxx+KogHNLoUPIC/JmHjE+w",
+	"VOOo/OBOFEcTQsmkmESH++UyhEoYAdfrPCMTIsulGjvP9EN/+hSGuMhkdHi3F6tT2KnVGRYudKn2LHJG",
+	"BWhIv+TsLIOJ+pkwKoHqPeA8z0iCFdT3cjPiT34uFAq+8fbwEw7D6DD6o70KlXvmqdhz8+oV60h8QNHR",
+	"k4foozt3P0R28q4GgX1XTf1gBDSZacLgLAcuidkuTiS5APXLnuyMsQwwjS7jKGGp/8ThMFaYCiGkCZs4",
+	"Oic0XXYws7PP1MhLh5/AmpJNqQgQMJtSpDYqkAB+Ael9BJNcztAEMBWalKdjlgFKiZorkZqWJUxEeBXz",
+	"B8w5nkUGt44eXxkC1UCx+7QHdJuLHTRflxOxs59DItXM5pgPOWCpD4jTlKgz4Oylh5AhzgTEDRw5PORY",
+	"SuDq1H/2Cne+fq3+1+t81O+8/mY/vv3R5U+ieP5EV0eBx8qODcp/xwsQdEXoBgDbDsfP7KmAKr5ULxdc",
+	"8XPOWVJwLBlXYI6jnGUkUT9+XghpfrEL4IKMxlILNZFDoknpdeBIZq1nRMh5xilPWf5YDuF5GMSRJ3zV",
+	"JLTIMnyWgZN/8/KzRpF67XYwvcQyGS+ltgmh/l/34zVkxA0SS8sZjxTU57Bz4xIqJCuW0rKUOBlPrI5o",
+	"Mr1WHn3zUgA+iRYlaR/L2lFTLKEjiV547p0hyaBVwq4MMzHGB3c/CM4hyNew0iwhcJW7i+unt9OWC9fO",
+	"vhiuG+HdCktLNUQrPz7EEkaMhzSwpq7++oTYqp6tKdPPOWGcyNly08KOq1sW/a/HwelhAry0JsISoQ80",
+	"+Kp+Fpy2XRmo8dWsczuMawAMHH4RNjZBHiVmr04cjwqDpDVsAkb7qX2riYLGsm5kaOHHVALPOREQoMs0",
+	"5SDCsjkZQ3LeV5qUkxT6HLC1ZZeoL8PYOJH9VinkBuRjRsMjgEoiZ/3E46i6TfgIFPmkaMjZBOVMaJii",
+	"A7QzwfwcZIfDqMi0LW4tR0az2W43JDBHHBsmc4bGgyiOPo7i6GEUR4+CRsPKYpTQtBCSz1o5JfyA9ZUp",
+	"W/CzFvYrn/fPsCBiySR9BaQ5BaIYbhkmvTkku9IMHEZESFD/7ONCjkthtQo6952nmnBIidSYDKJQmRor",
+	"kWYhkmRFxa6Hlvq9RKSjlxqWFvPdlRwCjzWX+NsLWNV78274zQarei98sGh8ybneC7d7G2Iuj2eaJmcr",
+	"DzVhtIJtGuQaRyB18ty/h5Ix5jiRwMV9JHKcgECYpmg8y8dABcIcEBlRxiFVFOpt505vmYXvU9piStqE",
+	"LvP0wc25KtWiG3JX1uGO/6fxBs4WoOd6nlarRrui3A2R0hOA9Awn5yF3auL8rI14UhxL9auars2zsQPj",
+	"cgdLvRd3iCvGispz1kmit/AQZcDz7tK4auBwwVMQyNLHnBtZUd/kUD0LB6P1I6QQjHYw+unxi89RztTy",
+	"HBEqmdb4ZyydxYhxhFEZ5davhG04Qn3+Uy9HcRkPtiHoMeAUeJAdJyAEHq3g8ptTVS+EoPIp4EyOA+Sp",
+	"tLRox3XQy/Nh94ICAir5DOXAUQo50FS5RTE6jdj5aaTApWBn9D8iEg0xyYxCmtulkFgWwocaO1fcR/EF",
+	"JkbmhyClA2uMLoeUnT92xw5B6jm0ucr6V5a9GEaHr1bxl5XYunzdao9WS6ZE5BmetfsmUHOXVttDXXyu",
+	"tI+VRSpnGSxT6UdqjJaywNcIXZXDG2Cxi4Yxpun+SmJLc+WcvltBkWnRQHFWS+HYJZY4xnrN0EE+Z48q",
+	"D2udQzh/a6lp3eZ0re3thT2vxfhd4pt8ziQZ2lzVPAs6RG1Eia4dpQ24kDgNQ0adGITst6zRwoTempLI",
+	"bFVucWkg/UrsdIwHErvTZfDehA1fw9/VY1IvhkOSAH/J2ZBka1shOMdJ0Jl/zoREUyCjsYQUsRwospgS",
+	"CEvEaALWRyoTsH4GthfC1IJYWByJc5JlgcThkVkVuTCSDQUpHcnM0dEY0zQDsU7G8Kp5Spxl10hM2jPG",
+	"FdzjhWG/l1iIKePpEQiQa6I2t+8ucTruLZNC5TzBDXqRa2eCZGyqAyt8gjNlsZGRMtwKPlLmbsgc8TLx",
+	"DdQ3kuUoBYlJphFdP6x5MD/Dl2OsqJhKNOWMjpAcE4GUlIsRoSjPMKFIHU4EDVJQVnGARuo2HKEXOCOp",
+	"sYhrxLGI+z2zO0CchAqJaQJh29syIlI2cXDjdZlan+BnBZOg7MrpGCjC4pzQERoyjsaQ5fe1wUloahhM",
+	"cwBHGRuhjFAIQ6kyQud3+unJyUtkBjQDfyEJ3iiXQGLMuESimEwwn7k4opLh6ndZQRG3cWFgQql0Cfri",
+	"6KnyQ4imiOCM8AZPcrWpaCxlLg739kYcgCZjTClkXYtzVyIi9vQ/jShfxlA2VeZ0kAVfiLuOYMhBjK0E",
+	"XJP/uXm5L9k50LUjD03/sTZZeK/lJptJ6QTyJQbH0pDvlh0KnGVsqraoSwxEixzRQWycZcDRBM9QyhBl",
+	"0/WUDhaCjCis4ZZ8IYCvfA4/1TJv+GVMXBMNG0gKXcX8rOFiqbu3hpO3hmV7lRwtB2U39RNW1AJavmMI",
+	"gmWFO9gKiRjBsotrIlFkuF2UmHfmBfnxswcoyVhyLtAOTs4pm2aQjiBG1QliROGNRK7ITsd4llJspTwW",
+	"+sZGuBybwVpjJOcg+1R7VZWs/uRh56B38EGn1+vtH9wOKoYWZyGOijxdmzDnAykL6yaqXXusWmkCH+px",
+	"FXspKa9ar0byDf/FO8e8YGvQ5AJB/iBxVLlOvqt8yRmDRvrrdfNsFnmmCR2yqKRoBQWOqRgC14BIlLkR",
+	"OXkZxdGUyHHK8bQ8gak9GRI+CdqUTtAGTaAnjKOBGTGIa56E+p0BTrVLIWwgzhhbkimCXkFStIdIQl7x",
+	"fJKvJQYsMR+B7NsiihXlVoMKcbOEbg7tV4tle2pn1cTMlRM5TZNuggnNME3RhJ2RDNDO/u17+we379z9",
+	"4MN7u4hxpB4qckI7vYN7nXsHd/XTXUSLyRnwRqIvmBtq6J8VEHsVbVGKJn/+gzUNtSViZQHmNxHScEbg",
+	"zeUk65rBEzyiOJsQKSEtpYj+SWg/52yk845xNMVEEjrq16SpU7KRM5k88RMuPz2y4V23dm06K1qq+icl",
+	"X6qSVl2W75e64nRC2pYp1G6PigzWqw9fT2bUzcil5sTqeUUmw5rXZ5aQiWTooK+DJyttacVKkpCK9pRt",
+	"BbWyXtweIkiIFXKe0ryQWy3mvQ5C6/LzsY5tKfcf01kZY+uGQ9wSVsrVr4vPth0Zf8vs6JZALjC3sHho",
+	"0enUmG7QPV+EzY3IRY9zrx7pPSET0HbRNXfj5nl8cb1S2fo8IYlkZP0WHN21vEcslzo8V0/t+XmteUZ1",
+	"+ZA6WVp7PUZOMcXI2MnKncqzWYx8KzlGNlEdI7dYX/FibANr/WSM6UhNYjVXjJwtHSNrSqtnymqOkTWa",
+	"Y+RUWoxwWTcdo6GtaYgRLiTrGwUYI5Hh/h+jbrcbrSRFte/h6nwV+IPkw86BXi22tWJsez9YPFilVxsF",
+	"XuvYWV7adWGA3B7SuMTh4JgQVYxuPrTxJiccRJ8EpNsxJEx5KQWVJNPS0kyH9HTIvhoOuc5FBwMS9Rxo",
+	"eavBmTYfA+bB+os5T8M7WG2y2pniFSKLJ1a0h+9arVqQu+ASU9uim5D8evNXF7FKKL6P8gr1vCVf+6Mr",
+	"vrAGuLL7ywzpSptqZFZX2lV74PP91YB4GG2jsatVN69phTYpp+H6LxHcFVmtvuKVc6AeIpcFB66K18Yl",
+	"0V7nI3dPtNvvvP7moOWiaLseCqN+oXZSqN+ElNNi6uacfrXchkqQfRKua9ce4jBhF7bU4IzQlNDRiiHA",
+	"9SToNflgc9veAs1ftqAvWKK8VLWszPgbEqDzxHcZRwKSQrm3x+qgtthKW0UPClMxav71xO3yp1+eRHOd",
+	"AHxDTd+Xefni+ATt4ZzsXezv4UKO9/TDrut9oGnIGF/lpsZS5jqJAkIQRh8ydk4CMdIv4QzZISjRY5AA",
+	"ic5mJsdPRrRDqOkfgY6lcqW0R0HoqCr5meAUtMuAiESTQkgkgKan1FQJ6LlvCfTw+OiJPRShevbBn3bU",
+	"HzvaDh4gU77bPaWuUYXZT9XvYZT07XTVMXFOPoOZaaig0wZzJ3z3H999/1+/ePfvf/Pu17999/e//N+/",
+	"+Mff/fa/f//dr//w7d/94Rd/hf7n27/Wm6lYB2UwwllHAL8gCSCd20c2ue/qDFwjglvilOYsI5IkOOvo",
+	"FxHjI0xFF1V2i0DKSDDzepVSNEVDlmVsqqacIFsYDTS9f0q18CH6DoqYAkeMIoymjJ8TOuqkeIaOnz24",
+	"j3Q8UG0FS3IBqLoJLxAvFJA5K0Zj9P1vvv3dr37x7p++ffcP/9w9paf08QXwGdIlLIioNareE4O2LhcD",
+	"XbJt8IxdscRAoWEQG1wPqtKSsgVJgrMs1kcdmIqZV68HKCNCKgoCnIwbJTIa+xlJwLpEFvVKUHMCEuvo",
+	"dcEzr/jCpvjKugv3dhU2j/z6DPTg5VMvXXYY9br73Z42BnOgOCfRYXS72+vetoXlmolL5lMA33PIUU9G",
+	"pvhKiSoNs6dpdBgpvfnADYprbVxehXuZWId4tTYi/hXiyzg8tlpzz/aNWWGkabeijNlaO5SDXm9BK5T1",
+	"WqB47RhCXVC0qFHE42Dc9S5Dt81dbtZrsBJHtjTIoqOcUMkOPBLaETXhdKXdmAig0Vi+tu1DmZ782Obw",
+	"NggOa2Jf1hWQMoQu51Cxv+G1Q2gw+0k3AXszlRIx2MGxCf7LuIW/9r4h6WUrk30C0kPNVsk1BKOTMdgj",
+	"bQJMLyi0A2hOgixh46ePNA/nzgyuw+0LXQRwA1RtzPCViPqmEGbDoRtE3EM943r0XdkavgppSMJKtTMe",
+	"ozILaMsRtEot04Q6kDevgjwLZF4L1Zd7ibl0OluppNjdNRLSe9K4ph1SZF+1dRLbD3YSC2tDnbHx51nx",
+	"Pe9WROBt7w7Jj0tnNu4HL9SbHm1tTHVCjY7atWeA3yqCUYamKfwmAlK0Y+5Yx+UFa+OapvdRkefAOwkW",
+	"kO5qMtcXzDTTYkKFPKWffIxuH+z3ep2D3v7dLnpg5pdjbC7EmV4QhmDVq9XVbm3s2ppTXeN8SgfBu/UD",
+	"NXJELoCiHcEmgADzbIZykjFpbwBg7iz6GZh1EZG7xoANmRGP63UEmxe6c/0Ibtic8O+db9WkOLItJ5TQ",
+	"rZVTrCN4l9oWDXxtnbXbVFa1503ZGQthtg1b4wZJ/73YHMuR6OyOzSKzsj2uxwZ7lHW8G4pXI4AiwEbH",
+	"IKt7mNtBfTX/Dw7pm0X2y0LWMY0YVUYaG1qrrcShjq+gnXd/+6vv//Mvv//NL99996+7q5AFh6QQ2Nyz",
+	"W+QQH5lx10DoGomkq6R2XFZv9TvYrQ111sn7e8s2Q/HlEoGo8QpUeyd09TFhPN2MQv0MIFe05Sqd8RTP",
+	"TOS5RnC3RBm8nCOnOOKmjilIWOZRhxfZkqCZVwwltql2mzVcAQ42MVK15Y3YLGZBPZ9wAXCFQO1lzbQ1",
+	"KTnRBaXtkF0cqPIrybYjbOcKGW/YxKzVym3VxnyQpggj7mHtGiRf2prXM62aLp8xKozfM2VFlqIM8IXS",
+	"BMgUiKJEvdrBWaZPoHwaDsNCu193eh/tzkcNjL32QyWk3k0Rkr5IuyHOd0baNYipELYDfKvc/EKPWBLj",
+	"+cJmMlHOYUjexEj52B1CBVBBFL20xXS8FGgwtHNn9ciOrTxYFUsmTRyeyq/BXtBhfv7ay48r+FPWYSwM",
+	"+2gS2VjAp7DktF6iRFd6bEdeeHVIN6xyTPnKjaRINNhXMdQ1epYGMEp0bJEw24Sn2uGmwhUtUIk3qk0f",
+	"6aocJZ4NGhDYO36EuxoGk7G3NammkqHW7iSkSbfMEu8l2rEI7y7OsSn8l8pT42RHaY/YFS7FyJZS7a7H",
+	"M3vWzel4RZ8bDXk0akO3g/5mAerN0kBo9XlqsADeBCEcg/Q8VOWJWmsqL6G8Dgn4xZ9Xw31QD+pePK4x",
+	"z5YQX+/7c9XwgWGsdGOoQRSmyEHV3KpaRZ0VcryXsREznBTOIx3BBTsHd+Hak75aHoN2021dmRCF6zGt",
+	"c5fK2LU1bIEMqVl3Sw5OvT3LVdF0rK8AIVbIa2DK1iRGh69e1/BGRhQZCJQoKuQ4gCEL9XYUPcbJuIGb",
+	"KePnwuhG9JKDAKrZlVElzYW+naKbLSFu0esjkg0RkeKUuvrDHYVNOy8WKGE5gXTX1JWdMTlGY5alwIWt",
+	"PlQHI9TkC0MJOYucE3sB5YeC/82J5/rNooB0/hym1oLRdHXHGMwr0tSm6TAHqoMtNfoxIsRIFcKX02h5",
+	"WamFQt8Y00RYuaT9YEU+DZmlu0p1MnIBaf3G1M7+XTQhtJAgTFYan1LOJDYuvb/1LnpCLsC2ZkVYSpjk",
+	"UujCSUJRNQ3KWHLurmaxgkq1hVPqDdi5c/CRKbgcHIHks86DoQQ+2L2vJy84CCPrNFOZhtkmLa28UkiR",
+	"ZKw9H71N6q9d3/uh0b6VqUolXIH07xx89B5ZxUk2mqKRVruGOJeyiL0qTRYUHJ3YZmdCSV/X2KSecEow",
+	"NZXMan0TwB5hagKQts+irukNVyM9rPawRfTXvgrTGtav4qP2TvsmqhJqvSjrlaYchsCBJlBHi7mE0ObA",
+	"P99q5cFzWOS8mzvARjrpOBti3CcFItEZZIyOhG5+c33wndjrBpAqhd80HecIegJ7rl2odcMabRiHQ6QG",
+	"xH5eawRSIMq0VqmV4Xu9fBT5K1yl6KyQiDKpy3vKoqERO6WSIcEmoKQuZAJcDOB+NYpREEhIPDOWi+4a",
+	"JMDYsBM0zPBoBOluFz1kE2MU6b2e0kxt0IN5zliGUo4JRZKhGStC4vwYpP720HZEuZ76B+ldVr6g9QFN",
+	"y73rk+InzEutK8SgHbtW7BCjMOqHHYLBe+o18V0cvv+8NnKlCwMF5aZXzLXKHG8gfj3XGjlkjvrn3wQK",
+	"n89QDfqx4nklnYeEC9/jqeOoHX17rkl12PF/jvl57RBHBjk3UCBB0vpdzBXKHSb4zVMz3O9s3va9VLG5",
+	"ooVHSmbuEB1ZxVLbqlrCsoLXvrCzuxEawPy8TgXIsswKyP+qgALai7P9SFSt/7X9pIWSD7eE/WqtJ8xj",
+	"NGFCItPw2BDjvLH0Ccif6eW3mQD1GnsFGPKFf6YNMeSU8fMVJKmrMKmho/xrG0Y+99g7RiJhufZ/0DTQ",
+	"nFUAHDYsWyJ1D6GatcC43py522Z2e0vYloBz1fhZ1kWDrwZIAObJWGl6Iq2h7G0U7TwcEwoCTimhSVak",
+	"kB66wAfwiS6znzLvU1RqExPGwQQ2WJIUPFhirGtnqtqchv6AN3mmW2JYARLSJ2VLyYp+1mnr5rXfbNzz",
+	"FnKm7+ApuRS15XK91nRrF/1fIw8cnM7rDrmRCV0HTv29iOCMC1oULZtUso1NufbNjR9TFn2JvKsS6ZsU",
+	"ejqXHiiZ82Rc2+WJJyTTsSrniFc9z5QYuyV84WXSkrLgVOje7eYmthJByTlI28vylO4M6i1wB7tddKxD",
+	"bxQNnqYwyZlUnNT5DGYDJTsn+Fy5RVL5skjgIRxWUfVzmNnoazo7pWZ1/VRL4Cp+MMKE3q+/Zm8Qp0T7",
+	"WVSae8W12qSDAyXlPoOZsQrOIZfKy8oAC4kO7qCxMhjaQ1su8hQ2pO1nokq6bxx9IRcs/jjC623Fkv32",
+	"qzddcudH8eZpNEU7jMc2eGpoJUUNiMY6aJSiMxgybno/GxzozT4+waP6duarbJ+x6lM27eMur8+xT3R0",
+	"qyTfnYrLVrdRlhZmVOS5bXHXWttmHt/XYkIhAI2YLkuVDD0ddp5jmYyVD6zryuGNRKY58NqYu9xMBQgv",
+	"ARaWoOsncNvQtud1+b9WXrgO87cWgOitcgnQWxO2f6uE7NtT+rbT6dT+O6Vv0cAEkwbobdkJsLRMvT+9",
+	"RV7XWmTe1H0CB2hnoATrYDc0g7VtvUexP1GM5rvftixV9SIsVzw0VjcRiAKkkC7ZQW3W0MI7ZYN5lONC",
+	"Xwt0q+ueht7C2lTXHTNWX7TlsK7Vr13LtU1Ui9k7gjEaNBtvL4O29hXforIBcazrGHQ2Qu/dzOd8I7Oy",
+	"bdPoLby7lCjmF2gGLS2RmUbnaGfgmb1m/so9q/ZdrqB7lWBZLr4zJVRot8jEUm1xBtARoeDQ5bpKKppu",
+	"tFwpVyibKZcoVg8aZ6+/HLvU2ocoxTObvtC4q2ExQL2232VwP96LptGleueUfg6QCjRwQnJQhcktK9wy",
+	"AvUQ3Tm4px+yQiIiY3Rn/8B8VsehwdVKyTEoC8poHEF0xvwBEhJyHRyxbfodhSQF10aT8tccrQt0p+cS",
+	"hfZ53/hzg1Oqe680ev0PQrbTg0S+oGuaThYMC9227VpF9lsEN10/vpJ+RXgowV2jh/x9qM8TZcNjQ026",
+	"h9BCXdquFss2sEua3njjttnkoVxmcZpP2Z0xYllaxoY2cjfE43W1gtigYdJmQbx89CRGZIJH9rPkJkWC",
+	"UpYUGtqx8o90bPGgh55/bForqYH7Pf0hMruvLlLkqejMOFzYq5aymIm11HF9IEKFrRnDaYWBhVHuSZFJ",
+	"kmMu94aMTzqu3XKF5eY3hU05ZhnGOCPUtHxa9tXe4OdMb7idTgWSUNWBNJ+O3wD56XUQRo26xzX5eO+b",
+	"6h/9RR7LIzalAZSvzNoskSA7QnLAkzo0l6M5KF0NV5dhDkHJcAipo19D3bpCBz00f+o8IiJnQmdU3Lfd",
+	"yEZEgYPNQmxcRRC4GJ39tLWLTfoYi5rEvTBaufCD4O3+0ND/GPvmCmU/IRcuSlN+7n07ZkLjQ+w3LBPK",
+	"wwVIeZM3eI+UMahk9th80Gbkhy5ia4dYk3bNSMae7TC/aZ+4fkMeTTmRIFwTROt97Pgmi3PTdLBJWdT6",
+	"g53mY0xEIgVmxfbKlhbFxBYMa7dxt4tMWyhlNQ+HZq2yYb7SdyDQzsD94RApshjsxoiC8mjEmE2p3dkp",
+	"rfZ8H2GUF2cZSVwX/kqZ2gMQswvnktswSsD4fsnKBI79BPeW+KH+ge8fTjDxS678VRsrLu1njVndOGj6",
+	"PqznLzWh4BK9+mMhdcJZk5mk952OYCLzaZ0qdWzfedNv8gxTm8o27YeGEin/0mUH/I4TcWvgsfxWyDar",
+	"MN0abb0xLtTwTYg+bekr/3/kChHzHGyMopQddSdgO4HE8qPRrd7RiR6x1drXKV3sEZnv3GymXK9qgqun",
+	"NcQqirOOe7CoAnIMOJPjr1v54KDXQ9MxyYxayznTtdi8oKKLjvFMiQSDdHymOEDJzxGH4589U0x6BCkR",
+	"QRb41C67RSSYJRbcidInIQIV+eYvdTwjF0DNB8wc5MVMSJhYsCuXb7YM6kB9eCqsaoC6XsSuYlJ5c2dY",
+	"ADInRxMsTemD0svGpL9/Su/2bruUn/tUt074WTvchYonRAhdCynHwKdKggW0pJZh+gDvBX96bR1JBX5h",
+	"rrXd7d1+f+Xgaj+kFdv1F+uNyF+9Vh5Gozf4q9fKWjPf9Q71D8hYgjOUwgVkLFdOCNoZ6BxxCheD3Vpf",
+	"5sO9vf2DD7u9bq+7f3ivd6+nDUG7x+a8jmZjHZDQB9I0NgGJFY11vSoVczq1+fmi/g6hcXkv19KoC5ea",
+	"C6mVI6WgMD/LkRNSmrb1JPrSINrBfjtO3V9w159OX21bOp+p9KlXOeuKJHVub7pKVs5P+QkHoB3Xy7os",
+	"Wt75/b989+7f/nzXWKBDon0AyXTs2jb5Lye3Gm9+7k+ZVxc9JAaEhDtjFtMy2+DPZ0tf56d7Sjs4z+sl",
+	"eF2/WadffXf5+vL/AgAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

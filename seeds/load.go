@@ -11,6 +11,7 @@ import (
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/pg"
+	"greenchannel/internal/routing"
 )
 
 // DemoPassword is the password of every demo user (README lists them).
@@ -26,11 +27,13 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 		categories  []casework.Category
 		enterprises []identity.EnterpriseSeed
 		users       []identity.UserSeed
+		rules       []routing.RuleSeed
 	)
 	files := map[string]any{
-		"reference/towns.yaml":      &towns,
-		"reference/agencies.yaml":   &agencies,
-		"reference/categories.yaml": &categories,
+		"reference/towns.yaml":         &towns,
+		"reference/agencies.yaml":      &agencies,
+		"reference/categories.yaml":    &categories,
+		"reference/routing_rules.yaml": &rules,
 	}
 	if demo {
 		files["demo/enterprises.yaml"] = &enterprises
@@ -48,6 +51,9 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 		if err := casework.SeedCategories(ctx, tx, categories); err != nil {
 			return err
 		}
+		if err := routing.SeedRules(ctx, tx, rules); err != nil {
+			return err
+		}
 		if demo {
 			return identity.SeedDemo(ctx, tx, enterprises, users, DemoPassword)
 		}
@@ -56,7 +62,7 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
-	out := []string{fmt.Sprintf("reference data loaded (%d towns, %d agencies, %d categories)", len(towns), len(agencies), len(categories))}
+	out := []string{fmt.Sprintf("reference data loaded (%d towns, %d agencies, %d categories, %d routing rules)", len(towns), len(agencies), len(categories), len(rules))}
 	if demo {
 		out = append(out, fmt.Sprintf("demo data loaded (%d enterprises, %d users, password %s)", len(enterprises), len(users), DemoPassword))
 	}

@@ -55,6 +55,11 @@ func newWorld(t *testing.T) *world {
 		}
 	}
 	w.fileRequest("ent2", "economic_crime_report", "合同诈骗报案：岷江绿源被骗货款", "police1")
+	var rule int64
+	if err := d.db.NewRaw("SELECT min(id) FROM routing_rules").Scan(context.Background(), &rule); err != nil {
+		t.Fatal(err)
+	}
+	w.ids["rule:first"] = rule
 	return w
 }
 
@@ -162,6 +167,14 @@ var accessRules = map[string]rule{
 	"downloadAttachment":  {roles: []string{"oversight1"}, target: "request:ent2", params: map[string]string{"attachment_id": "attachment:ent2"}, leak: []string{"%PDF"}},
 	"getRequestTimeline":  {roles: []string{"oversight1"}, target: "request:ent2", leak: []string{"被骗货款"}},
 	"giveRequestFeedback": {target: "request:ent2", body: `{"rating":5}`},
+
+	"setDuty":               {open: "self"},
+	"listNotifications":     {open: "self"},
+	"markNotificationsRead": {open: "self"},
+	"listRoutingRules":      {roles: []string{"admin"}},
+	"createRoutingRule":     {roles: []string{"admin"}, body: `{"priority":5,"category":"legal_aid","agency_id":1}`},
+	"updateRoutingRule":     {roles: []string{"admin"}, target: "rule:first", body: `{"note":"x"}`},
+	"createRecusal":         {roles: []string{"admin"}, body: `{"officer_id":1,"enterprise_id":1,"reason":"亲属"}`},
 }
 
 type operation struct{ id, method, path string }

@@ -18,6 +18,7 @@ import (
 	"greenchannel/internal/platform/jobs"
 	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/platform/storage"
+	"greenchannel/internal/routing"
 	"greenchannel/migrations"
 )
 
@@ -34,6 +35,7 @@ type deps struct {
 
 	identity *identity.Service
 	casework *casework.Service
+	routing  *routing.Engine
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -72,6 +74,8 @@ func (d *deps) wire() {
 	}
 	d.identity = identity.NewService(d.db, d.clock, d.log, keys, identity.DefaultLimits)
 	d.casework = casework.NewService(d.db, d.clock, d.log, d.files, casework.DefaultLimits)
+	d.routing = routing.NewEngine(d.db, d.clock, d.log.With("component", "routing"), d.casework, nil)
+	d.casework.Observe(d.routing)
 }
 
 func (d *deps) close() {

@@ -106,4 +106,3 @@ func (w *world) callRaw(user, method, path, body, contentType string) (int, stri
 	w.h.ServeHTTP(rec, req)
 	return rec.Code, rec.Body.String()
 }
-

@@ -12,6 +12,7 @@ import (
 	"greenchannel/internal/config"
 	"greenchannel/internal/platform/idem"
 	"greenchannel/internal/platform/jobs"
+	"greenchannel/internal/routing"
 )
 
 func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, _ *flag.FlagSet, _ []string) error {
@@ -97,6 +98,9 @@ func relayPart(d *deps) part {
 // tasks finish (up to the shutdown timeout) before returning.
 func workerServer(d *deps) part {
 	return func(ctx context.Context) error {
+		if err := routing.CheckCatchAll(ctx, d.db); err != nil {
+			return fmt.Errorf("worker: %w", err)
+		}
 		reg := newRegistry(d)
 		srv := jobs.NewServer(d.rdb, d.log, 20, d.cfg.ShutdownTimeout)
 		if err := srv.Start(reg.Mux()); err != nil {
@@ -119,6 +123,7 @@ const (
 	taskOutboxPrune = "outbox:prune"
 	taskIdemPrune   = "idempotency:prune"
 	taskAutoClose   = "casework:autoclose"
+	taskReconcile   = "routing:reconcile"
 )
 
 // newRegistry maps every task type to its handler. Domain packages expose
@@ -134,6 +139,25 @@ func newRegistry(d *deps) *jobs.Registry {
 	})
 	jobs.Handle(reg, taskIdemPrune, func(ctx context.Context, _ struct{}) error {
 		_, err := idem.Prune(ctx, d.db, d.clock.Now().Add(-48*time.Hour))
+		return err
+	})
+	jobs.Handle(reg, routing.TaskAssign, func(ctx context.Context, p routing.AssignPayload) error {
+		_, err := d.routing.Assign(ctx, p.RequestID)
+		return err
+	})
+	jobs.Handle(reg, routing.TaskOfferExpired, d.routing.OfferExpired)
+	jobs.Handle(reg, routing.TaskDrain, func(ctx context.Context, p routing.DrainPayload) error {
+		_, err := d.routing.Drain(ctx, p.AgencyID)
+		return err
+	})
+	jobs.Handle(reg, routing.TaskOfficerChanged, func(ctx context.Context, p routing.OfficerPayload) error {
+		return d.routing.OfficerChanged(ctx, p.UserID)
+	})
+	jobs.Handle(reg, taskReconcile, func(ctx context.Context, _ struct{}) error {
+		n, err := d.routing.Reconcile(ctx, 2*time.Minute)
+		if n > 0 {
+			d.log.Warn("routing: reconciled requests whose routing task never ran", "count", n)
+		}
 		return err
 	})
 	jobs.Handle(reg, taskAutoClose, func(ctx context.Context, _ struct{}) error {
@@ -152,5 +176,6 @@ func periodicTasks() []jobs.Periodic {
 		{Name: "outbox-prune", Every: time.Hour, Task: jobs.Task{Type: taskOutboxPrune, Queue: jobs.QueueLow}},
 		{Name: "idempotency-prune", Every: time.Hour, Task: jobs.Task{Type: taskIdemPrune, Queue: jobs.QueueLow}},
 		{Name: "auto-close", Every: 10 * time.Minute, Task: jobs.Task{Type: taskAutoClose, Queue: jobs.QueueLow}},
+		{Name: "routing-reconcile", Every: time.Minute, Task: jobs.Task{Type: taskReconcile, Queue: jobs.QueueCritical}},
 	}
 }

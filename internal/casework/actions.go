@@ -23,6 +23,7 @@ type ActInput struct {
 	Body           string // reply, materials asked for, resolution
 	Reason         string // transfer, decline, reopen
 	TargetAgencyID int64  // transfer
+	AssigneeID     int64  // assign
 	// Version is the If-Match the caller read; nil means it sent none.
 	Version *int
 }
@@ -105,6 +106,8 @@ func checkInput(t transition, in ActInput) error {
 		return fault.InvalidField("reason", "请填写理由 / this action needs a reason")
 	case t.needTarget && in.TargetAgencyID == 0:
 		return fault.InvalidField("target_agency_id", "请选择移交的机关 / choose the agency to transfer to")
+	case t.needAssignee && in.AssigneeID == 0:
+		return fault.InvalidField("assignee_id", "请选择承办人 / choose the officer")
 	}
 	return nil
 }
@@ -113,6 +116,13 @@ func checkInput(t transition, in ActInput) error {
 func (s *Service) apply(ctx context.Context, tx bun.Tx, a identity.Actor, r *Request, in ActInput, t transition) error {
 	now := s.clock.Now()
 	from := r.Status
+	change := Change{Request: r, Action: string(in.Action), From: from, At: now, ActorID: a.UserID, Reason: in.Body + in.Reason}
+	if r.AgencyID != nil {
+		change.FromAgencyID = *r.AgencyID
+	}
+	if r.AssigneeID != nil {
+		change.FromAssigneeID = *r.AssigneeID
+	}
 	data := map[string]any{"action": in.Action}
 	cols := []string{"status"}
 	route := false
@@ -170,6 +180,16 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, a identity.Actor, r *Req
 	case ActConfirm:
 		r.ClosedAt = &now
 		cols = append(cols, "closed_at")
+	case ActAssign:
+		var officer identity.User
+		err := tx.NewSelect().Model(&officer).Where("id = ? AND agency_id = ? AND role IN (?) AND disabled_at IS NULL",
+			in.AssigneeID, *r.AgencyID, bun.List([]identity.Role{identity.RoleOfficer, identity.RoleLead})).Scan(ctx)
+		if err != nil {
+			return fault.InvalidField("assignee_id", "只能指派给本机关在岗人员 / choose an active officer of this agency")
+		}
+		data["assignee_id"], data["assignee"] = officer.ID, officer.DisplayName
+		r.AssigneeID, r.AcceptedAt = &officer.ID, nil
+		cols = append(cols, "assignee_id", "accepted_at")
 	}
 	if t.to != "" {
 		r.Status = t.to
@@ -183,7 +203,7 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, a identity.Actor, r *Req
 	if err := addEvent(ctx, tx, r.ID, now, &a.UserID, string(in.Action), false, data); err != nil {
 		return err
 	}
-	if in.Action == ActTransfer || in.Action == ActDecline {
+	if in.Action == ActTransfer || in.Action == ActDecline || in.Action == ActAssign {
 		if err := audit.Append(ctx, tx, now, audit.Entry{Actor: a.String(), Action: "request." + string(in.Action),
 			TargetType: "request", TargetID: fmt.Sprint(r.ID), Detail: data}); err != nil {
 			return err
@@ -194,7 +214,7 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, a identity.Actor, r *Req
 			return err
 		}
 	}
-	return s.notify(ctx, tx, Change{Request: r, Action: string(in.Action), From: from, At: now, ActorID: a.UserID, Reason: in.Body + in.Reason})
+	return s.notify(ctx, tx, change)
 }
 
 // save writes the changed columns and moves the version on.
@@ -323,9 +343,22 @@ func (s *Service) Timeline(ctx context.Context, a identity.Actor, id int64) ([]E
 	if a.Role == identity.RoleEnterprise {
 		q.Where("NOT ?TableAlias.internal")
 	}
-	err := q.Scan(ctx)
-	return out, err
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	if a.Role == identity.RoleEnterprise {
+		for i := range out {
+			for _, k := range agencyOnlyKeys {
+				delete(out[i].Data, k)
+			}
+		}
+	}
+	return out, nil
 }
+
+// agencyOnlyKeys are parts of public events the enterprise does not see:
+// the routing explanation names other officers and their workloads.
+var agencyOnlyKeys = []string{"explanation"}
 
 // GiveFeedback records the enterprise's rating after resolution.
 func (s *Service) GiveFeedback(ctx context.Context, a identity.Actor, id int64, rating int, comment string) (Feedback, error) {

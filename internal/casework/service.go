@@ -33,8 +33,11 @@ type Change struct {
 	Request *Request // after the change
 	Action  string   // an Action, or "created", "message", "auto_close"
 	From    Status
-	At      time.Time
-	ActorID int64
+	// FromAgencyID and FromAssigneeID are who held the request before (0: nobody).
+	FromAgencyID   int64
+	FromAssigneeID int64
+	At             time.Time
+	ActorID        int64
 	// Reason carries request_info's question or reopen's reason.
 	Reason string
 }

@@ -20,6 +20,7 @@ const (
 	ActWithdraw    Action = "withdraw"
 	ActReopen      Action = "reopen"
 	ActConfirm     Action = "confirm"
+	ActAssign      Action = "assign" // a lead hands the request to an officer
 )
 
 // side says which party may take an action.
@@ -29,6 +30,7 @@ const (
 	agencySide     side = iota + 1 // the assigned officer or an agency lead
 	assigneeOnly                   // only the officer it is assigned to
 	enterpriseSide                 // the enterprise that filed it
+	leadOnly                       // an agency lead of the agency holding it
 )
 
 // transition is one row of the state machine.
@@ -37,7 +39,7 @@ type transition struct {
 	to   Status // "" keeps the status
 	by   side
 	// What the action must carry.
-	needBody, needReason, needTarget bool
+	needBody, needReason, needTarget, needAssignee bool
 }
 
 // transitions is the whole state machine. Anything not listed is refused
@@ -52,10 +54,11 @@ var transitions = map[Action]transition{
 	ActWithdraw:    {from: []Status{Submitted, Assigned, InProgress, WaitingEnterprise}, to: Withdrawn, by: enterpriseSide},
 	ActReopen:      {from: []Status{Resolved}, to: InProgress, by: enterpriseSide, needReason: true},
 	ActConfirm:     {from: []Status{Resolved}, to: Closed, by: enterpriseSide},
+	ActAssign:      {from: []Status{Submitted, Assigned, InProgress, WaitingEnterprise}, to: Assigned, by: leadOnly, needAssignee: true},
 }
 
 // actionOrder fixes the order allowed actions are listed in.
-var actionOrder = []Action{ActAccept, ActReply, ActRequestInfo, ActResolve, ActTransfer, ActDecline, ActWithdraw, ActReopen, ActConfirm}
+var actionOrder = []Action{ActAccept, ActReply, ActRequestInfo, ActResolve, ActTransfer, ActDecline, ActAssign, ActWithdraw, ActReopen, ActConfirm}
 
 // mayTake reports whether a, who may see r, is the party for t.
 func mayTake(a identity.Actor, r *Request, t transition) bool {
@@ -64,6 +67,8 @@ func mayTake(a identity.Actor, r *Request, t transition) bool {
 		return a.Role == identity.RoleEnterprise && a.EnterpriseID == r.EnterpriseID
 	case assigneeOnly:
 		return (a.Role == identity.RoleOfficer || a.Role == identity.RoleLead) && r.AssigneeID != nil && *r.AssigneeID == a.UserID
+	case leadOnly:
+		return a.Role == identity.RoleLead && identity.Can(a, identity.Lead, r.Resource())
 	case agencySide:
 		return identity.Can(a, identity.Work, r.Resource()) && (a.Role == identity.RoleOfficer || a.Role == identity.RoleLead)
 	}

@@ -98,6 +98,9 @@ func (s *Server) ActOnRequest(ctx context.Context, req api.ActOnRequestRequestOb
 	if b.TargetAgencyId != nil {
 		in.TargetAgencyID = *b.TargetAgencyId
 	}
+	if b.AssigneeId != nil {
+		in.AssigneeID = *b.AssigneeId
+	}
 	if req.Params.IfMatch != nil {
 		v, err := parseETag(*req.Params.IfMatch)
 		if err != nil {

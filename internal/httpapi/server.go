@@ -8,11 +8,15 @@ import (
 	"context"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
 
 	"greenchannel/api"
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/httpx"
+	"greenchannel/internal/routing"
 )
 
 // Deps are the services the handlers call.
@@ -22,6 +26,9 @@ type Deps struct {
 	Ready    func(ctx context.Context) map[string]error
 	Identity *identity.Service
 	Casework *casework.Service
+	Routing  *routing.Engine
+	DB       bun.IDB          // for small reads that have no service of their own (notifications)
+	Now      func() time.Time // the clock, for timestamps the handler writes
 }
 
 // Server implements api.StrictServerInterface.

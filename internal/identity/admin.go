@@ -325,6 +325,9 @@ func (s *Service) SaveUser(ctx context.Context, a Actor, id int64, in UserInput)
 			}
 		}
 		saved = u.ID
+		if err == nil && id != 0 && (in.Disabled != nil || in.Role != nil || in.AgencyID != nil) {
+			err = officerChanged(ctx, tx, u.ID, u.UpdatedAt)
+		}
 		after := redactUser(u)
 		if hash != "" {
 			after["password"] = "changed"
@@ -386,6 +389,9 @@ func (s *Service) SetOfficerProfile(ctx context.Context, a Actor, userID int64, 
 		_ = tx.NewSelect().Model(&before).WherePK("user_id").Where("user_id = ?", userID).Scan(ctx)
 		_, err := tx.NewInsert().Model(&p).On("CONFLICT (user_id) DO UPDATE").
 			Set("skills = EXCLUDED.skills, capacity = EXCLUDED.capacity, on_duty = EXCLUDED.on_duty, towns = EXCLUDED.towns, updated_at = EXCLUDED.updated_at").Exec(ctx)
+		if err == nil {
+			err = officerChanged(ctx, tx, userID, p.UpdatedAt)
+		}
 		return userID, before, p, err
 	})
 	return p, err

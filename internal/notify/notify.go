@@ -1,0 +1,82 @@
+// Package notify delivers in-app notifications to users. Notices are
+// written in the caller's transaction, so nobody is told about a change
+// that did not happen.
+package notify
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/fault"
+)
+
+// Notice is one message to one or more users.
+type Notice struct {
+	Kind      string // "request.assigned", "request.pooled", "sla.warning", ...
+	Title     string
+	Body      string
+	RequestID int64 // 0 when not about a request
+}
+
+// Notification is a stored notice for one user.
+type Notification struct {
+	bun.BaseModel `bun:"table:notifications"`
+	ID            int64      `bun:"id,pk,autoincrement"`
+	UserID        int64      `bun:"user_id"`
+	Kind          string     `bun:"kind"`
+	Title         string     `bun:"title"`
+	Body          string     `bun:"body"`
+	RequestID     *int64     `bun:"request_id"`
+	CreatedAt     time.Time  `bun:"created_at"`
+	ReadAt        *time.Time `bun:"read_at"`
+}
+
+// Send writes n for each user inside tx.
+func Send(ctx context.Context, tx bun.IDB, at time.Time, users []int64, n Notice) error {
+	if len(users) == 0 {
+		return nil
+	}
+	rows := make([]Notification, len(users))
+	for i, u := range users {
+		rows[i] = Notification{UserID: u, Kind: n.Kind, Title: n.Title, Body: n.Body, CreatedAt: at}
+		if n.RequestID != 0 {
+			id := n.RequestID
+			rows[i].RequestID = &id
+		}
+	}
+	_, err := tx.NewInsert().Model(&rows).ExcludeColumn("id", "read_at").Exec(ctx)
+	return err
+}
+
+// AgencyLeads returns the active leads of an agency, who are told about
+// its pool.
+func AgencyLeads(ctx context.Context, db bun.IDB, agencyID int64) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().Table("users").Column("id").
+		Where("agency_id = ? AND role = ? AND disabled_at IS NULL", agencyID, identity.RoleLead).Scan(ctx, &ids)
+	return ids, err
+}
+
+// List returns a user's newest notifications.
+func List(ctx context.Context, db bun.IDB, a identity.Actor, unreadOnly bool, limit int) ([]Notification, error) {
+	if a.UserID == 0 {
+		return nil, fault.New(fault.Unauthenticated, "sign in first")
+	}
+	var out []Notification
+	q := db.NewSelect().Model(&out).Where("user_id = ?", a.UserID).OrderExpr("id DESC").Limit(int64(limit))
+	if unreadOnly {
+		q.Where("read_at IS NULL")
+	}
+	err := q.Scan(ctx)
+	return out, err
+}
+
+// MarkRead marks the given notifications of the actor read (others' ids are ignored).
+func MarkRead(ctx context.Context, db bun.IDB, a identity.Actor, ids []int64, at time.Time) error {
+	_, err := db.NewUpdate().Table("notifications").Set("read_at = ?", at).
+		Where("user_id = ? AND id IN (?) AND read_at IS NULL", a.UserID, bun.List(ids)).Exec(ctx)
+	return err
+}
