@@ -126,6 +126,8 @@ type OfficerProfile struct {
 	OnDuty        bool      `bun:"on_duty"`
 	Towns         []string  `bun:"towns,array"`
 	UpdatedAt     time.Time `bun:"updated_at,nullzero,default:now()"`
+	// LastAssignedAt is kept by routing for fair tie-breaks.
+	LastAssignedAt *time.Time `bun:"last_assigned_at,scanonly"`
 }
 
 // Actor is the signed-in user as the rest of the system sees it.

@@ -210,11 +210,16 @@ func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *E
 	for _, c := range eligible {
 		var load, capacity int
 		var onDuty bool
-		err := tx.NewRaw(`SELECT p.capacity, p.on_duty,
-			  coalesce((SELECT sum(c.weight) FROM requests q JOIN categories c ON c.code = q.category
-			            WHERE q.assignee_id = p.user_id AND q.status IN (?)), 0)
-			FROM officer_profiles p WHERE p.user_id = ? FOR UPDATE OF p`, bun.List(openStatuses), c.UserID).
-			Scan(ctx, &capacity, &onDuty, &load)
+		// Lock first, count second: in READ COMMITTED a statement that waits
+		// for a lock still reads with the snapshot it started with, so the
+		// count must be a new statement to see what the previous holder of
+		// the lock committed.
+		err := tx.NewRaw(`SELECT capacity, on_duty FROM officer_profiles WHERE user_id = ? FOR UPDATE`, c.UserID).
+			Scan(ctx, &capacity, &onDuty)
+		if err == nil {
+			err = tx.NewRaw(`SELECT coalesce(sum(c.weight), 0) FROM requests q JOIN categories c ON c.code = q.category
+				WHERE q.assignee_id = ? AND q.status IN (?)`, c.UserID, bun.List(openStatuses)).Scan(ctx, &load)
+		}
 		if err != nil {
 			e.log.Warn("routing: re-check officer", "user_id", c.UserID, "err", err)
 			continue
