@@ -32,7 +32,7 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 func countRequests(t *testing.T, d *deps, where string) int {
 	t.Helper()
 	var n int
-	if err := d.db.NewRaw("SELECT count(*) FROM requests WHERE " + where).Scan(context.Background(), &n); err != nil {
+	if err := d.db.NewRaw("SELECT count(*) FROM requests WHERE "+where).Scan(context.Background(), &n); err != nil {
 		t.Fatal(err)
 	}
 	return n
