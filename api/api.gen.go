@@ -297,6 +297,30 @@ func (e Role) Valid() bool {
 	}
 }
 
+// Defines values for SLAClockState.
+const (
+	Breached SLAClockState = "breached"
+	Met      SLAClockState = "met"
+	Paused   SLAClockState = "paused"
+	Running  SLAClockState = "running"
+)
+
+// Valid indicates whether the value is a known member of the SLAClockState enum.
+func (e SLAClockState) Valid() bool {
+	switch e {
+	case Breached:
+		return true
+	case Met:
+		return true
+	case Paused:
+		return true
+	case Running:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for TokenResponseTokenType.
 const (
 	Bearer TokenResponseTokenType = "Bearer"
@@ -610,10 +634,8 @@ type Request struct {
 	ReopenCount    int           `json:"reopen_count"`
 	Resolution     *string       `json:"resolution,omitempty"`
 	ResolvedAt     *time.Time    `json:"resolved_at,omitempty"`
-
-	// Sla The SLA clocks (acknowledge, resolution, next response).
-	Sla    *map[string]interface{} `json:"sla,omitempty"`
-	Status RequestStatus           `json:"status"`
+	Sla            *SLA          `json:"sla,omitempty"`
+	Status         RequestStatus `json:"status"`
 
 	// TicketNo Example: GC-2026-000123
 	TicketNo  string    `json:"ticket_no"`
@@ -693,6 +715,41 @@ type RoutingRuleInput struct {
 type RoutingRuleList struct {
 	Items []RoutingRule `json:"items"`
 }
+
+// SLA The request's clocks on the working calendar (有事必应). `acknowledge` runs from filing to
+// acceptance or the first public reply; `resolution` from filing to resolve, paused while the
+// agency waits for the enterprise; `next_response` is a cycle per enterprise message.
+type SLA struct {
+	Acknowledge  *SLAClock `json:"acknowledge,omitempty"`
+	NextResponse *SLAClock `json:"next_response,omitempty"`
+	Resolution   *SLAClock `json:"resolution,omitempty"`
+}
+
+// SLAClock defines model for SLAClock.
+type SLAClock struct {
+	Cycle *int `json:"cycle,omitempty"`
+
+	// DueAt When the target is reached at the current pace; null while paused.
+	DueAt         *time.Time `json:"due_at,omitempty"`
+	OverPauseCap  *bool      `json:"over_pause_cap,omitempty"`
+	PausedMinutes int        `json:"paused_minutes"`
+	Pauses        []struct {
+		From   time.Time  `json:"from"`
+		Reason string     `json:"reason"`
+		To     *time.Time `json:"to,omitempty"`
+	} `json:"pauses"`
+
+	// Provisional The deadline falls in a year whose official holidays are not loaded yet (computed Monday–Friday).
+	Provisional bool `json:"provisional"`
+
+	// RemainingMinutes Working minutes left (negative once overdue).
+	RemainingMinutes int           `json:"remaining_minutes"`
+	State            SLAClockState `json:"state"`
+	TargetMinutes    int           `json:"target_minutes"`
+}
+
+// SLAClockState defines model for SLAClock.State.
+type SLAClockState string
 
 // Timeline defines model for Timeline.
 type Timeline struct {
@@ -5213,133 +5270,139 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7D1ZbxxHen+l0FlAZNIzHFKSLVNPsg5ba8nSkjQcQFRmit3fzNSyp6pdVc3R2CLgzZsT7FMSBAgCZIMg",
-	"z0k2QLDIBsh/CRzt7r8I6uqu7qmeg5yhbCAPNkbs6jq++6qvv4kSNskZBSpFdPhNlGOOJyCB6389LLhg",
-	"XP1KQSSc5JIwGh1GJ2NAAwpvZD/RIwaIDZEcA8o5XBBWCJTjEXSjOCJq+FcF8FkURxRPIDqMzDtRHIlk",
-	"DBOspp/gN8+AjuQ4Ojzo9eJIznI1UkhO6Ci6vIyjp4/UOD1djuW4mo2kURxx+KogHNLoUPIC/JmHjE+w",
-	"VOOo/OBOFEcTQsmkmESH++UyhEoYAdfrPCMTIsulGjvP9EN/+hSGuMhkdHi3F6tT2KnVGRYudKn2LHJG",
-	"BWhIv+TsLIOJ+pkwKoHqPeA8z0iCFdT3cjPiT34uFAq+8fbwEw7D6DD6o70KlXvmqdhz8+oV60h8QNHR",
-	"k4foozt3P0R28q4GgX1XTf1gBDSZacLgLAcuidkuTiS5APXLnuyMsQwwjS7jKGGp/8ThMFaYCiGkCZs4",
-	"Oic0XXYws7PP1MhLh5/AmpJNqQgQMJtSpDYqkAB+Ael9BJNcztAEMBWalKdjlgFKiZorkZqWJUxEeBXz",
-	"B8w5nkUGt44eXxkC1UCx+7QHdJuLHTRflxOxs59DItXM5pgPOWCpD4jTlKgz4Oylh5AhzgTEDRw5PORY",
-	"SuDq1H/2Cne+fq3+1+t81O+8/mY/vv3R5U+ieP5EV0eBx8qODcp/xwsQdEXoBgDbDsfP7KmAKr5ULxdc",
-	"8XPOWVJwLBlXYI6jnGUkUT9+XghpfrEL4IKMxlILNZFDoknpdeBIZq1nRMh5xilPWf5YDuF5GMSRJ3zV",
-	"JLTIMnyWgZN/8/KzRpF67XYwvcQyGS+ltgmh/l/34zVkxA0SS8sZjxTU57Bz4xIqJCuW0rKUOBlPrI5o",
-	"Mr1WHn3zUgA+iRYlaR/L2lFTLKEjiV547p0hyaBVwq4MMzHGB3c/CM4hyNew0iwhcJW7i+unt9OWC9fO",
-	"vhiuG+HdCktLNUQrPz7EEkaMhzSwpq7++oTYqp6tKdPPOWGcyNly08KOq1sW/a/HwelhAry0JsISoQ80",
-	"+Kp+Fpy2XRmo8dWsczuMawAMHH4RNjZBHiVmr04cjwqDpDVsAkb7qX2riYLGsm5kaOHHVALPOREQoMs0",
-	"5SDCsjkZQ3LeV5qUkxT6HLC1ZZeoL8PYOJH9VinkBuRjRsMjgEoiZ/3E46i6TfgIFPmkaMjZBOVMaJii",
-	"A7QzwfwcZIfDqMi0LW4tR0az2W43JDBHHBsmc4bGgyiOPo7i6GEUR4+CRsPKYpTQtBCSz1o5JfyA9ZUp",
-	"W/CzFvYrn/fPsCBiySR9BaQ5BaIYbhkmvTkku9IMHEZESFD/7ONCjkthtQo6952nmnBIidSYDKJQmRor",
-	"kWYhkmRFxa6Hlvq9RKSjlxqWFvPdlRwCjzWX+NsLWNV78274zQarei98sGh8ybneC7d7G2Iuj2eaJmcr",
-	"DzVhtIJtGuQaRyB18ty/h5Ix5jiRwMV9JHKcgECYpmg8y8dABcIcEBlRxiFVFOpt505vmYXvU9piStqE",
-	"LvP0wc25KtWiG3JX1uGO/6fxBs4WoOd6nlarRrui3A2R0hOA9Awn5yF3auL8rI14UhxL9auars2zsQPj",
-	"cgdLvRd3iCvGispz1kmit/AQZcDz7tK4auBwwVMQyNLHnBtZUd/kUD0LB6P1I6QQjHYw+unxi89RztTy",
-	"HBEqmdb4ZyydxYhxhFEZ5davhG04Qn3+Uy9HcRkPtiHoMeAUeJAdJyAEHq3g8ptTVS+EoPIp4EyOA+Sp",
-	"tLRox3XQy/Nh94ICAir5DOXAUQo50FS5RTE6jdj5aaTApWBn9D8iEg0xyYxCmtulkFgWwocaO1fcR/EF",
-	"JkbmhyClA2uMLoeUnT92xw5B6jm0ucr6V5a9GEaHr1bxl5XYunzdao9WS6ZE5BmetfsmUHOXVttDXXyu",
-	"tI+VRSpnGSxT6UdqjJaywNcIXZXDG2Cxi4Yxpun+SmJLc+WcvltBkWnRQHFWS+HYJZY4xnrN0EE+Z48q",
-	"D2udQzh/a6lp3eZ0re3thT2vxfhd4pt8ziQZ2lzVPAs6RG1Eia4dpQ24kDgNQ0adGITst6zRwoTempLI",
-	"bFVucWkg/UrsdIwHErvTZfDehA1fw9/VY1IvhkOSAH/J2ZBka1shOMdJ0Jl/zoREUyCjsYQUsRwospgS",
-	"CEvEaALWRyoTsH4GthfC1IJYWByJc5JlgcThkVkVuTCSDQUpHcnM0dEY0zQDsU7G8Kp5Spxl10hM2jPG",
-	"FdzjhWG/l1iIKePpEQiQa6I2t+8ucTruLZNC5TzBDXqRa2eCZGyqAyt8gjNlsZGRMtwKPlLmbsgc8TLx",
-	"DdQ3kuUoBYlJphFdP6x5MD/Dl2OsqJhKNOWMjpAcE4GUlIsRoSjPMKFIHU4EDVJQVnGARuo2HKEXOCOp",
-	"sYhrxLGI+z2zO0CchAqJaQJh29syIlI2cXDjdZlan+BnBZOg7MrpGCjC4pzQERoyjsaQ5fe1wUloahhM",
-	"cwBHGRuhjFAIQ6kyQud3+unJyUtkBjQDfyEJ3iiXQGLMuESimEwwn7k4opLh6ndZQRG3cWFgQql0Cfri",
-	"6KnyQ4imiOCM8AZPcrWpaCxlLg739kYcgCZjTClkXYtzVyIi9vQ/jShfxlA2VeZ0kAVfiLuOYMhBjK0E",
-	"XJP/uXm5L9k50LUjD03/sTZZeK/lJptJ6QTyJQbH0pDvlh0KnGVsqraoSwxEixzRQWycZcDRBM9QyhBl",
-	"0/WUDhaCjCis4ZZ8IYCvfA4/1TJv+GVMXBMNG0gKXcX8rOFiqbu3hpO3hmV7lRwtB2U39RNW1AJavmMI",
-	"gmWFO9gKiRjBsotrIlFkuF2UmHfmBfnxswcoyVhyLtAOTs4pm2aQjiBG1QliROGNRK7ITsd4llJspTwW",
-	"+sZGuBybwVpjJOcg+1R7VZWs/uRh56B38EGn1+vtH9wOKoYWZyGOijxdmzDnAykL6yaqXXusWmkCH+px",
-	"FXspKa9ar0byDf/FO8e8YGvQ5AJB/iBxVLlOvqt8yRmDRvrrdfNsFnmmCR2yqKRoBQWOqRgC14BIlLkR",
-	"OXkZxdGUyHHK8bQ8gak9GRI+CdqUTtAGTaAnjKOBGTGIa56E+p0BTrVLIWwgzhhbkimCXkFStIdIQl7x",
-	"fJKvJQYsMR+B7NsiihXlVoMKcbOEbg7tV4tle2pn1cTMlRM5TZNuggnNME3RhJ2RDNDO/u17+we379z9",
-	"4MN7u4hxpB4qckI7vYN7nXsHd/XTXUSLyRnwRqIvmBtq6J8VEHsVbVGKJn/+gzUNtSViZQHmNxHScEbg",
-	"zeUk65rBEzyiOJsQKSEtpYj+SWg/52yk845xNMVEEjrq16SpU7KRM5k88RMuPz2y4V23dm06K1qq+icl",
-	"X6qSVl2W75e64nRC2pYp1G6PigzWqw9fT2bUzcil5sTqeUUmw5rXZ5aQiWTooK+DJyttacVKkpCK9pRt",
-	"BbWyXtweIkiIFXKe0ryQWy3mvQ5C6/LzsY5tKfcf01kZY+uGQ9wSVsrVr4vPth0Zf8vs6JZALjC3sHho",
-	"0enUmG7QPV+EzY3IRY9zrx7pPSET0HbRNXfj5nl8cb1S2fo8IYlkZP0WHN21vEcslzo8V0/t+XmteUZ1",
-	"+ZA6WVp7PUZOMcXI2MnKncqzWYx8KzlGNlEdI7dYX/FibANr/WSM6UhNYjVXjJwtHSNrSqtnymqOkTWa",
-	"Y+RUWoxwWTcdo6GtaYgRLiTrGwUYI5Hh/h+jbrcbrSRFte/h6nwV+IPkw86BXi22tWJsez9YPFilVxsF",
-	"XuvYWV7adWGA3B7SuMTh4JgQVYxuPrTxJiccRJ8EpNsxJEx5KQWVJNPS0kyH9HTIvhoOuc5FBwMS9Rxo",
-	"eavBmTYfA+bB+os5T8M7WG2y2pniFSKLJ1a0h+9arVqQu+ASU9uim5D8evNXF7FKKL6P8gr1vCVf+6Mr",
-	"vrAGuLL7ywzpSptqZFZX2lV74PP91YB4GG2jsatVN69phTYpp+H6LxHcFVmtvuKVc6AeIpcFB66K18Yl",
-	"0V7nI3dPtNvvvP7moOWiaLseCqN+oXZSqN+ElNNi6uacfrXchkqQfRKua9ce4jBhF7bU4IzQlNDRiiHA",
-	"9SToNflgc9veAs1ftqAvWKK8VLWszPgbEqDzxHcZRwKSQrm3x+qgtthKW0UPClMxav71xO3yp1+eRHOd",
-	"AHxDTd+Xefni+ATt4ZzsXezv4UKO9/TDrut9oGnIGF/lpsZS5jqJAkIQRh8ydk4CMdIv4QzZISjRY5AA",
-	"ic5mJsdPRrRDqOkfgY6lcqW0R0HoqCr5meAUtMuAiESTQkgkgKan1FQJ6LlvCfTw+OiJPRShevbBn3bU",
-	"HzvaDh4gU77bPaWuUYXZT9XvYZT07XTVMXFOPoOZaaig0wZzJ3z3H999/1+/ePfvf/Pu17999/e//N+/",
-	"+Mff/fa/f//dr//w7d/94Rd/hf7n27/Wm6lYB2UwwllHAL8gCSCd20c2ue/qDFwjglvilOYsI5IkOOvo",
-	"FxHjI0xFF1V2i0DKSDDzepVSNEVDlmVsqqacIFsYDTS9f0q18CH6DoqYAkeMIoymjJ8TOuqkeIaOnz24",
-	"j3Q8UG0FS3IBqLoJLxAvFJA5K0Zj9P1vvv3dr37x7p++ffcP/9w9paf08QXwGdIlLIioNareE4O2LhcD",
-	"XbJt8IxdscRAoWEQG1wPqtKSsgVJgrMs1kcdmIqZV68HKCNCKgoCnIwbJTIa+xlJwLpEFvVKUHMCEuvo",
-	"dcEzr/jCpvjKugv3dhU2j/z6DPTg5VMvXXYY9br73Z42BnOgOCfRYXS72+vetoXlmolL5lMA33PIUU9G",
-	"pvhKiSoNs6dpdBgpvfnADYprbVxehXuZWId4tTYi/hXiyzg8tlpzz/aNWWGkabeijNlaO5SDXm9BK5T1",
-	"WqB47RhCXVC0qFHE42Dc9S5Dt81dbtZrsBJHtjTIoqOcUMkOPBLaETXhdKXdmAig0Vi+tu1DmZ782Obw",
-	"NggOa2Jf1hWQMoQu51Cxv+G1Q2gw+0k3AXszlRIx2MGxCf7LuIW/9r4h6WUrk30C0kPNVsk1BKOTMdgj",
-	"bQJMLyi0A2hOgixh46ePNA/nzgyuw+0LXQRwA1RtzPCViPqmEGbDoRtE3EM943r0XdkavgppSMJKtTMe",
-	"ozILaMsRtEot04Q6kDevgjwLZF4L1Zd7ibl0OluppNjdNRLSe9K4ph1SZF+1dRLbD3YSC2tDnbHx51nx",
-	"Pe9WROBt7w7Jj0tnNu4HL9SbHm1tTHVCjY7atWeA3yqCUYamKfwmAlK0Y+5Yx+UFa+OapvdRkefAOwkW",
-	"kO5qMtcXzDTTYkKFPKWffIxuH+z3ep2D3v7dLnpg5pdjbC7EmV4QhmDVq9XVbm3s2ppTXeN8SgfBu/UD",
-	"NXJELoCiHcEmgADzbIZykjFpbwBg7iz6GZh1EZG7xoANmRGP63UEmxe6c/0Ibtic8O+db9WkOLItJ5TQ",
-	"rZVTrCN4l9oWDXxtnbXbVFa1503ZGQthtg1b4wZJ/73YHMuR6OyOzSKzsj2uxwZ7lHW8G4pXI4AiwEbH",
-	"IKt7mNtBfTX/Dw7pm0X2y0LWMY0YVUYaG1qrrcShjq+gnXd/+6vv//Mvv//NL99996+7q5AFh6QQ2Nyz",
-	"W+QQH5lx10DoGomkq6R2XFZv9TvYrQ111sn7e8s2Q/HlEoGo8QpUeyd09TFhPN2MQv0MIFe05Sqd8RTP",
-	"TOS5RnC3RBm8nCOnOOKmjilIWOZRhxfZkqCZVwwltql2mzVcAQ42MVK15Y3YLGZBPZ9wAXCFQO1lzbQ1",
-	"KTnRBaXtkF0cqPIrybYjbOcKGW/YxKzVym3VxnyQpggj7mHtGiRf2prXM62aLp8xKozfM2VFlqIM8IXS",
-	"BMgUiKJEvdrBWaZPoHwaDsNCu193eh/tzkcNjL32QyWk3k0Rkr5IuyHOd0baNYipELYDfKvc/EKPWBLj",
-	"+cJmMlHOYUjexEj52B1CBVBBFL20xXS8FGgwtHNn9ciOrTxYFUsmTRyeyq/BXtBhfv7ay48r+FPWYSwM",
-	"+2gS2VjAp7DktF6iRFd6bEdeeHVIN6xyTPnKjaRINNhXMdQ1epYGMEp0bJEw24Sn2uGmwhUtUIk3qk0f",
-	"6aocJZ4NGhDYO36EuxoGk7G3NammkqHW7iSkSbfMEu8l2rEI7y7OsSn8l8pT42RHaY/YFS7FyJZS7a7H",
-	"M3vWzel4RZ8bDXk0akO3g/5mAerN0kBo9XlqsADeBCEcg/Q8VOWJWmsqL6G8Dgn4xZ9Xw31QD+pePK4x",
-	"z5YQX+/7c9XwgWGsdGOoQRSmyEHV3KpaRZ0VcryXsREznBTOIx3BBTsHd+Hak75aHoN2021dmRCF6zGt",
-	"c5fK2LU1bIEMqVl3Sw5OvT3LVdF0rK8AIVbIa2DK1iRGh69e1/BGRhQZCJQoKuQ4gCEL9XYUPcbJuIGb",
-	"KePnwuhG9JKDAKrZlVElzYW+naKbLSFu0esjkg0RkeKUuvrDHYVNOy8WKGE5gXTX1JWdMTlGY5alwIWt",
-	"PlQHI9TkC0MJOYucE3sB5YeC/82J5/rNooB0/hym1oLRdHXHGMwr0tSm6TAHqoMtNfoxIsRIFcKX02h5",
-	"WamFQt8Y00RYuaT9YEU+DZmlu0p1MnIBaf3G1M7+XTQhtJAgTFYan1LOJDYuvb/1LnpCLsC2ZkVYSpjk",
-	"UujCSUJRNQ3KWHLurmaxgkq1hVPqDdi5c/CRKbgcHIHks86DoQQ+2L2vJy84CCPrNFOZhtkmLa28UkiR",
-	"ZKw9H71N6q9d3/uh0b6VqUolXIH07xx89B5ZxUk2mqKRVruGOJeyiL0qTRYUHJ3YZmdCSV/X2KSecEow",
-	"NZXMan0TwB5hagKQts+irukNVyM9rPawRfTXvgrTGtav4qP2TvsmqhJqvSjrlaYchsCBJlBHi7mE0ObA",
-	"P99q5cFzWOS8mzvARjrpOBti3CcFItEZZIyOhG5+c33wndjrBpAqhd80HecIegJ7rl2odcMabRiHQ6QG",
-	"xH5eawRSIMq0VqmV4Xu9fBT5K1yl6KyQiDKpy3vKoqERO6WSIcEmoKQuZAJcDOB+NYpREEhIPDOWi+4a",
-	"JMDYsBM0zPBoBOluFz1kE2MU6b2e0kxt0IN5zliGUo4JRZKhGStC4vwYpP720HZEuZ76B+ldVr6g9QFN",
-	"y73rk+InzEutK8SgHbtW7BCjMOqHHYLBe+o18V0cvv+8NnKlCwMF5aZXzLXKHG8gfj3XGjlkjvrn3wQK",
-	"n89QDfqx4nklnYeEC9/jqeOoHX17rkl12PF/jvl57RBHBjk3UCBB0vpdzBXKHSb4zVMz3O9s3va9VLG5",
-	"ooVHSmbuEB1ZxVLbqlrCsoLXvrCzuxEawPy8TgXIsswKyP+qgALai7P9SFSt/7X9pIWSD7eE/WqtJ8xj",
-	"NGFCItPw2BDjvLH0Ccif6eW3mQD1GnsFGPKFf6YNMeSU8fMVJKmrMKmho/xrG0Y+99g7RiJhufZ/0DTQ",
-	"nFUAHDYsWyJ1D6GatcC43py522Z2e0vYloBz1fhZ1kWDrwZIAObJWGl6Iq2h7G0U7TwcEwoCTimhSVak",
-	"kB66wAfwiS6znzLvU1RqExPGwQQ2WJIUPFhirGtnqtqchv6AN3mmW2JYARLSJ2VLyYp+1mnr5rXfbNzz",
-	"FnKm7+ApuRS15XK91nRrF/1fIw8cnM7rDrmRCV0HTv29iOCMC1oULZtUso1NufbNjR9TFn2JvKsS6ZsU",
-	"ejqXHiiZ82Rc2+WJJyTTsSrniFc9z5QYuyV84WXSkrLgVOje7eYmthJByTlI28vylO4M6i1wB7tddKxD",
-	"bxQNnqYwyZlUnNT5DGYDJTsn+Fy5RVL5skjgIRxWUfVzmNnoazo7pWZ1/VRL4Cp+MMKE3q+/Zm8Qp0T7",
-	"WVSae8W12qSDAyXlPoOZsQrOIZfKy8oAC4kO7qCxMhjaQ1su8hQ2pO1nokq6bxx9IRcs/jjC623Fkv32",
-	"qzddcudH8eZpNEU7jMc2eGpoJUUNiMY6aJSiMxgybno/GxzozT4+waP6duarbJ+x6lM27eMur8+xT3R0",
-	"qyTfnYrLVrdRlhZmVOS5bXHXWttmHt/XYkIhAI2YLkuVDD0ddp5jmYyVD6zryuGNRKY58NqYu9xMBQgv",
-	"ARaWoOsncNvQtud1+b9WXrgO87cWgOitcgnQWxO2f6uE7NtT+rbT6dT+O6Vv0cAEkwbobdkJsLRMvT+9",
-	"RV7XWmTe1H0CB2hnoATrYDc0g7VtvUexP1GM5rvftixV9SIsVzw0VjcRiAKkkC7ZQW3W0MI7ZYN5lONC",
-	"Xwt0q+ueht7C2lTXHTNWX7TlsK7Vr13LtU1Ui9k7gjEaNBtvL4O29hXforIBcazrGHQ2Qu/dzOd8I7Oy",
-	"bdPoLby7lCjmF2gGLS2RmUbnaGfgmb1m/so9q/ZdrqB7lWBZLr4zJVRot8jEUm1xBtARoeDQ5bpKKppu",
-	"tFwpVyibKZcoVg8aZ6+/HLvU2ocoxTObvtC4q2ExQL2232VwP96LptGleueUfg6QCjRwQnJQhcktK9wy",
-	"AvUQ3Tm4px+yQiIiY3Rn/8B8VsehwdVKyTEoC8poHEF0xvwBEhJyHRyxbfodhSQF10aT8tccrQt0p+cS",
-	"hfZ53/hzg1Oqe680ev0PQrbTg0S+oGuaThYMC9227VpF9lsEN10/vpJ+RXgowV2jh/x9qM8TZcNjQ026",
-	"h9BCXdquFss2sEua3njjttnkoVxmcZpP2Z0xYllaxoY2cjfE43W1gtigYdJmQbx89CRGZIJH9rPkJkWC",
-	"UpYUGtqx8o90bPGgh55/bForqYH7Pf0hMruvLlLkqejMOFzYq5aymIm11HF9IEKFrRnDaYWBhVHuSZFJ",
-	"kmMu94aMTzqu3XKF5eY3hU05ZhnGOCPUtHxa9tXe4OdMb7idTgWSUNWBNJ+O3wD56XUQRo26xzX5eO+b",
-	"6h/9RR7LIzalAZSvzNoskSA7QnLAkzo0l6M5KF0NV5dhDkHJcAipo19D3bpCBz00f+o8IiJnQmdU3Lfd",
-	"yEZEgYPNQmxcRRC4GJ39tLWLTfoYi5rEvTBaufCD4O3+0ND/GPvmCmU/IRcuSlN+7n07ZkLjQ+w3LBPK",
-	"wwVIeZM3eI+UMahk9th80Gbkhy5ia4dYk3bNSMae7TC/aZ+4fkMeTTmRIFwTROt97Pgmi3PTdLBJWdT6",
-	"g53mY0xEIgVmxfbKlhbFxBYMa7dxt4tMWyhlNQ+HZq2yYb7SdyDQzsD94RApshjsxoiC8mjEmE2p3dkp",
-	"rfZ8H2GUF2cZSVwX/kqZ2gMQswvnktswSsD4fsnKBI79BPeW+KH+ge8fTjDxS678VRsrLu1njVndOGj6",
-	"PqznLzWh4BK9+mMhdcJZk5mk952OYCLzaZ0qdWzfedNv8gxTm8o27YeGEin/0mUH/I4TcWvgsfxWyDar",
-	"MN0abb0xLtTwTYg+bekr/3/kChHzHGyMopQddSdgO4HE8qPRrd7RiR6x1drXKV3sEZnv3GymXK9qgqun",
-	"NcQqirOOe7CoAnIMOJPjr1v54KDXQ9MxyYxayznTtdi8oKKLjvFMiQSDdHymOEDJzxGH4589U0x6BCkR",
-	"QRb41C67RSSYJRbcidInIQIV+eYvdTwjF0DNB8wc5MVMSJhYsCuXb7YM6kB9eCqsaoC6XsSuYlJ5c2dY",
-	"ADInRxMsTemD0svGpL9/Su/2bruUn/tUt074WTvchYonRAhdCynHwKdKggW0pJZh+gDvBX96bR1JBX5h",
-	"rrXd7d1+f+Xgaj+kFdv1F+uNyF+9Vh5Gozf4q9fKWjPf9Q71D8hYgjOUwgVkLFdOCNoZ6BxxCheD3Vpf",
-	"5sO9vf2DD7u9bq+7f3ivd6+nDUG7x+a8jmZjHZDQB9I0NgGJFY11vSoVczq1+fmi/g6hcXkv19KoC5ea",
-	"C6mVI6WgMD/LkRNSmrb1JPrSINrBfjtO3V9w159OX21bOp+p9KlXOeuKJHVub7pKVs5P+QkHoB3Xy7os",
-	"Wt75/b989+7f/nzXWKBDon0AyXTs2jb5Lye3Gm9+7k+ZVxc9JAaEhDtjFtMy2+DPZ0tf56d7Sjs4z+sl",
-	"eF2/WadffXf5+vL/AgAA//8=",
+	"7H3bjhzHefCrFPo3wN0/PbOzS1KillcUDxItUqR3KSgAl5mp7f5mprw9Va2q6h2OxAXkALlQDF/ZQYDA",
+	"QBwEuU7iAIFhB/C7GDJtv0VQp+7qnuo57M4sJSAXEobb3XX4zqf66qsoYZOcUaBSRIdfRTnmeAISuP7X",
+	"/YILxtWvFETCSS4Jo9Fh9GIMaEDhtewn+o0BYkMkx4ByDueEFQLleATdKI6Iev2LAvgsiiOKJxAdRuab",
+	"KI5EMoYJVsNP8OsnQEdyHB0e9HpxJGe5elNITugouriIo8cP1Ht6uBzLcTUaSaM44vBFQTik0aHkBfgj",
+	"DxmfYKneo/K9W1EcTQglk2ISHe6X0xAqYQRcz/OETIgsp2qsPNMP/eFTGOIik9Hh7V6sdmGHVntYONGF",
+	"WrPIGRWgIf2cs9MMJupnwqgEqteA8zwjCVZQ38vNG3/1Y6FQ8JW3hh9wGEaH0f/bq1C5Z56KPTeunrGO",
+	"xHsUHT26jz64dft9ZAfvahDYb9XQ90ZAk5kmDM5y4JKY5eJEknNQv+zOThnLANPoIo4SlvpPHA5jhakQ",
+	"QpqwiaMzQtNlGzMr+0S9eeHwE5hTsikVAQJmU4rUQgUSwM8hvYtgkssZmgCmQpPydMwyQClRYyVS07KE",
+	"iQjPYv6AOcezyODW0eNLQ6AaKHaddoNucbGD5qtyIHb6Y0ikGtls8z4HLPUGcZoStQecPfcQMsSZgLiB",
+	"I4eHHEsJXO36b17izpev1P96nQ/6nVdf7cc3P7j4QRTP7+jyKPBY2bFB+e94AYIuCd0AYNvh+IndFVDF",
+	"l+rjgit+zjlLCo4l4wrMcZSzjCTqx48LIc0vdg5ckNFYaqEmckg0Kb0KbMnM9YQIOc845S7LH8shPA+D",
+	"OPKErxqEFlmGTzNw8m9eftYoUs/dDqbnWCbjpdQ2IdT/6368hoy4RmJp2eORgvocdq5dQoVkxVJalhIn",
+	"44nVEU2m18qjbz4KwCfRoiTtY1nbaooldCTRE899MyQZtErYlWEmxvjg9nvBMQT5ElYaJQSucnVxffd2",
+	"2HLi2t4Xw3UjvFthaamGaOXH+1jCiPGQBtbU1V+fEFvVszVl+jknjBM5W25a2PfqlkX/y3FweJgAL62J",
+	"sEToAw1+qp8Fh21XBur9atS5FcY1AAY2vwgbmyCPErOXJ44HhUHSGjYBo/3UftVEQWNa92Zo4odUAs85",
+	"ERCgyzTlIMKyORlDctZXmpSTFPocsLVll6gvw9g4kf1WKeReyMeMht8AKomc9ROPo+o24QNQ5JOiIWcT",
+	"lDOhYYoO0M4E8zOQHQ6jItO2uLUcGc1mu92QwBxxbJjMGRr3ojj6MIqj+1EcPQgaDSuLUULTQkg+a+WU",
+	"8APWV6ZswU9b2K983j/Fgoglg/QVkOYUiGK4ZZj0xpDsUiNwGBEhQf2zjws5LoXVKujcd55qwiElUmMy",
+	"iEJlaqxEmoVIkhUVu3611O8lIh291LC0mO8u5RB4rLnE317Aqt6Xt8NfNljV++C9Re+XnOt9cLO3Ieby",
+	"eKZpcrbyUBNGK9imQa5xBFInz/07KBljjhMJXNxFIscJCIRpisazfAxUIMwBkRFlHFJFod5ybvWWWfg+",
+	"pS2mpE3oMk8fXJ+rUk26IXdlHe74Pxpv4GwBeq7mabVqtEvK3RApPQJIT3FyFnKnJs7P2ognxbFUv6rh",
+	"2jwb+2JcrmCp9+I2cclYUbnPOkn0Fm6iDHjeXhpXDWwuuAsCWfqQcyMr6oscqmfhYLR+hBSC0Q5GPzx+",
+	"9inKmZqeI0Il0xr/lKWzGDGOMCqj3PqTsA1HqM9/6uMoLuPBNgQ9BpwCD7LjBITAoxVcfrOr6oMQVD4G",
+	"nMlxgDyVlhbtuA56eT7snlFAQCWfoRw4SiEHmiq3KEYnETs7iRS4FOyM/kdEoiEmmVFIc6sUEstC+FBj",
+	"Z4r7KD7HxMj8EKR0YI3R5ZCy48du2yFIPYU2V1n/yrJnw+jw5Sr+shJbF69a7dFqypSIPMOzdt8Eau7S",
+	"amuoi8+V1rGySOUsg2Uq/Ui9o6Us8DVCV+XrDbDYScMY03R/KbGluXJO362gyLRooDirpXDsFEscYz1n",
+	"aCOfsgeVh7XOJpy/tdS0bnO61vb2wp7XYvwu8U0+ZZIMba5qngUdojaiRNeO0gZcSJyGIaN2DEL2W+Zo",
+	"YUJvTklktiq3uDSQ/iR2OsYDiV3pMnhvwoav4e/yMalnwyFJgD/nbEiyta0QnOMk6Mw/ZUKiKZDRWEKK",
+	"WA4UWUwJhCViNAHrI5UJWD8D2wthakEsLI7EGcmyQOLwyMyKXBjJhoKUjmRm62iMaZqBWCdjeNk8Jc6y",
+	"KyQm7R7jCu7xwrDfcyzElPH0CATINVGb22+XOB13lkmhcpzgAr3ItTNBMjbVgRU+wZmy2MhIGW4FHylz",
+	"N2SOeJn4BuobyXKUgsQk04iub9Y8mB/h8zFWVEwlmnJGR0iOiUBKysWIUJRnmFCkNieCBikoqzhAI3Ub",
+	"jtBznJHUWMQ14ljE/Z7ZHSBOQoXENIGw7W0ZESmbOLjwukytD/CjgklQduV0DBRhcUboCA0ZR2PI8rva",
+	"4CQ0NQymOYCjjI1QRiiEoVQZofMr/fjFi+fIvNAM/IUkeKNcAokx4xKJYjLBfObiiEqGq99lBUXcxoWB",
+	"AaXSJeizo8fKDyGaIoIjwms8ydWiorGUuTjc2xtxAJqMMaWQdS3OXYmI2NP/NKJ8GUPZVJnTQRZ8Ie46",
+	"giEHMbYScE3+5+bjvmRnQNeOPDT9x9pg4bWWi2wmpRPIlxgcS0O+W3YocJaxqVqiLjEQLXJEB7FxlgFH",
+	"EzxDKUOUTddTOlgIMqKwhlvymQC+8j78VMu84ZcxcUU0bCApdBnzs4aLpe7eGk7eGpbtZXK0HJTd1E9Y",
+	"UQto+Y4hCJYVbmMrJGIEy86viESR4dXJ7/jJvdVIr9ICC51cIyWOzcta9CdnIPtUu0eV0P3ofuegd/Be",
+	"p9fr7R/cDEr4Fqs/joo8XZvC5iMiCwsgqlV7PFeJdJ9e4yqIUpJQNV+NdhuOiLePeQnVIK4FEvle4shr",
+	"ncRV+ZGz6owY1/Pm2SzybAw6ZFFJmgoKHFMxBK4BkSi7IXKCL4qjKZHjlONpuQNTRDIkfBI0Dp3EDNoy",
+	"jxhHA/PGIK65BOp3BjjVvoGwETVjNUmmZPYKLN8e6wi5t/PZupZgrsR8BLJvqyFWFEANKsTNWrg5tF8u",
+	"KO3pj1UzLJfOyDRtswkmNMM0RRN2SjJAO/s37+wf3Lx1+7337+wixpF6qMgJ7fQO7nTuHNzWT3cRLSan",
+	"wBsZu2CSp6FIVkDsZcR+KZr88Q/WtLiWiJUFmN9EbMJZc9eXXKxrBk/wiOJ0QqSEtJQi+ieh/ZyzkU4g",
+	"xtEUE0noqF+Tpk5bRs728cRPuI70yMZp3dy14axoqQqZlHypalN1fb1fs4rTCWmbplCrPSoyWK/Qez2Z",
+	"UbcHl9oFqycImQxrXp9ZQraOoYO+joKstKQVS0JCKtpTthXUysJvu4kgIVbIeUzzQm61KvcqCK3Lz4c6",
+	"SKX8eExnZbCsG45VS1gp6b4uPttWZBwns6IbArkI28IqoEW7U+90g372ImxuRC56nHv5kK0yqhcFdm4I",
+	"lGQsOROIUXMygnEdpklwBjTFHO28/eU33/72p3/8/d/98be/2O2iAU7OKJtmkI5ggHhBhanCGpJMBznY",
+	"CTUGHKYJuBTjkHAhUV6cZiRB2qy7iwaVRzJoDIGsPI1RjgsBKZqOlZqWYzihho6REsOiRHklPe/as0vu",
+	"AM4AEYEwSmZJBjqGVr2KbFa2e0KjeU4qN7mWB3NfAXM1N6a2zG1NUvf6Nj/DRZjmzPfzKW2FhTCLpwVY",
+	"N6oZDgFDmMaWVdjkgJMxpMjFSQrOgUqU4wTuIrVeSy6GdmoW+Freq9KwfT1IP8F5WKqaOfoTQgtZS8r7",
+	"/rx6p874jdqHUOqvvcykdAACEu2yvnqzbkGtqJwqJFiatlrO2TkRWnGFBU4K2JjUQ5xlAhGKMJoB5mg6",
+	"ZsJ6UwRnaMwykuKZKZGjTKKM4RRSNAOJdhS1FhJS9JTRFM/+8PXPH3H1tl/lUUv4KUtfWWseghr0ZeWd",
+	"fQFlMJRoh8IIK1Wqk09IEUJa1EpJ/KMP0no/zpTjBaWmvsdQh67/UGbaqaXcoKVmfbUFlBSomDC2Z3OT",
+	"c4PV0TNHtSWJhhD9gkxAe9ZX1GdunIfnVzs1UR8nZNMab2ELMc+1AolY4nZ77qpVHn6JwzzZu9R4ndJt",
+	"xCdGzrWJkVHUsdHIMfLjLLHTjjFyk/WVNRfbHEs/GWM6UoOUutpFY2JkgzHqGcuBxsiGXWLknKIY4fII",
+	"TYyGtrwtRriQrG9cqBiJDPf/P+p2u9FKdriOXrkjHwr8QfJhZ0Avl+ZYMc25H6wjryptGrW+63jqXgXO",
+	"wlyp3WRlWsznSYSo0jXzUe7XOeEg+iRgHx9DwmgqUEElybQCNsMhPRyyn4ZF5VyiKKDBzoCWB9ycRP0Q",
+	"MA+W4s3FqryN1Qar7SleIcn0wjoH4WO3q57NWHCetW3STfgOevGXF7FKKL6LSjv1vKV053tXh2dDOP3c",
+	"K5ZZaVGNIpuVVtWeA3t35YAeRtto7HIHXdaMYzQppxE8XiK4K7JafcZLl8N4iFwWXr4sXhv9AnqdD1zL",
+	"gG6/8+qrg5aeAe16KIz6hdpJoX4TUk6LqesLG6vpNnQaxSfhunbtIQ4Tdm6rzk4JTQkdrZhEWk+CXpEP",
+	"NrfsLdD8RQv6gqdVlqqWlRl/QwL0VSjKIiApOJGzY7VRW3erraJ7hTk8YP71yK3yh5+/iOaawviGmo64",
+	"PX92/ALt4Zzsne/v4UKO9/TDrmuDo2nIGF/losZS5trvBaEcyvuMnZFAlu1zOEX2FZTod5AAiU5nptyL",
+	"jGiHUNNKCB0rV7ajPQrli5fVnxOcgnYZEJFoUgiJBND0hJqCMT32DYHuHx89spsiJlY0+OuO+mNH28ED",
+	"ZE5ymDCf7vxj1lO1/hklfTtctU2ck09gZnrr6MTz3A7f/vc33/7PT97+1z+8/fXv3v7yZ3/8+3/50+9+",
+	"/+dvfv2Xr//pLz/5OfrD179oxCZRBiOcdQTwc5IA0mVeyNZ5uZIz15PmhjihOcuIJAnOOvpDxPgIU9FF",
+	"ld0ikDISzLhe0SxN0ZBlGZuqISfInpEBmt618VOijyOKKXDEKMIu6ttJ8QwdP7l3F+mMklqKCYNUTVEE",
+	"4oUCMmfFaIy+/c3Xf/rVT97+69dv//nfuif0hD48Bz5DuppRB169NkSDtoZHA316x+AZu7q5gULDIDa4",
+	"HlRVhmU3qgRnWay3OjDFky9fDVBGhFQUBDgZN6olNfYzkoB1iSzqlaDmBCTW+c+CZ14dni0SKUvw3NdV",
+	"4jXyS/XQveePvYKLw6jX3e/2tDGYA8U5iQ6jm91e96Y9Y6SZuGQ+BfA9hxz1ZGTqcJWo0jB7nEaHkdKb",
+	"99xLca2j18twWyvrEK/WUcrvJnERh9+t5tyzLcRWeNN03lLGbK0z1kGvt6Ar1nrdsLzOPKGGWFrUKOJx",
+	"MO56fTHaxi4X6/XaiiNbJWrRUQ6o424joR1Rk5BV2o2JABqN5Ws7AJUFLh/aKpANgsOa2Bd1BaQMoYs5",
+	"VOxveO4QGsx60k3A3gylRAx2cGyC/yJu4a+9r0h60cpkH4H0ULNVcg3B6MUY7JY2AaZnFNoBNCdBlrDx",
+	"4weah3NnBtfh9pkuI7sGqjZm+EpEfV0Is+HQDSLuvh5xPfqubA1fhTQkYaXaGY9RWUdiC9q0Si0LTXQg",
+	"b14FeRbIvBaqT/ccc+l0tlJJscsJC+k9aXTsCCmyL9qaSu4Hm0qGtaHO+fvjrPidd0Au8LV3nPD7pTMb",
+	"rSIW6k2PtjamOqFGR+3aM8BvFcEoQ9OcASICUrRj2m3EZa8N45qmd1GR58A7CRaQ7moy12eNNdNiQoU8",
+	"oR99iG4e7Pd6nYPe/u0uumfGl2NszkabtkCGYNWnVZcPbeza4wf6uMsJHQTbrOh6hBE5B4p2BJsAAsyz",
+	"GcpJxqQ9DIa5s+hnYOZFRO4aAzZkRjysV6JtXujOtaa5ZnPCb0GyVZPiyHYfUkK3VpC3juBdals08LV1",
+	"1m5TWdWaN2VnLITZNmyNayT9d2JzLEeiszs2i8zK9rgaG+xR1vEOq1+OAIoAGx2DrI7kbwf11fjfOaRv",
+	"FtnPC1nHNGJUGWlsaK22Eoc6voJ23v7jr7797U+//c3P3n7zH7urkAWHpBDYHLle5BAfmfeugNA1EkmX",
+	"Se24rN7q7Thae6utk/f3pm2G4hcUaa1CtbdCp+ATxtPNKNRPAHJFW+6sDJ7imYk81wjuhiiDl3PkFEfc",
+	"VMIGCcs86vAiWxI088ppxTbVbrMKOMDBJkaqlrwRm8VMqMcTLgCuEKi9rJm2JiUnugytHbKLA1V+LfJ2",
+	"hO1cKfw1m5i1auut2pj30hRhxD2sXYHkS1vzaqZV0+UzRoXxe6asyFKUAT5XmgCZIwYoUZ92cJbpHZiq",
+	"3KEu1d651ftgdz5qYOy17yoh9a6LkHTp/YY43xlpVyCmQtjLQFrl5mf6jSUxns9sJhPlHIbkdYyUj90h",
+	"VAAVRNFLW0zHS4EGQzu3Vo/s2MqDVbFk0sThofxTPAsuG5mvz/1+BX/KOoyFYR9NIhsL+BSWnNZLlOhK",
+	"j+3IC68O6ZpVjilfuZYUiQb7Koa6Rs/SAEaJji0SZpvwVCvcVLiiBSrxRrXpA12Vo8SzQQMCe0qccFfD",
+	"YDL2tibVVDLUOl+FNOmWWeKdRDsW4d3FOTaF/1J5apzsKO0Ru8KlGNlSqt31eGbPujkdr+hzoyGPRm3o",
+	"dtDfLEC9XhoIzT5PDRbAmyCEY5Ceh6o8UWtN5SWU1yEBv/jzcrgP6kHdls31aNsS4ust4C4bPjCMlW4M",
+	"NYjCFDmomnO5q6izQo73MjZihpPCeaQjOGdn4Fp2eNJXy2PQbrqtKxOicNcN6NylMnZtDVsgQ2rm3ZKD",
+	"U+/UdVk0HesjQIgV8gqYsjWJ0eHLVzW8kRFFBgIligo5DmDIQr0dRQ9xMm7gZsq4Pq6cQBc95yCAanZl",
+	"VElzoU+n6L57iFv0+ohkQ0SkOKGu/nBHHy0142KBEpYTSHdNXdkpk2M0ZlkKXNjqQ7UxQk2+MJSQs8h5",
+	"YQ+gfFfwvznxXD9ZFJDOn8LUWjCarm4Zg3lFmto0HeZAdbClRj9GhBipQvhyGi0PK7VQ6Gtjmggrl7Qf",
+	"rMinIbN0g8FORs4hrZ+Y2tm/7U6fmqw0PqGcSWxcen/pXfSInIPt0o2wlDDJpdCFk4SiahiUseTMHc1i",
+	"BZVqCSfUe2Hn1sEHpuBycASSzzr3hhL4YPeuHrzgYA/1a6YydyeYtLTySiFFkrH2fPQ2qb92fO+7RvtW",
+	"piqVcAnSv3XwwTtkFSfZaIpGWu0a4lzKIrbZBllQcPTC9r0USvq61lj1hFOCqalkVvObAPYIUxOAtC13",
+	"dU1vuBrpfrWGLaK/dkFYa1i/io/ariibqEqotSWuV5pyGAIHmkAdLeYQQpsD/3SrlQdPYZHzbs4AG+lk",
+	"WnmwWlMOItEpZIyOhG6fdnXwvbDHDSBVCr9pOs4R9AT2XOdo64Y1OvIOh0i9EPt5rRFIgSjTWqVWhu91",
+	"g1Pkr3CVotNC6s4GM8VormhoxE6oZEiwCSipC5kAFwO4W73FKAgkJJ4Zy0X3nRNgbNgJGmZ4NIJ0t4vu",
+	"s4kxivRaT2imFujBPGcsQynHhCLJ0IwVIXF+DFJfQ7cdUa6H/k56l5UvaH1A03316qT4EfNS6woxaMfO",
+	"FTvEKIz6YYdg8J56/dwXh+8/rb250oGBgnLTbexKZY7XEL+e65IfMkf9/W8ChU9nqAb9WPG8ks66xZGH",
+	"uDqO2tG35+4rCDv+TzE/q23iyCDnGgokSFo/i7lCucMEv35sXvcvuWi7OltsrmjhgZKZO0RHVrEse8fM",
+	"WMFrl63tboQGMD+rUwGyLLMC8r8ooID24mw/ElW7CsHebqTkww1hLzD3hHmMJkxIZHrfG2KcN5Y+Avkj",
+	"Pf02E6Bea8gAQz7z97QhhpwyfraCJHUVJjV0lH9tw8inHnvHSCQs1/4Pmgb6dAuAw4ZlS6TuQlezFhjX",
+	"izNn28xqbwjbVHauGj/LumjwxQAJwDwZK01PpDWUvYWinftjQkHACSU0yYoU0kMX+AA+0WX2U+bdSqgW",
+	"MWEcTGCDJUnBgyXGunamqs1p6A94nWe6JYYVICF9UjYlruhnncagXgPnxjlvIWf6DJ6SS1FbLtdrbrp2",
+	"0f8V8sDB4bz+whsZ0PVwtt26AiMuaFG0bFDJNjbk2ic3vk9Z9CXyrkqkb1Lo6Vx6oGTOk3FthycekUzH",
+	"qpwjXnXNVGLshvCFl0lLyoJToa/xMCexlQhKzkDabsgndGdQb6I+2O2iYx16o2jwOIVJzqTipM4nMBso",
+	"2TnBZ8otksqXRQIP4bCKqp/BzEZf09kJNbN7PSTL+MEIE3q3/pk9QZwS7WdRac4V12qTDg6UlPsEbH+5",
+	"M8il8rIywEKig1torAyG9tCWizyFDWl7Y2BJ942tL+SCxffkvNpWLNlv4H3dJXd+FG+eRlO0w3hsg6eG",
+	"VlLUgGisg0YpOoUh46Y/n8GBXuzDF3hUX858le0TVt1q1v7exdU59pGObpXku1Nx2eo2ytLCjIo8ty3u",
+	"WmvbzOO7WkwoBKAR02WpkqHHw85TLJOxazVL4bVEpr382pi72EwFCC8BFpag6ydw29C25134cqW8cB3m",
+	"bywA0RvlEqA3Jmz/RgnZNyf0TafTqf13Qt+ggQkmDdCbshNgaZl6f3qDvL7nyHyp+wQO0M5ACdbBbmgE",
+	"a9t6j2J/oBjN909vmarqRVjOeGisbiIQBUghXbKC2qihiXeOn9wz/Y9ts9jdcnbd09CbWJvqumPG6pO2",
+	"bNY1i7dzubaJajJ7RjBGg+bVDcugrX3FN6hsYR/rOgadjfDb51rfyMxs2zR6E+8uJYr5CZpBS0tk5qoM",
+	"tDPwzF4zfuWeVesuZ9C9SrAsJ9+ZEiq0W2RiqbY4A+iIUHDocl0lFU03Wq6UM5Tt+EsUqweNvdc/jl1q",
+	"7X2kO9JqI07jrobFAPXafpfB9XgfmkaX6psT+ilAKtDACclBFSavWnUruXiIbh3c0Q9ZIRGRMbq1f2Bu",
+	"WHNocLVSul+20ziC6Iz5PSQk5Do4Yi96cRTi+ijrvrKW1gW61XOJQvu8b/y5wQnVvVcat8UMQrbTvUQ+",
+	"o2uaThYMC9227VpF9jab664fX0m/IjyU4I7RQ/4u1OcLZcNjQ026h9BCXdquFss2sEua3njvbbPJQznN",
+	"4jSfsjtjxLK0jA1t5GyIx+tqBrFBw6TNgnj+4FGMyATrCgaaIpMiQSlLCg3tWPlHOrZ40ENPPzStldSL",
+	"+z3dT9+uq4sUeSo6sy3avWopi5lYSx3XByJU2JoxnFYYWBjlnhSZJDnmcm/I+KTj2i1XWG5eL2/KMcsw",
+	"ximhpuXTsgvcgzdbX3M7nQokoaoDyfiGjibpeRBGjbrHNfl476vqH/1FHssDNqUBlK/M2iyRIDtCcsCT",
+	"OjSXozkoXQ1Xl2EOQclwCKmjX0PdukIH3Td/6jwgImdCZ1TcNZ9kI6LAwWYhNi4jCFyMLsdy7MUmfYxF",
+	"TeJeGK0sL2LeD0Qu2/0h1/N7w4WyH5FzF6V55GbYjpnghn830ZNycwFS3uQJ3iNlDCqZPTZXoo380EVs",
+	"7RBr0q4ZydizHeY37RPXT8ijKScShGuCaL2PHd9kcW6aDjYpi1rf3Wyu8yMSKTArtle2tCgmtmBYu427",
+	"XWTaQimreTg0c5UN85W+A4F2Bu4Ph0iRxWA3RhSURyPGbErtyk6of4kNdpflWBhVytRugJhVOJfchlEC",
+	"xvdzViZwnpqxtsQPdvTvXDDxc678VRsrLu1njVndOGj6LqznzzWh4BK9+rqpOuGsyUzSu6cjmMh8XKdK",
+	"Hdt33vTrPMPUprJN+6GhRMq/nL9gKZhVtuAv7wrZZhWmm6OtN8a5en0Tok9b+sr/H7lCxDwHG6MoZUfd",
+	"CdhOIFGy6ZIynxf6ja3Wvk7pYo/I3JS2mXK9qgmuHtYQqyhOO+7BogrIMeBMjr9s5YODXq+6TwzlnOla",
+	"bF5Q0UXHeKZEgkE6PlUcoOTniMPxj54oJj2ClIggC3xsp90iEswUC85E6Z0QgYp884c6npBzoOYKTAd5",
+	"MRMSJhbsyuWbLYM6UB+eCqsaoK4XsauYVN7cKRaAzM7RBEtT+qD0sjHp757Q272bLuVn2wmbhJ+1w12o",
+	"eEKE0LWQcgx8qiRYQEtqGaY38E7wp+fWkVTg5+ZY2+3ezXdXDq7WQ1qxXf+w3oj85SvlYTR6g798paw1",
+	"vbdg/4CMJThDKZxDxnLlhKCdgc4Rp3A+2K31ZT7c29s/eL/b6/a6+4d3end62hC0a2yO62g21gEJvSFN",
+	"YxOQWNFY16tSMbtTi58v6u8QGpfnci2NunCpOZBaOVIKCvOjHDkhpWlbD6IPDaId7Lfj1P0Fd/3h9NG2",
+	"peOZSp96lbOuSFL79oarZOX8kB9xANpxvazLouWdP//7N2//8293m1c0JhkTtsl/ObjVePNjf8y8uugh",
+	"MSAk3BmzChw24O+PZ0tf54d7TDs4z+sleF2/WadffXfx6uJ/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

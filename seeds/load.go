@@ -2,6 +2,7 @@ package seeds
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 
@@ -12,6 +13,7 @@ import (
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/routing"
+	"greenchannel/internal/sla"
 )
 
 // DemoPassword is the password of every demo user (README lists them).
@@ -28,12 +30,18 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 		enterprises []identity.EnterpriseSeed
 		users       []identity.UserSeed
 		rules       []routing.RuleSeed
+		slaRef      struct {
+			Calendars []sla.CalendarSeed `yaml:"calendars"`
+			Policies  []sla.PolicySeed   `yaml:"policies"`
+		}
+		holidays sla.Holidays
 	)
 	files := map[string]any{
 		"reference/towns.yaml":         &towns,
 		"reference/agencies.yaml":      &agencies,
 		"reference/categories.yaml":    &categories,
 		"reference/routing_rules.yaml": &rules,
+		"reference/sla.yaml":           &slaRef,
 	}
 	if demo {
 		files["demo/enterprises.yaml"] = &enterprises
@@ -44,7 +52,14 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 			return nil, err
 		}
 	}
-	err := pg.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
+	raw, err := fs.ReadFile(FS, "reference/holidays-cn.json")
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(raw, &holidays); err != nil {
+		return nil, fmt.Errorf("seeds/reference/holidays-cn.json: %w", err)
+	}
+	err = pg.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := identity.SeedReference(ctx, tx, towns, agencies); err != nil {
 			return err
 		}
@@ -52,6 +67,12 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 			return err
 		}
 		if err := routing.SeedRules(ctx, tx, rules); err != nil {
+			return err
+		}
+		if err := sla.SeedCalendars(ctx, tx, slaRef.Calendars, holidays); err != nil {
+			return err
+		}
+		if err := sla.SeedPolicies(ctx, tx, slaRef.Policies); err != nil {
 			return err
 		}
 		if demo {
@@ -62,7 +83,8 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
-	out := []string{fmt.Sprintf("reference data loaded (%d towns, %d agencies, %d categories, %d routing rules)", len(towns), len(agencies), len(categories), len(rules))}
+	out := []string{fmt.Sprintf("reference data loaded (%d towns, %d agencies, %d categories, %d routing rules, %d calendars, %d SLA policies)",
+		len(towns), len(agencies), len(categories), len(rules), len(slaRef.Calendars), len(slaRef.Policies))}
 	if demo {
 		out = append(out, fmt.Sprintf("demo data loaded (%d enterprises, %d users, password %s)", len(enterprises), len(users), DemoPassword))
 	}

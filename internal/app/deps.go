@@ -19,6 +19,7 @@ import (
 	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/platform/storage"
 	"greenchannel/internal/routing"
+	"greenchannel/internal/sla"
 	"greenchannel/migrations"
 )
 
@@ -36,6 +37,7 @@ type deps struct {
 	identity *identity.Service
 	casework *casework.Service
 	routing  *routing.Engine
+	sla      *sla.Service
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -74,7 +76,10 @@ func (d *deps) wire() {
 	}
 	d.identity = identity.NewService(d.db, d.clock, d.log, keys, identity.DefaultLimits)
 	d.casework = casework.NewService(d.db, d.clock, d.log, d.files, casework.DefaultLimits)
-	d.routing = routing.NewEngine(d.db, d.clock, d.log.With("component", "routing"), d.casework, nil)
+	d.sla = sla.NewService(d.db, d.clock, d.log.With("component", "sla"))
+	// An offer expires when the request's acknowledge deadline passes.
+	d.routing = routing.NewEngine(d.db, d.clock, d.log.With("component", "routing"), d.casework, d.sla.AcknowledgeDue)
+	d.casework.Observe(d.sla)
 	d.casework.Observe(d.routing)
 }
 

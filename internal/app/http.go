@@ -39,7 +39,7 @@ func newHTTP(d *deps) (*echo.Echo, error) {
 	e.Use(httpapi.Authenticate(d.identity))
 
 	server := httpapi.New(httpapi.Deps{Version: Version, Ready: d.ready, Identity: d.identity, Casework: d.casework,
-		Routing: d.routing, DB: d.db, Now: d.clock.Now})
+		Routing: d.routing, SLA: d.sla, DB: d.db, Now: d.clock.Now})
 	api.RegisterHandlers(e, api.NewStrictHandler(server, []api.StrictMiddlewareFunc{
 		httpapi.RequireAuth(httpapi.PublicOperations(spec)),
 	}))

@@ -5,14 +5,17 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"greenchannel/internal/config"
+	"greenchannel/internal/notify"
 	"greenchannel/internal/platform/idem"
 	"greenchannel/internal/platform/jobs"
 	"greenchannel/internal/routing"
+	"greenchannel/internal/sla"
 )
 
 func runServe(ctx context.Context, cfg config.Config, log *slog.Logger, _ *flag.FlagSet, _ []string) error {
@@ -160,6 +163,21 @@ func newRegistry(d *deps) *jobs.Registry {
 		}
 		return err
 	})
+	jobs.Handle(reg, sla.TaskDeadline, d.sla.Deadline)
+	jobs.Handle(reg, sla.TaskEscalate, d.sla.Escalate)
+	jobs.Handle(reg, sla.TaskSweep, func(ctx context.Context, _ struct{}) error {
+		n, err := d.sla.Sweep(ctx)
+		if n > 0 {
+			d.log.Info("sla: sweep handled deadlines", "clocks", n)
+		}
+		return err
+	})
+	jobs.Handle(reg, sla.TaskRecompute, func(ctx context.Context, p sla.RecomputePayload) error {
+		n, err := d.sla.Recompute(ctx, p)
+		d.log.Info("sla: recomputed open clocks", "clocks", n, "calendar_id", p.CalendarID, "policy_id", p.PolicyID)
+		return err
+	})
+	jobs.Handle(reg, notify.TaskWebhook, notify.Deliverer{DB: d.db, Client: &http.Client{Timeout: 10 * time.Second}, Now: d.clock.Now}.Deliver)
 	jobs.Handle(reg, taskAutoClose, func(ctx context.Context, _ struct{}) error {
 		n, err := d.casework.AutoClose(ctx)
 		if n > 0 {
@@ -177,5 +195,6 @@ func periodicTasks() []jobs.Periodic {
 		{Name: "idempotency-prune", Every: time.Hour, Task: jobs.Task{Type: taskIdemPrune, Queue: jobs.QueueLow}},
 		{Name: "auto-close", Every: 10 * time.Minute, Task: jobs.Task{Type: taskAutoClose, Queue: jobs.QueueLow}},
 		{Name: "routing-reconcile", Every: time.Minute, Task: jobs.Task{Type: taskReconcile, Queue: jobs.QueueCritical}},
+		{Name: "sla-sweep", Every: time.Minute, Task: jobs.Task{Type: sla.TaskSweep, Queue: jobs.QueueCritical}},
 	}
 }

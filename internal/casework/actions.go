@@ -318,7 +318,8 @@ func (s *Service) PostMessage(ctx context.Context, a identity.Actor, id int64, b
 				return err
 			}
 		}
-		return s.notify(ctx, tx, Change{Request: r, Action: "message", From: from, At: now, ActorID: a.UserID})
+		return s.notify(ctx, tx, Change{Request: r, Action: "message", From: from, At: now, ActorID: a.UserID,
+			ByEnterprise: a.Role == identity.RoleEnterprise})
 	})
 	if err != nil {
 		return Request{}, err

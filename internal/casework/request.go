@@ -168,6 +168,12 @@ func (s *Service) Lookup(ctx context.Context, db bun.IDB, id int64, forUpdate bo
 	return loadRequest(ctx, db, id, forUpdate)
 }
 
+// Lookup reads a request inside another domain's transaction, without an
+// access check and without locking it.
+func Lookup(ctx context.Context, db bun.IDB, id int64) (*Request, error) {
+	return loadRequest(ctx, db, id, false)
+}
+
 func loadRequest(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Request, error) {
 	r := new(Request)
 	q := db.NewSelect().Model(r).Where("?TableAlias.id = ?", id)

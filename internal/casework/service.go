@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"greenchannel/internal/notify"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/storage"
 )
@@ -17,6 +18,8 @@ type Limits struct {
 	AutoCloseAfter    time.Duration // resolved requests not confirmed close themselves after this
 	MaxAttachments    int
 	MaxAttachmentSize int64
+	// Quiet governs notices to enterprises (无事不扰).
+	Quiet notify.Quiet
 }
 
 // DefaultLimits are the shipped limits.
@@ -25,6 +28,7 @@ var DefaultLimits = Limits{
 	AutoCloseAfter:    7 * 24 * time.Hour,
 	MaxAttachments:    10,
 	MaxAttachmentSize: 20 << 20,
+	Quiet:             notify.DefaultQuiet(clock.Shanghai),
 }
 
 // Change tells observers what just happened to a request, inside the
@@ -40,6 +44,9 @@ type Change struct {
 	ActorID        int64
 	// Reason carries request_info's question or reopen's reason.
 	Reason string
+	// ByEnterprise marks a message written by the enterprise (it resumes a
+	// paused clock and opens a next-response cycle).
+	ByEnterprise bool
 }
 
 // Observer reacts to request changes in the same transaction (the SLA
@@ -73,5 +80,31 @@ func (s *Service) notify(ctx context.Context, tx bun.Tx, c Change) error {
 			return err
 		}
 	}
-	return nil
+	return s.tellEnterprise(ctx, tx, c)
+}
+
+// enterpriseNotices are the changes an enterprise is told about: those that
+// need it to act, and those that move its request to another state.
+// Everything else it can read on the timeline when it chooses (无事不扰).
+var enterpriseNotices = map[string]string{
+	string(ActAccept):      "您的诉求已受理 / your request was accepted",
+	string(ActRequestInfo): "请补充材料 / materials are needed from you",
+	string(ActResolve):     "您的诉求已办结，请确认或评价 / your request is answered: confirm or rate it",
+	string(ActTransfer):    "您的诉求已移交其他机关 / your request moved to another agency",
+	"auto_close":           "您的诉求已自动关闭 / your request was closed",
+}
+
+func (s *Service) tellEnterprise(ctx context.Context, tx bun.Tx, c Change) error {
+	title, ok := enterpriseNotices[c.Action]
+	if !ok {
+		return nil
+	}
+	var users []int64
+	if err := tx.NewSelect().Table("users").Column("id").
+		Where("enterprise_id = ? AND disabled_at IS NULL", c.Request.EnterpriseID).Scan(ctx, &users); err != nil {
+		return err
+	}
+	return notify.ToEnterprise(ctx, tx, s.limits.Quiet, c.At, users,
+		notify.Notice{Kind: "request." + c.Action, Title: title + " " + c.Request.TicketNo, Body: c.Request.Title, RequestID: c.Request.ID},
+		c.Request.Priority == Urgent)
 }

@@ -6,13 +6,16 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"greenchannel/api"
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/sla"
 )
 
 // ListCategories lists the request categories.
@@ -45,8 +48,12 @@ func (s *Server) CreateRequest(ctx context.Context, req api.CreateRequestRequest
 	if err != nil {
 		return nil, err
 	}
+	body, err := s.requestOut(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
 	loc, tag := fmt.Sprintf("/api/v1/requests/%d", r.ID), etag(r.Version)
-	return api.CreateRequest201JSONResponse{Body: s.requestOut(ctx, &r),
+	return api.CreateRequest201JSONResponse{Body: body,
 		Headers: api.CreateRequest201ResponseHeaders{Location: &loc, ETag: &tag}}, nil
 }
 
@@ -74,7 +81,11 @@ func (s *Server) ListRequests(ctx context.Context, req api.ListRequestsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListRequests200JSONResponse{Items: s.requestsOut(ctx, items)}
+	views, err := s.requestsOut(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	out := api.ListRequests200JSONResponse{Items: views}
 	if len(items) > 0 {
 		out.NextCursor = encodeIDCursor(more, items[len(items)-1].ID)
 	}
@@ -87,8 +98,12 @@ func (s *Server) GetRequest(ctx context.Context, req api.GetRequestRequestObject
 	if err != nil {
 		return nil, err
 	}
+	body, err := s.requestOut(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
 	tag := etag(r.Version)
-	return api.GetRequest200JSONResponse{Body: s.requestOut(ctx, &r), Headers: api.GetRequest200ResponseHeaders{ETag: &tag}}, nil
+	return api.GetRequest200JSONResponse{Body: body, Headers: api.GetRequest200ResponseHeaders{ETag: &tag}}, nil
 }
 
 // ActOnRequest takes a step on a request.
@@ -112,8 +127,12 @@ func (s *Server) ActOnRequest(ctx context.Context, req api.ActOnRequestRequestOb
 	if err != nil {
 		return nil, err
 	}
+	body, err := s.requestOut(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
 	tag := etag(r.Version)
-	return api.ActOnRequest200JSONResponse{Body: s.requestOut(ctx, &r), Headers: api.ActOnRequest200ResponseHeaders{ETag: &tag}}, nil
+	return api.ActOnRequest200JSONResponse{Body: body, Headers: api.ActOnRequest200ResponseHeaders{ETag: &tag}}, nil
 }
 
 // PostRequestMessage writes a message or an internal note.
@@ -123,8 +142,12 @@ func (s *Server) PostRequestMessage(ctx context.Context, req api.PostRequestMess
 	if err != nil {
 		return nil, err
 	}
+	body, err := s.requestOut(ctx, &r)
+	if err != nil {
+		return nil, err
+	}
 	tag := etag(r.Version)
-	return api.PostRequestMessage201JSONResponse{Body: s.requestOut(ctx, &r), Headers: api.PostRequestMessage201ResponseHeaders{ETag: &tag}}, nil
+	return api.PostRequestMessage201JSONResponse{Body: body, Headers: api.PostRequestMessage201ResponseHeaders{ETag: &tag}}, nil
 }
 
 // UploadAttachment stores the "file" part of a multipart upload.
@@ -211,24 +234,61 @@ func (s *Server) GiveRequestFeedback(ctx context.Context, req api.GiveRequestFee
 	return api.GiveRequestFeedback201JSONResponse{Rating: fb.Rating, Comment: fb.Comment, CreatedAt: fb.CreatedAt}, nil
 }
 
-// GetQueue returns the caller's work.
+// GetQueue returns the caller's work, the nearest SLA deadline first.
 func (s *Server) GetQueue(ctx context.Context, _ api.GetQueueRequestObject) (api.GetQueueResponseObject, error) {
 	items, err := s.deps.Casework.Queue(ctx, actor(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return api.GetQueue200JSONResponse{Items: s.requestsOut(ctx, items)}, nil
+	views, err := s.requestsOut(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(views, func(i, j int) bool { return urgency(views[i]).Before(urgency(views[j])) })
+	return api.GetQueue200JSONResponse{Items: views}, nil
 }
 
-func (s *Server) requestsOut(ctx context.Context, rs []casework.Request) []api.Request {
+// urgency is a request's nearest running deadline; paused or clockless
+// requests sort last (in the order casework gave: priority, then age).
+func urgency(r api.Request) time.Time {
+	best := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	if r.Sla == nil {
+		return best
+	}
+	for _, c := range []*api.SLAClock{r.Sla.Acknowledge, r.Sla.Resolution, r.Sla.NextResponse} {
+		if c != nil && c.DueAt != nil && (c.State == api.Running || c.State == api.Breached) && c.DueAt.Before(best) {
+			best = *c.DueAt
+		}
+	}
+	return best
+}
+
+func (s *Server) requestsOut(ctx context.Context, rs []casework.Request) ([]api.Request, error) {
+	ids := make([]int64, len(rs))
+	for i, r := range rs {
+		ids[i] = r.ID
+	}
+	blocks, err := s.deps.SLA.Blocks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]api.Request, len(rs))
 	for i := range rs {
-		out[i] = s.requestOut(ctx, &rs[i])
+		out[i] = s.requestView(ctx, &rs[i], blocks)
 	}
-	return out
+	return out, nil
 }
 
-func (s *Server) requestOut(ctx context.Context, r *casework.Request) api.Request {
+// requestOut is one request with its SLA clocks.
+func (s *Server) requestOut(ctx context.Context, r *casework.Request) (api.Request, error) {
+	out, err := s.requestsOut(ctx, []casework.Request{*r})
+	if err != nil {
+		return api.Request{}, err
+	}
+	return out[0], nil
+}
+
+func (s *Server) requestView(ctx context.Context, r *casework.Request, blocks map[int64]sla.Block) api.Request {
 	a := actor(ctx)
 	allowed := casework.AllowedActions(a, r)
 	names := make([]string, len(allowed))
@@ -247,6 +307,27 @@ func (s *Server) requestOut(ctx context.Context, r *casework.Request) api.Reques
 		out.Enterprise = *enterpriseRef(r.Enterprise)
 	} else {
 		out.Enterprise = api.EnterpriseRef{Id: r.EnterpriseID}
+	}
+	if b, ok := blocks[r.ID]; ok {
+		out.Sla = &api.SLA{Acknowledge: clockOut(b.Acknowledge), Resolution: clockOut(b.Resolution), NextResponse: clockOut(b.NextResponse)}
+	}
+	return out
+}
+
+func clockOut(v *sla.View) *api.SLAClock {
+	if v == nil {
+		return nil
+	}
+	out := &api.SLAClock{State: api.SLAClockState(v.State), DueAt: v.DueAt, RemainingMinutes: v.RemainingMinutes,
+		TargetMinutes: v.TargetMinutes, Provisional: v.Provisional, PausedMinutes: v.PausedMinutes,
+		OverPauseCap: &v.OverPauseCap, Cycle: &v.Cycle}
+	out.Pauses = make([]struct {
+		From   time.Time  `json:"from"`
+		Reason string     `json:"reason"`
+		To     *time.Time `json:"to,omitempty"`
+	}, len(v.Pauses))
+	for i, p := range v.Pauses {
+		out.Pauses[i].From, out.Pauses[i].Reason, out.Pauses[i].To = p.From, p.Reason, p.To
 	}
 	return out
 }

@@ -19,7 +19,7 @@ func (s *Server) SetDuty(ctx context.Context, req api.SetDutyRequestObject) (api
 
 // ListNotifications returns the caller's notifications.
 func (s *Server) ListNotifications(ctx context.Context, req api.ListNotificationsRequestObject) (api.ListNotificationsResponseObject, error) {
-	ns, err := notify.List(ctx, s.deps.DB, actor(ctx), deref(req.Params.Unread), limitOf(req.Params.Limit))
+	ns, err := notify.List(ctx, s.deps.DB, actor(ctx), s.deps.Now(), deref(req.Params.Unread), limitOf(req.Params.Limit))
 	if err != nil {
 		return nil, err
 	}

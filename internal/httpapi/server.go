@@ -17,6 +17,7 @@ import (
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/httpx"
 	"greenchannel/internal/routing"
+	"greenchannel/internal/sla"
 )
 
 // Deps are the services the handlers call.
@@ -27,6 +28,7 @@ type Deps struct {
 	Identity *identity.Service
 	Casework *casework.Service
 	Routing  *routing.Engine
+	SLA      *sla.Service
 	DB       bun.IDB          // for small reads that have no service of their own (notifications)
 	Now      func() time.Time // the clock, for timestamps the handler writes
 }

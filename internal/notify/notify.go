@@ -24,14 +24,16 @@ type Notice struct {
 // Notification is a stored notice for one user.
 type Notification struct {
 	bun.BaseModel `bun:"table:notifications"`
-	ID            int64      `bun:"id,pk,autoincrement"`
-	UserID        int64      `bun:"user_id"`
-	Kind          string     `bun:"kind"`
-	Title         string     `bun:"title"`
-	Body          string     `bun:"body"`
-	RequestID     *int64     `bun:"request_id"`
-	CreatedAt     time.Time  `bun:"created_at"`
-	ReadAt        *time.Time `bun:"read_at"`
+	ID            int64     `bun:"id,pk,autoincrement"`
+	UserID        int64     `bun:"user_id"`
+	Kind          string    `bun:"kind"`
+	Title         string    `bun:"title"`
+	Body          string    `bun:"body"`
+	RequestID     *int64    `bun:"request_id"`
+	CreatedAt     time.Time `bun:"created_at"`
+	// DeliverAt holds back a notice sent during an enterprise's quiet hours.
+	DeliverAt time.Time  `bun:"deliver_at"`
+	ReadAt    *time.Time `bun:"read_at"`
 }
 
 // Send writes n for each user inside tx.
@@ -41,7 +43,7 @@ func Send(ctx context.Context, tx bun.IDB, at time.Time, users []int64, n Notice
 	}
 	rows := make([]Notification, len(users))
 	for i, u := range users {
-		rows[i] = Notification{UserID: u, Kind: n.Kind, Title: n.Title, Body: n.Body, CreatedAt: at}
+		rows[i] = Notification{UserID: u, Kind: n.Kind, Title: n.Title, Body: n.Body, CreatedAt: at, DeliverAt: at}
 		if n.RequestID != 0 {
 			id := n.RequestID
 			rows[i].RequestID = &id
@@ -60,13 +62,21 @@ func AgencyLeads(ctx context.Context, db bun.IDB, agencyID int64) ([]int64, erro
 	return ids, err
 }
 
-// List returns a user's newest notifications.
-func List(ctx context.Context, db bun.IDB, a identity.Actor, unreadOnly bool, limit int) ([]Notification, error) {
+// Oversight returns the active users of the oversight office.
+func Oversight(ctx context.Context, db bun.IDB) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().Table("users").Column("id").
+		Where("role = ? AND disabled_at IS NULL", identity.RoleOversight).Scan(ctx, &ids)
+	return ids, err
+}
+
+// List returns a user's newest delivered notifications.
+func List(ctx context.Context, db bun.IDB, a identity.Actor, now time.Time, unreadOnly bool, limit int) ([]Notification, error) {
 	if a.UserID == 0 {
 		return nil, fault.New(fault.Unauthenticated, "sign in first")
 	}
 	var out []Notification
-	q := db.NewSelect().Model(&out).Where("user_id = ?", a.UserID).OrderExpr("id DESC").Limit(int64(limit))
+	q := db.NewSelect().Model(&out).Where("user_id = ? AND deliver_at <= ?", a.UserID, now).OrderExpr("id DESC").Limit(int64(limit))
 	if unreadOnly {
 		q.Where("read_at IS NULL")
 	}

@@ -32,31 +32,36 @@ type outboxRow struct {
 // exists if and only if the transaction commits. A task whose key is already
 // in the outbox is silently skipped: the key names the work, not the call.
 func Enqueue(ctx context.Context, tx bun.IDB, t Task) error {
-	if t.Type == "" || t.Key == "" {
-		return errors.New("enqueue: task type and key are required")
+	return EnqueueMany(ctx, tx, []Task{t})
+}
+
+// EnqueueMany is Enqueue for a batch, in one statement.
+func EnqueueMany(ctx context.Context, tx bun.IDB, tasks []Task) error {
+	if len(tasks) == 0 {
+		return nil
 	}
-	t = t.withDefaults()
-	payload, err := json.Marshal(t.Payload)
-	if err != nil {
-		return fmt.Errorf("enqueue %s: payload: %w", t.Key, err)
+	rows := make([]outboxRow, len(tasks))
+	for i, t := range tasks {
+		if t.Type == "" || t.Key == "" {
+			return errors.New("enqueue: task type and key are required")
+		}
+		t = t.withDefaults()
+		payload, err := json.Marshal(t.Payload)
+		if err != nil {
+			return fmt.Errorf("enqueue %s: payload: %w", t.Key, err)
+		}
+		rows[i] = outboxRow{TaskKey: t.Key, TaskType: t.Type, Queue: t.Queue, Payload: payload,
+			MaxRetry: t.MaxRetry, TimeoutSeconds: int(t.Timeout / time.Second)}
+		if !t.ProcessAt.IsZero() {
+			at := t.ProcessAt.UTC()
+			rows[i].ProcessAt = &at
+		}
 	}
-	row := &outboxRow{
-		TaskKey:        t.Key,
-		TaskType:       t.Type,
-		Queue:          t.Queue,
-		Payload:        payload,
-		MaxRetry:       t.MaxRetry,
-		TimeoutSeconds: int(t.Timeout / time.Second),
-	}
-	if !t.ProcessAt.IsZero() {
-		at := t.ProcessAt.UTC()
-		row.ProcessAt = &at
-	}
-	if _, err := tx.NewInsert().Model(row).
+	if _, err := tx.NewInsert().Model(&rows).
 		ExcludeColumn("id", "created_at", "dispatched_at", "attempts", "last_error").
 		On("CONFLICT (task_key) DO NOTHING").
 		Exec(ctx); err != nil {
-		return fmt.Errorf("enqueue %s: %w", t.Key, err)
+		return fmt.Errorf("enqueue %s: %w", tasks[0].Key, err)
 	}
 	return nil
 }

@@ -1,0 +1,470 @@
+package sla
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/casework"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/jobs"
+	"greenchannel/internal/platform/pg"
+)
+
+// Task types of the SLA engine.
+const (
+	TaskDeadline  = "sla:deadline"  // a warn or due instant has come
+	TaskEscalate  = "sla:escalate"  // a breach is a working day old
+	TaskSweep     = "sla:sweep"     // backstop: handle every deadline that has passed
+	TaskRecompute = "sla:recompute" // a calendar or policy changed
+)
+
+// DeadlinePayload names one scheduled deadline of one clock version.
+type DeadlinePayload struct {
+	ClockID int64  `json:"clock_id"`
+	Version int    `json:"version"`
+	What    string `json:"what"` // warn or due
+}
+
+// ClockPayload names a clock.
+type ClockPayload struct {
+	ClockID int64 `json:"clock_id"`
+}
+
+// RecomputePayload names what changed.
+type RecomputePayload struct {
+	CalendarID int64 `json:"calendar_id,omitempty"`
+	PolicyID   int64 `json:"policy_id,omitempty"`
+}
+
+// Service is the SLA engine.
+type Service struct {
+	db    *bun.DB
+	clock clock.Clock
+	log   *slog.Logger
+	cals  calendars
+}
+
+// NewService returns the SLA engine.
+func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger) *Service {
+	return &Service{db: db, clock: clk, log: log}
+}
+
+var _ casework.Observer = (*Service)(nil)
+
+// RequestChanged moves the request's clocks with its lifecycle, in the
+// same transaction as the change.
+func (s *Service) RequestChanged(ctx context.Context, tx bun.Tx, c casework.Change) error {
+	r, at := c.Request, c.At
+	actor := &c.ActorID
+	if c.ActorID == 0 {
+		actor = nil
+	}
+	switch c.Action {
+	case "created":
+		p, err := matchPolicy(ctx, tx, r.Category, string(r.Priority))
+		if err != nil {
+			return err
+		}
+		if err := s.start(ctx, tx, r.ID, p, Acknowledge, 1, at); err != nil {
+			return err
+		}
+		return s.start(ctx, tx, r.ID, p, Resolution, 1, at)
+	case string(casework.ActAccept):
+		return s.record(ctx, tx, r.ID, Acknowledge, "stop", "accepted", actor, at)
+	case string(casework.ActReply):
+		return s.each(ctx, tx, r.ID, at, actor, "public reply", [][2]string{{Acknowledge, "stop"}, {NextResponse, "stop"}})
+	case string(casework.ActRequestInfo):
+		if err := s.each(ctx, tx, r.ID, at, actor, "public reply", [][2]string{{Acknowledge, "stop"}, {NextResponse, "stop"}}); err != nil {
+			return err
+		}
+		return s.record(ctx, tx, r.ID, Resolution, "pause", c.Reason, actor, at)
+	case "message":
+		if !c.ByEnterprise {
+			return nil
+		}
+		if c.From == casework.WaitingEnterprise {
+			if err := s.record(ctx, tx, r.ID, Resolution, "resume", "enterprise answered", actor, at); err != nil {
+				return err
+			}
+		}
+		return s.startNextResponse(ctx, tx, r, at)
+	case string(casework.ActResolve):
+		return s.each(ctx, tx, r.ID, at, actor, "resolved",
+			[][2]string{{Acknowledge, "stop"}, {Resolution, "stop"}, {NextResponse, "stop"}})
+	case string(casework.ActReopen):
+		return s.record(ctx, tx, r.ID, Resolution, "resume", "reopened: "+c.Reason, actor, at)
+	case string(casework.ActWithdraw), string(casework.ActConfirm), "auto_close":
+		return s.each(ctx, tx, r.ID, at, actor, c.Action,
+			[][2]string{{Acknowledge, "stop"}, {Resolution, "stop"}, {NextResponse, "stop"}})
+	}
+	// transfer, decline and assign keep every clock as it is: the enterprise
+	// has waited the same time whoever holds the request.
+	return nil
+}
+
+func (s *Service) each(ctx context.Context, tx bun.Tx, requestID int64, at time.Time, actor *int64, reason string, steps [][2]string) error {
+	for _, st := range steps {
+		if err := s.record(ctx, tx, requestID, st[0], st[1], reason, actor, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// start opens a clock with the policy's target for kind.
+func (s *Service) start(ctx context.Context, tx bun.IDB, requestID int64, p *Policy, kind string, cycle int, at time.Time) error {
+	target := p.target(kind)
+	if target == 0 {
+		return nil
+	}
+	c := &Clock{RequestID: requestID, Kind: kind, Cycle: cycle, PolicyID: p.ID, CalendarID: p.CalendarID,
+		TargetMinutes: target, WarnPercent: p.WarnPercent, State: Running, Version: 0, CreatedAt: at, UpdatedAt: at}
+	if _, err := tx.NewInsert().Model(c).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("start %s clock: %w", kind, err)
+	}
+	if err := addEvent(ctx, tx, c.ID, at, "start", "", nil); err != nil {
+		return err
+	}
+	return s.refresh(ctx, tx, []*Clock{c}, at)
+}
+
+// startNextResponse opens a next-response cycle for an enterprise message,
+// unless one is already running.
+func (s *Service) startNextResponse(ctx context.Context, tx bun.Tx, r *casework.Request, at time.Time) error {
+	var last Clock
+	err := tx.NewSelect().Model(&last).Where("request_id = ? AND kind = ?", r.ID, NextResponse).OrderExpr("cycle DESC").Limit(1).Scan(ctx)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if err == nil && last.State != Stopped {
+		return nil
+	}
+	var res Clock
+	if err := tx.NewSelect().Model(&res).Where("request_id = ? AND kind = ?", r.ID, Resolution).Limit(1).Scan(ctx); err != nil {
+		return nil // requests filed before the SLA engine have no clocks
+	}
+	var p Policy
+	if err := tx.NewSelect().Model(&p).Where("id = ?", res.PolicyID).Scan(ctx); err != nil {
+		return err
+	}
+	return s.start(ctx, tx, r.ID, &p, NextResponse, last.Cycle+1, at)
+}
+
+// record appends an event to the request's latest clock of kind when the
+// event makes sense in the clock's state, and refreshes the clock.
+func (s *Service) record(ctx context.Context, tx bun.IDB, requestID int64, kind, event, reason string, actor *int64, at time.Time) error {
+	c := new(Clock)
+	err := tx.NewSelect().Model(c).Where("request_id = ? AND kind = ?", requestID, kind).
+		OrderExpr("cycle DESC").Limit(1).For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case event == "pause" && c.State != Running,
+		event == "resume" && c.State == Running,
+		event == "resume" && c.State == Stopped && kind != Resolution, // only a reopen resumes a stopped clock
+		event == "stop" && c.State == Stopped:
+		return nil
+	}
+	if event == "resume" && c.State == Stopped && c.Outcome != nil && *c.Outcome == Met {
+		c.Outcome = nil // it was not met after all: the enterprise reopened it
+	}
+	if event == "reset" {
+		c.Outcome, c.WarnedAt, c.BreachedAt, c.EscalatedAt = nil, nil, nil, nil
+	}
+	if err := addEvent(ctx, tx, c.ID, at, event, reason, actor); err != nil {
+		return err
+	}
+	return s.refresh(ctx, tx, []*Clock{c}, at)
+}
+
+func addEvent(ctx context.Context, tx bun.IDB, clockID int64, at time.Time, kind, reason string, actor *int64) error {
+	_, err := tx.NewInsert().Model(&Event{ClockID: clockID, At: at, Kind: kind, Reason: reason, ActorID: actor}).ExcludeColumn("id").Exec(ctx)
+	return err
+}
+
+// Reset restarts a clock from zero after a legal interruption. Agency leads
+// may; the reason is kept in the clock's log.
+func (s *Service) Reset(ctx context.Context, tx bun.IDB, requestID int64, kind, reason string, actor int64) error {
+	if reason == "" {
+		return invalid("reason", "重新计时须写明法定事由 / a reset needs its legal reason")
+	}
+	return s.record(ctx, tx, requestID, kind, "reset", reason, &actor, s.clock.Now())
+}
+
+// refresh re-derives clocks from their logs, stores the result, and
+// schedules the deadline tasks of the new version. Met and breached
+// outcomes, once set, are never undone here.
+func (s *Service) refresh(ctx context.Context, tx bun.IDB, clocks []*Clock, now time.Time) error {
+	if len(clocks) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(clocks))
+	for i, c := range clocks {
+		ids[i] = c.ID
+	}
+	var events []Event
+	if err := tx.NewSelect().Model(&events).Where("clock_id IN (?)", bun.List(ids)).OrderExpr("clock_id, id").Scan(ctx); err != nil {
+		return err
+	}
+	byClock := map[int64][]Event{}
+	for _, e := range events {
+		byClock[e.ClockID] = append(byClock[e.ClockID], e)
+	}
+	policies := map[int64]*Policy{}
+	var tasks []jobs.Task
+	for _, c := range clocks {
+		cal, err := s.cals.get(ctx, tx, c.CalendarID)
+		if err != nil {
+			return err
+		}
+		d := derive(cal, c.TargetMinutes, c.WarnPercent, byClock[c.ID], now)
+		c.State, c.ElapsedMinutes, c.PausedMinutes, c.PauseCount = d.state, d.elapsed, d.paused, len(d.pauses)
+		c.DueAt, c.WarnAt, c.Provisional, c.StoppedAt = d.due, d.warn, d.provisional, d.stoppedAt
+		if c.State == Stopped && c.Outcome == nil && len(byClock[c.ID]) > 0 {
+			outcome := Met
+			if d.elapsed > c.TargetMinutes {
+				outcome = Breached
+				if c.BreachedAt == nil {
+					c.BreachedAt = d.due
+				}
+			}
+			c.Outcome = &outcome
+		}
+		p, ok := policies[c.PolicyID]
+		if !ok {
+			p = new(Policy)
+			if err := tx.NewSelect().Model(p).Where("id = ?", c.PolicyID).Scan(ctx); err != nil {
+				return err
+			}
+			policies[c.PolicyID] = p
+		}
+		c.OverPauseCap = (p.MaxPauses != nil && c.PauseCount > *p.MaxPauses) ||
+			(p.MaxPauseMinutes != nil && c.PausedMinutes > *p.MaxPauseMinutes)
+		c.Version++
+		c.UpdatedAt = now
+		tasks = append(tasks, deadlineTasks(c)...)
+	}
+	if _, err := tx.NewUpdate().Model(&clocks).Bulk().
+		Column("target_minutes", "state", "outcome", "elapsed_minutes", "paused_minutes", "pause_count", "over_pause_cap",
+			"due_at", "warn_at", "provisional", "warned_at", "breached_at", "escalated_at", "stopped_at", "version", "updated_at").
+		Exec(ctx); err != nil {
+		return fmt.Errorf("store clocks: %w", err)
+	}
+	return jobs.EnqueueMany(ctx, tx, tasks)
+}
+
+// deadlineTasks are the warn and due tasks of a running clock's version.
+// A task of an older version finds the version moved on and does nothing.
+func deadlineTasks(c *Clock) []jobs.Task {
+	if c.State != Running {
+		return nil
+	}
+	var out []jobs.Task
+	if c.WarnedAt == nil && c.WarnAt != nil {
+		out = append(out, jobs.Task{Type: TaskDeadline, Queue: jobs.QueueCritical, ProcessAt: *c.WarnAt,
+			Key: fmt.Sprintf("sla:%d:warn:%d", c.ID, c.Version), Payload: DeadlinePayload{c.ID, c.Version, "warn"}})
+	}
+	if c.BreachedAt == nil && c.DueAt != nil {
+		out = append(out, jobs.Task{Type: TaskDeadline, Queue: jobs.QueueCritical, ProcessAt: *c.DueAt,
+			Key: fmt.Sprintf("sla:%d:due:%d", c.ID, c.Version), Payload: DeadlinePayload{c.ID, c.Version, "due"}})
+	}
+	return out
+}
+
+// Deadline handles a scheduled warn or due task. A superseded version does
+// nothing; the current one re-checks the clock against the time now.
+func (s *Service) Deadline(ctx context.Context, p DeadlinePayload) error {
+	return pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		c := new(Clock)
+		if err := tx.NewSelect().Model(c).Where("id = ?", p.ClockID).For("UPDATE").Scan(ctx); err != nil {
+			return err
+		}
+		if c.Version != p.Version {
+			return nil
+		}
+		return s.check(ctx, tx, c, s.clock.Now())
+	})
+}
+
+// check fires a clock's warning and breach if their time has come. Each
+// fires once: warned_at and breached_at are set in the same transaction.
+func (s *Service) check(ctx context.Context, tx bun.Tx, c *Clock, now time.Time) error {
+	if c.State != Running {
+		return nil
+	}
+	if c.WarnedAt == nil && c.WarnAt != nil && !now.Before(*c.WarnAt) {
+		c.WarnedAt = &now
+		if _, err := tx.NewUpdate().Model(c).Column("warned_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if err := s.timeline(ctx, tx, c, now, "sla_warning", true); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, "warn", c, now); err != nil {
+			return err
+		}
+	}
+	if c.BreachedAt == nil && c.DueAt != nil && !now.Before(*c.DueAt) {
+		breached := Breached
+		c.BreachedAt, c.Outcome = c.DueAt, &breached
+		if _, err := tx.NewUpdate().Model(c).Column("breached_at", "outcome").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if err := s.recordBreach(ctx, tx, c, 1, *c.DueAt); err != nil {
+			return err
+		}
+		if err := s.timeline(ctx, tx, c, now, "sla_breached", false); err != nil {
+			return err
+		}
+		if err := s.tell(ctx, tx, "breach", c, now); err != nil {
+			return err
+		}
+		cal, err := s.cals.get(ctx, tx, c.CalendarID)
+		if err != nil {
+			return err
+		}
+		escalateAt, _ := cal.Add(*c.DueAt, cal.MinutesPerDay())
+		return jobs.Enqueue(ctx, tx, jobs.Task{Type: TaskEscalate, Queue: jobs.QueueCritical, ProcessAt: escalateAt,
+			Key: fmt.Sprintf("sla:%d:escalate", c.ID), Payload: ClockPayload{c.ID}})
+	}
+	return nil
+}
+
+func (s *Service) recordBreach(ctx context.Context, tx bun.IDB, c *Clock, level int, at time.Time) error {
+	_, err := tx.NewRaw(`INSERT INTO sla_breaches (clock_id, request_id, agency_id, assignee_id, clock_kind, level, at)
+		SELECT ?, r.id, r.agency_id, r.assignee_id, ?, ?, ? FROM requests r WHERE r.id = ?
+		ON CONFLICT (clock_id, level) DO NOTHING`, c.ID, c.Kind, level, at, c.RequestID).Exec(ctx)
+	return err
+}
+
+func (s *Service) timeline(ctx context.Context, tx bun.IDB, c *Clock, at time.Time, kind string, internal bool) error {
+	return casework.AddEvent(ctx, tx, c.RequestID, at, nil, kind, internal, map[string]any{
+		"clock": c.Kind, "cycle": c.Cycle, "due_at": c.DueAt, "target_minutes": c.TargetMinutes})
+}
+
+// Escalate acts on a breach still open a working day later: the oversight
+// office is told and a level-2 breach recorded.
+func (s *Service) Escalate(ctx context.Context, p ClockPayload) error {
+	return pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		c := new(Clock)
+		if err := tx.NewSelect().Model(c).Where("id = ?", p.ClockID).For("UPDATE").Scan(ctx); err != nil {
+			return err
+		}
+		return s.escalate(ctx, tx, c, s.clock.Now())
+	})
+}
+
+func (s *Service) escalate(ctx context.Context, tx bun.Tx, c *Clock, now time.Time) error {
+	if c.EscalatedAt != nil || c.BreachedAt == nil || c.State == Stopped {
+		return nil
+	}
+	cal, err := s.cals.get(ctx, tx, c.CalendarID)
+	if err != nil {
+		return err
+	}
+	if at, _ := cal.Add(*c.BreachedAt, cal.MinutesPerDay()); now.Before(at) {
+		return nil // early (a sweep or a clock moved): the scheduled task comes back
+	}
+	c.EscalatedAt = &now
+	if _, err := tx.NewUpdate().Model(c).Column("escalated_at").WherePK().Exec(ctx); err != nil {
+		return err
+	}
+	if err := s.recordBreach(ctx, tx, c, 2, now); err != nil {
+		return err
+	}
+	if err := s.timeline(ctx, tx, c, now, "sla_escalated", true); err != nil {
+		return err
+	}
+	return s.tell(ctx, tx, "escalate", c, now)
+}
+
+// Sweep handles every deadline that has passed without its task running
+// (Redis was down, a task was lost). It reads only the clocks that are due,
+// through the partial indexes on due_at and warn_at.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	now := s.clock.Now()
+	var ids []int64
+	err := s.db.NewRaw(`
+		SELECT id FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at <= ?
+		UNION SELECT id FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at <= ?
+		UNION SELECT id FROM sla_clocks WHERE state <> 'stopped' AND escalated_at IS NULL AND breached_at <= ?
+		LIMIT 5000`, now, now, now.Add(-24*time.Hour)).Scan(ctx, &ids)
+	if err != nil {
+		return 0, err
+	}
+	for _, id := range ids {
+		err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+			c := new(Clock)
+			if err := tx.NewSelect().Model(c).Where("id = ?", id).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil // a deadline task holds it right now
+				}
+				return err
+			}
+			if err := s.check(ctx, tx, c, now); err != nil {
+				return err
+			}
+			return s.escalate(ctx, tx, c, now)
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// Recompute re-derives every open clock of a calendar or policy after an
+// administrator changed it. Policy targets are re-read; outcomes already
+// met or breached stay.
+func (s *Service) Recompute(ctx context.Context, p RecomputePayload) (int, error) {
+	now := s.clock.Now()
+	var after int64
+	total := 0
+	for {
+		var clocks []*Clock
+		q := s.db.NewSelect().Model(&clocks).Where("state <> 'stopped'").Where("id > ?", after).OrderExpr("id").Limit(2000)
+		if p.CalendarID != 0 {
+			q.Where("calendar_id = ?", p.CalendarID)
+		}
+		if p.PolicyID != 0 {
+			q.Where("policy_id = ?", p.PolicyID)
+		}
+		if err := q.Scan(ctx); err != nil {
+			return total, err
+		}
+		if len(clocks) == 0 {
+			return total, nil
+		}
+		after = clocks[len(clocks)-1].ID
+		err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+			if p.PolicyID != 0 {
+				var pol Policy
+				if err := tx.NewSelect().Model(&pol).Where("id = ?", p.PolicyID).Scan(ctx); err != nil {
+					return err
+				}
+				for _, c := range clocks {
+					if c.Outcome == nil {
+						if t := pol.target(c.Kind); t > 0 {
+							c.TargetMinutes, c.WarnPercent = t, pol.WarnPercent
+						}
+					}
+				}
+			}
+			return s.refresh(ctx, tx, clocks, now)
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(clocks)
+	}
+}

@@ -1,0 +1,126 @@
+package sla
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/casework"
+)
+
+// View is one clock as the API shows it.
+type View struct {
+	Kind             string
+	Cycle            int
+	State            string // running, paused, met, breached
+	DueAt            *time.Time
+	RemainingMinutes int // working minutes; negative once overdue
+	TargetMinutes    int
+	Provisional      bool
+	PausedMinutes    int
+	Pauses           []Pause
+	OverPauseCap     bool
+}
+
+// Block is a request's clocks: the latest cycle of each kind.
+type Block struct {
+	Acknowledge, Resolution, NextResponse *View
+}
+
+// Urgent returns the earliest deadline of a running clock (nil when none),
+// to order work queues by.
+func (b Block) Urgent() *time.Time {
+	var best *time.Time
+	for _, v := range []*View{b.Acknowledge, b.Resolution, b.NextResponse} {
+		if v != nil && v.DueAt != nil && (v.State == Running || v.State == Breached) && (best == nil || v.DueAt.Before(*best)) {
+			best = v.DueAt
+		}
+	}
+	return best
+}
+
+// Blocks returns the clocks of the given requests, derived as of now.
+func (s *Service) Blocks(ctx context.Context, requestIDs []int64) (map[int64]Block, error) {
+	out := map[int64]Block{}
+	if len(requestIDs) == 0 {
+		return out, nil
+	}
+	var clocks []Clock
+	if err := s.db.NewSelect().Model(&clocks).Where("request_id IN (?)", bun.List(requestIDs)).
+		OrderExpr("request_id, kind, cycle").Scan(ctx); err != nil {
+		return nil, err
+	}
+	if len(clocks) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, len(clocks))
+	for i, c := range clocks {
+		ids[i] = c.ID
+	}
+	var events []Event
+	if err := s.db.NewSelect().Model(&events).Where("clock_id IN (?)", bun.List(ids)).OrderExpr("clock_id, id").Scan(ctx); err != nil {
+		return nil, err
+	}
+	byClock := map[int64][]Event{}
+	for _, e := range events {
+		byClock[e.ClockID] = append(byClock[e.ClockID], e)
+	}
+	now := s.clock.Now()
+	for _, c := range clocks { // ordered by cycle: later cycles overwrite earlier ones
+		cal, err := s.cals.get(ctx, s.db, c.CalendarID)
+		if err != nil {
+			return nil, err
+		}
+		d := derive(cal, c.TargetMinutes, c.WarnPercent, byClock[c.ID], now)
+		v := &View{Kind: c.Kind, Cycle: c.Cycle, State: d.state, DueAt: d.due, TargetMinutes: c.TargetMinutes,
+			RemainingMinutes: c.TargetMinutes - d.elapsed, Provisional: d.provisional, PausedMinutes: d.paused,
+			Pauses: d.pauses, OverPauseCap: c.OverPauseCap}
+		switch {
+		case c.Outcome != nil && (d.state == Stopped || *c.Outcome == Breached):
+			v.State = *c.Outcome
+		case d.state == Running && d.due != nil && !now.Before(*d.due):
+			v.State = Breached // past due; the breach task is on its way
+		}
+		b := out[c.RequestID]
+		switch c.Kind {
+		case Acknowledge:
+			b.Acknowledge = v
+		case Resolution:
+			b.Resolution = v
+		case NextResponse:
+			b.NextResponse = v
+		}
+		out[c.RequestID] = b
+	}
+	return out, nil
+}
+
+// SortByUrgency orders request ids by their earliest running deadline;
+// requests with no running clock keep their order, after the rest.
+func SortByUrgency(ids []int64, blocks map[int64]Block) {
+	sort.SliceStable(ids, func(i, j int) bool {
+		a, b := blocks[ids[i]].Urgent(), blocks[ids[j]].Urgent()
+		switch {
+		case a == nil:
+			return false
+		case b == nil:
+			return true
+		}
+		return a.Before(*b)
+	})
+}
+
+// AcknowledgeDue is when the request's acknowledge clock runs out, which is
+// how long an officer has to accept an offer. Without a clock (no policy
+// matched at filing) it falls back to two hours.
+func (s *Service) AcknowledgeDue(ctx context.Context, r *casework.Request, t time.Time) time.Time {
+	var due *time.Time
+	err := s.db.NewSelect().Table("sla_clocks").Column("due_at").
+		Where("request_id = ? AND kind = ? AND state = ?", r.ID, Acknowledge, Running).Limit(1).Scan(ctx, &due)
+	if err != nil || due == nil || due.Before(t) {
+		return t.Add(2 * time.Hour)
+	}
+	return *due
+}

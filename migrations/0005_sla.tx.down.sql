@@ -1,0 +1,11 @@
+DROP TABLE webhook_deliveries;
+DROP TABLE agency_webhooks;
+DROP INDEX notifications_deliver_idx;
+ALTER TABLE notifications DROP COLUMN deliver_at;
+DROP TABLE sla_breaches;
+DROP TABLE sla_clock_events;
+DROP TABLE sla_clocks;
+DROP TABLE sla_policies;
+DROP TABLE calendar_years;
+DROP TABLE calendar_days;
+DROP TABLE calendars;

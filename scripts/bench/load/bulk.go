@@ -1,0 +1,315 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// runBulkload COPYs n requests spread over the demo enterprises,
+// categories, statuses, agencies and officers, created between
+// 2023-01-01 and yesterday (ids ascend with created_at, like production).
+// Secondary indexes are dropped for the load and rebuilt from their own
+// definitions after it, then the table is analyzed.
+func runBulkload(args []string) error {
+	fs := flag.NewFlagSet("bulkload", flag.ExitOnError)
+	db := dbFlag(fs)
+	n := fs.Int("n", 1_000_000, "rows to load")
+	streams := fs.Int("streams", 2, "parallel COPY streams")
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	pool, err := connect(ctx, *db, int32(*streams+1))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	ref, err := loadRef(ctx, pool)
+	if err != nil {
+		return err
+	}
+	from := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
+	to := time.Now().UTC().Add(-24 * time.Hour)
+	step := to.Sub(from) / time.Duration(*n)
+
+	// Ticket numbers: reserve a block of each year's sequence, so numbers
+	// never collide with what next_ticket_seq hands out later.
+	perYear := map[int]int64{}
+	for i := range *n {
+		perYear[shanghaiYear(from.Add(step*time.Duration(i)))]++
+	}
+	next := map[int]int64{}
+	for y, cnt := range perYear {
+		var first int64
+		if err := pool.QueryRow(ctx, `SELECT next_ticket_seq($1)`, y).Scan(&first); err != nil {
+			return err
+		}
+		if _, err := pool.Exec(ctx, fmt.Sprintf(`SELECT setval('ticket_seq_%d', $1)`, y), first+cnt); err != nil {
+			return err
+		}
+		next[y] = first
+	}
+
+	t0 := time.Now()
+	var idx []struct{ name, def string }
+	rows, err := pool.Query(ctx, `SELECT i.indexname, i.indexdef FROM pg_indexes i
+		JOIN pg_class c ON c.relname = i.indexname
+		JOIN pg_index x ON x.indexrelid = c.oid
+		WHERE i.tablename = 'requests' AND NOT x.indisprimary AND NOT x.indisunique`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			return err
+		}
+		idx = append(idx, struct{ name, def string }{name, def})
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, x := range idx {
+		if _, err := pool.Exec(ctx, `DROP INDEX `+pgx.Identifier{x.name}.Sanitize()); err != nil {
+			return err
+		}
+	}
+
+	// Rows are generated in id order and handed out in chunks, so with
+	// several streams ids still roughly follow created_at.
+	type chunk struct{ from, to int }
+	const chunkSize = 20_000
+	work := make(chan chunk)
+	go func() {
+		for i := 0; i < *n; i += chunkSize {
+			work <- chunk{i, min(i+chunkSize, *n)}
+		}
+		close(work)
+	}()
+	// Ticket numbers are assigned per row index in advance (sequential per year).
+	tickets := make([]string, *n)
+	for i := range *n {
+		y := shanghaiYear(from.Add(step * time.Duration(i)))
+		tickets[i] = fmt.Sprintf("GC-%d-%06d", y, next[y])
+		next[y]++
+	}
+
+	cols := []string{"ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority",
+		"contact_name", "contact_phone", "status", "agency_id", "assignee_id", "version", "accepted_at",
+		"resolved_at", "closed_at", "search_terms", "created_at", "updated_at", "offered_at", "pool_reason"}
+	errc := make(chan error, *streams)
+	for s := range *streams {
+		go func() {
+			errc <- func() error {
+				conn, err := pool.Acquire(ctx)
+				if err != nil {
+					return err
+				}
+				defer conn.Release()
+				// The rows are valid by construction: skip the per-row FK triggers.
+				if _, err := conn.Exec(ctx, `SET session_replication_role = replica`); err != nil {
+					return err
+				}
+				g := newTextGen(uint64(1000 + s))
+				for c := range work {
+					i := c.from
+					_, err := conn.CopyFrom(ctx, pgx.Identifier{"requests"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+						if i >= c.to {
+							return nil, nil
+						}
+						created := from.Add(step*time.Duration(i) + time.Duration(g.r.Int64N(int64(step))))
+						row := ref.row(g, tickets[i], created, to)
+						i++
+						return row, nil
+					}))
+					if err != nil {
+						return err
+					}
+				}
+				_, err = conn.Exec(ctx, `RESET session_replication_role`)
+				return err
+			}()
+		}()
+	}
+	for range *streams {
+		if e := <-errc; e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	loaded := time.Since(t0)
+
+	t1 := time.Now()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	for _, q := range []string{`SET maintenance_work_mem = '512MB'`, `SET max_parallel_maintenance_workers = 2`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	for _, x := range idx {
+		if _, err := conn.Exec(ctx, x.def); err != nil {
+			return fmt.Errorf("rebuild %s: %w", x.name, err)
+		}
+	}
+	indexed := time.Since(t1)
+	t2 := time.Now()
+	if _, err := conn.Exec(ctx, `VACUUM ANALYZE requests`); err != nil {
+		return err
+	}
+	var total int64
+	var size string
+	if err := conn.QueryRow(ctx, `SELECT count(*), pg_size_pretty(pg_total_relation_size('requests')) FROM requests`).Scan(&total, &size); err != nil {
+		return err
+	}
+	fmt.Printf("  bulkload: %d rows copied in %.1fs, %d indexes rebuilt in %.1fs, vacuum analyze %.1fs; requests now %d rows, %s\n",
+		*n, loaded.Seconds(), len(idx), indexed.Seconds(), time.Since(t2).Seconds(), total, size)
+	return nil
+}
+
+type refData struct {
+	enterprises []int64
+	entUser     map[int64]int64 // enterprise -> a user of it
+	catAgency   map[string]int64
+	catPrio     map[string]string
+	officers    map[int64][]int64 // agency -> officers
+}
+
+func loadRef(ctx context.Context, pool *pgxpool.Pool) (*refData, error) {
+	r := &refData{entUser: map[int64]int64{}, catAgency: map[string]int64{}, catPrio: map[string]string{}, officers: map[int64][]int64{}}
+	rows, err := pool.Query(ctx, `SELECT e.id, min(u.id) FROM enterprises e JOIN users u ON u.enterprise_id = e.id GROUP BY 1 ORDER BY 1`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var e, u int64
+		if err := rows.Scan(&e, &u); err != nil {
+			return nil, err
+		}
+		r.enterprises = append(r.enterprises, e)
+		r.entUser[e] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(r.enterprises) == 0 {
+		return nil, errors.New("no enterprise has a user (run `load setup -users` first)")
+	}
+	rows, err = pool.Query(ctx, `SELECT c.code, a.id, c.default_priority FROM categories c JOIN agencies a ON a.code = c.agency_kind`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var code, prio string
+		var a int64
+		if err := rows.Scan(&code, &a, &prio); err != nil {
+			return nil, err
+		}
+		r.catAgency[code], r.catPrio[code] = a, prio
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = pool.Query(ctx, `SELECT agency_id, id FROM users WHERE role = 'officer' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var a, u int64
+		if err := rows.Scan(&a, &u); err != nil {
+			return nil, err
+		}
+		r.officers[a] = append(r.officers[a], u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for code := range categoryTopics {
+		if _, ok := r.catAgency[code]; !ok {
+			return nil, fmt.Errorf("category %s: no agency with code = agency_kind", code)
+		}
+	}
+	return r, nil
+}
+
+// statusFor draws a status: old requests are mostly closed, recent ones
+// mostly open.
+func statusFor(g *textGen, age time.Duration) string {
+	n := g.r.IntN(100)
+	type w struct {
+		s string
+		p int
+	}
+	table := []w{{"closed", 78}, {"resolved", 5}, {"withdrawn", 7}, {"in_progress", 6}, {"waiting_enterprise", 3}, {"assigned", 1}}
+	if age < 60*24*time.Hour {
+		table = []w{{"submitted", 12}, {"assigned", 10}, {"in_progress", 35}, {"waiting_enterprise", 10},
+			{"resolved", 15}, {"closed", 13}, {"withdrawn", 5}}
+	}
+	for _, x := range table {
+		if n < x.p {
+			return x.s
+		}
+		n -= x.p
+	}
+	return "closed"
+}
+
+func (r *refData) row(g *textGen, ticket string, created, now time.Time) []any {
+	ent := r.enterprises[g.r.IntN(len(r.enterprises))]
+	cat := g.category()
+	title := g.title(cat)
+	descr := g.description(cat)
+	prio := r.catPrio[cat]
+	if prio == "normal" {
+		switch n := g.r.IntN(10); {
+		case n == 0:
+			prio = "low"
+		case n == 1:
+			prio = "high"
+		}
+	}
+	status := statusFor(g, now.Sub(created))
+	var agency, assignee any
+	var accepted, resolved, closed, offered, pool any
+	updated := created
+	if status != "submitted" || g.r.IntN(3) == 0 { // a third of the submitted ones sit in an agency pool
+		a := r.catAgency[cat]
+		agency = a
+		if offs := r.officers[a]; status != "submitted" && status != "withdrawn" && len(offs) > 0 {
+			assignee = offs[g.r.IntN(len(offs))]
+			offered = created.Add(time.Duration(1+g.r.IntN(600)) * time.Second)
+			updated = offered.(time.Time)
+		}
+		if status == "submitted" {
+			pool = "no_eligible_officer"
+		}
+	}
+	if slices.Contains([]string{"in_progress", "waiting_enterprise", "resolved", "closed"}, status) && assignee != nil {
+		t := created.Add(time.Duration(10+g.r.IntN(7200)) * time.Second)
+		accepted, updated = t, t
+	}
+	if status == "resolved" || status == "closed" {
+		t := created.Add(time.Duration(1+g.r.IntN(20*24)) * time.Hour)
+		resolved, updated = t, t
+		if status == "closed" {
+			t = t.Add(time.Duration(1+g.r.IntN(7*24)) * time.Hour)
+			closed, updated = t, t
+		}
+	}
+	if status == "withdrawn" {
+		updated = created.Add(time.Duration(1+g.r.IntN(72)) * time.Hour)
+	}
+	return []any{ticket, ent, r.entUser[ent], cat, title, descr, prio, "", "", status, agency, assignee,
+		1 + g.r.IntN(4), accepted, resolved, closed, searchTerms(title, descr), created, updated, offered, pool}
+}

@@ -1,0 +1,58 @@
+// Command load is the benchmark tool behind `make bench` (scripts/bench.sh):
+// an HTTP load generator, the bulk loader for the list/search benchmark, the
+// asynq no-op baseline, the routing burst and steady-load drivers, and the
+// report that puts every figure beside its baseline.
+//
+// Every measuring subcommand prints a human-readable summary and appends its
+// figures as JSON lines to the file named by -results (default
+// $BENCH_RESULTS); `load report` reads them back, takes the median of the
+// repeated runs and prints the tables.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+)
+
+type command struct {
+	run  func(args []string) error
+	help string
+}
+
+var commands = map[string]command{
+	"http":          {runHTTP, "closed-loop HTTP load: N clients for a fixed duration (create or GET)"},
+	"setup":         {runSetup, "add bench enterprise users (and officers) to the bench database"},
+	"pgbench-vars":  {runPgbenchVars, "print -D arguments for the pgbench scripts"},
+	"pgbench-list":  {runPgbenchList, "print the pgbench script of one list/search query"},
+	"pgbench-log":   {runPgbenchLog, "percentiles of pgbench per-transaction logs"},
+	"bulkload":      {runBulkload, "COPY N realistic requests into the bench database"},
+	"asynq-noop":    {runAsynqNoop, "asynq baseline: enqueue N no-op tasks, then process them"},
+	"asynq-latency": {runAsynqLatency, "asynq baseline: enqueue-to-run latency at a fixed rate"},
+	"burst":         {runBurst, "file N requests through casework.Service.Create as fast as possible"},
+	"wait-routed":   {runWaitRouted, "wait until a burst is routed; assignments/s and checks"},
+	"steady":        {runSteady, "open-loop HTTP filing at a fixed rate; commit-to-assigned latency"},
+	"reset-load":    {runResetLoad, "close assigned requests so officers have capacity again"},
+	"record":        {runRecord, "append one figure to the results file"},
+	"report":        {runReport, "print the tables (medians beside baselines)"},
+	"median":        {runMedian, "print the median of one figure"},
+}
+
+func main() {
+	if len(os.Args) < 2 || commands[os.Args[1]].run == nil {
+		fmt.Fprintln(os.Stderr, "usage: load <command> [flags]")
+		names := make([]string, 0, len(commands))
+		for n := range commands {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(os.Stderr, "  %-14s %s\n", n, commands[n].help)
+		}
+		os.Exit(2)
+	}
+	if err := commands[os.Args[1]].run(os.Args[2:]); err != nil {
+		fmt.Fprintf(os.Stderr, "load %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
