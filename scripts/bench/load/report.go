@@ -88,6 +88,9 @@ func runPgbenchLog(args []string) error {
 			return err
 		}
 	}
+	if len(us) == 0 {
+		return fmt.Errorf("pgbench logs at %s.* hold no transactions", *prefix)
+	}
 	slices.Sort(us)
 	p := func(q float64) float64 {
 		i := max(0, min(len(us)-1, int(math.Ceil(q/100*float64(len(us))))-1))

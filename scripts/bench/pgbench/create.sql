@@ -5,7 +5,8 @@
 --   3. the handler re-reads the request with its joins (casework loadRequest).
 -- Variables come from `load pgbench-vars` (-D): the bench enterprise users are
 -- ubase+k with enterprise ebase+k; title/descr/terms are one request text of
--- the same generator the HTTP load uses. Run with -M prepared.
+-- the same generator the HTTP load uses. Run with -M prepared. (pgbench
+-- scans for :name even inside string literals, hence no ':' next to a name in them.)
 \set k random(0, :nusers - 1)
 \set uid :ubase + :k
 \set eid :ebase + :k
@@ -31,11 +32,11 @@ SELECT "category"."code", "category"."name_zh", "category"."name_en", "category"
 FROM "categories" AS "category" WHERE (code = :category AND active);
 SELECT next_ticket_seq(:year) AS seq \gset
 INSERT INTO "requests" ("ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority", "contact_name", "contact_phone", "status", "version", "search_terms", "created_at", "updated_at")
-VALUES ('GC-' || :year || '-' || lpad(:seq::text, 6, '0'), :eid, :uid, :category, :title, :descr, 'normal', '', '', 'submitted', 1, :terms, now(), now()) RETURNING id \gset
+VALUES ('GC-' || :year::text || '-' || lpad(:seq::text, 6, '0'), :eid, :uid, :category, :title, :descr, 'normal', '', '', 'submitted', 1, :terms, now(), now()) RETURNING id \gset
 INSERT INTO "request_events" ("request_id", "at", "actor_id", "kind", "internal", "data")
-VALUES (:id, now(), :uid, 'created', FALSE, ('{"category":"' || :category || '","priority":"normal","ticket_no":"GC-' || :year || '-' || lpad(:seq::text, 6, '0') || '"}')::jsonb);
+VALUES (:id, now(), :uid, 'created', FALSE, jsonb_build_object('category', :category::text, 'priority', 'normal', 'ticket_no', 'GC-' || :year::text || '-' || lpad(:seq::text, 6, '0')));
 INSERT INTO "outbox" AS "outbox_row" ("task_key", "task_type", "queue", "payload", "process_at", "max_retry", "timeout_seconds")
-VALUES ('route:' || :id || ':1', 'routing:assign', 'critical', ('{"request_id":' || :id || '}')::jsonb, DEFAULT, 10, 20) ON CONFLICT (task_key) DO NOTHING RETURNING "process_at";
+VALUES (concat_ws(':', 'route', :id::text, '1'), concat_ws(':', 'routing', 'assign'), 'critical', jsonb_build_object('request_id', :id::bigint), DEFAULT, 10, 20) ON CONFLICT (task_key) DO NOTHING RETURNING "process_at";
 COMMIT;
 SELECT
   "request"."id", "request"."ticket_no", "request"."enterprise_id", "request"."created_by",

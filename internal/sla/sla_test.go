@@ -1,0 +1,330 @@
+package sla_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/casework"
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/pg/pgtest"
+	"greenchannel/internal/platform/storage"
+	"greenchannel/internal/sla"
+	"greenchannel/seeds"
+)
+
+var (
+	ctx   = context.Background()
+	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+)
+
+func cst(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, clock.Shanghai)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+type world struct {
+	t     *testing.T
+	db    *bun.DB
+	clock *clock.Fake
+	cases *casework.Service
+	sla   *sla.Service
+	as    map[string]identity.Actor
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db := pgtest.New(t)
+	if _, err := seeds.Load(ctx, db, true); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := storage.NewLocal(t.TempDir())
+	clk := clock.NewFake(cst("2025-09-01 09:00"))
+	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
+		cases: casework.NewService(db, clk, quiet, files, casework.DefaultLimits),
+		sla:   sla.NewService(db, clk, quiet)}
+	w.cases.Observe(w.sla)
+	ids := identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)
+	for _, u := range []string{"court1", "lead.court", "police1", "justice1", "ent1", "oversight1"} {
+		a, err := ids.ActorByUsername(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.as[u] = a
+	}
+	return w
+}
+
+// file files a request at the given time and hands it to officer directly.
+func (w *world) file(at, category, officer string) casework.Request {
+	w.t.Helper()
+	w.clock.Set(cst(at))
+	r, _, err := w.cases.Create(ctx, w.as["ent1"], casework.NewRequest{Category: category, Title: "测试", Description: "测试"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	o := w.as[officer]
+	if _, err := w.db.ExecContext(ctx, "UPDATE requests SET status = 'assigned', agency_id = ?, assignee_id = ?, version = version + 1 WHERE id = ?",
+		o.AgencyID, o.UserID, r.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	got, _ := w.cases.Get(ctx, w.as["ent1"], r.ID)
+	return got
+}
+
+func (w *world) act(at, who string, r *casework.Request, in casework.ActInput) {
+	w.t.Helper()
+	w.clock.Set(cst(at))
+	v := r.Version
+	in.Version = &v
+	got, err := w.cases.Act(ctx, w.as[who], r.ID, in)
+	if err != nil {
+		w.t.Fatalf("%s %s: %v", who, in.Action, err)
+	}
+	*r = got
+}
+
+func (w *world) block(r casework.Request) sla.Block {
+	w.t.Helper()
+	b, err := w.sla.Blocks(ctx, []int64{r.ID})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return b[r.ID]
+}
+
+func wantDue(t *testing.T, what string, v *sla.View, want string) {
+	t.Helper()
+	if v == nil || v.DueAt == nil {
+		t.Fatalf("%s: no deadline (%+v)", what, v)
+	}
+	if got := v.DueAt.In(clock.Shanghai).Format("2006-01-02 15:04"); got != want {
+		t.Fatalf("%s due %s, want %s", what, got, want)
+	}
+}
+
+func TestNationalDay2025(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2025-09-30 16:00", "security_protection", "police1") // general: 1 and 7 working days
+	b := w.block(r)
+	wantDue(t, "acknowledge", b.Acknowledge, "2025-10-09 16:00") // 90 min on 9/30, holidays to 10/8
+	wantDue(t, "resolution", b.Resolution, "2025-10-16 16:00")   // the make-up Saturday 10/11 counts
+	// A request filed the Friday after the holiday meets the make-up Saturday.
+	r2 := w.file("2025-10-10 16:00", "security_protection", "police1")
+	wantDue(t, "acknowledge", w.block(r2).Acknowledge, "2025-10-11 16:00")
+}
+
+func TestSpringFestival2026(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2026-02-13 16:00", "legal_aid", "justice1") // consultation: 1 and 3 working days
+	b := w.block(r)
+	wantDue(t, "acknowledge", b.Acknowledge, "2026-02-14 16:00") // Saturday 2/14 is a make-up working day
+	wantDue(t, "resolution", b.Resolution, "2026-02-25 16:00")   // 2/15–2/23 are holidays
+	if b.Resolution.Provisional {
+		t.Fatal("2026 is loaded: not provisional")
+	}
+}
+
+func TestPauseAcrossTheHolidayAndResume(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2025-09-30 16:00", "security_protection", "police1")
+	w.act("2025-09-30 16:30", "police1", &r, casework.ActInput{Action: casework.ActAccept})
+	w.act("2025-09-30 17:00", "police1", &r, casework.ActInput{Action: casework.ActRequestInfo, Body: "请提供监控录像"})
+	b := w.block(r)
+	if b.Resolution.State != sla.Paused || b.Resolution.DueAt != nil || b.Acknowledge.State != sla.Met {
+		t.Fatalf("after request_info: resolution %+v, acknowledge %s", b.Resolution, b.Acknowledge.State)
+	}
+	w.clock.Set(cst("2025-10-09 10:00"))
+	r, err := w.cases.PostMessage(ctx, w.as["ent1"], r.ID, "已上传录像", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = w.block(r)
+	if b.Resolution.State != sla.Running || b.Resolution.PausedMinutes != 90 || len(b.Resolution.Pauses) != 1 || b.Resolution.Pauses[0].Reason != "请提供监控录像" {
+		t.Fatalf("after the answer: %+v", b.Resolution)
+	}
+	// 60 minutes ran before the pause; 2,880 remain from 10/9 10:00.
+	wantDue(t, "resolution", b.Resolution, "2025-10-16 17:30")
+	// The enterprise's message opened a next-response cycle.
+	if b.NextResponse == nil || b.NextResponse.State != sla.Running {
+		t.Fatalf("next response: %+v", b.NextResponse)
+	}
+	w.act("2025-10-09 11:00", "police1", &r, casework.ActInput{Action: casework.ActReply, Body: "收到"})
+	if nr := w.block(r).NextResponse; nr.State != sla.Met {
+		t.Fatalf("next response after the reply: %s", nr.State)
+	}
+}
+
+func TestTransferKeepsTheClockAndReopenResumesIt(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2026-03-02 09:00", "litigation_service", "court1") // consultation
+	before := w.block(r).Resolution.DueAt
+	w.act("2026-03-02 10:00", "court1", &r, casework.ActInput{Action: casework.ActTransfer, Reason: "应由司法局调解",
+		TargetAgencyID: w.as["justice1"].AgencyID})
+	if after := w.block(r).Resolution.DueAt; !after.Equal(*before) {
+		t.Fatalf("transfer moved the deadline: %s → %s", before, after)
+	}
+	if _, err := w.db.ExecContext(ctx, "UPDATE requests SET status = 'assigned', assignee_id = ? WHERE id = ?", w.as["justice1"].UserID, r.ID); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = w.cases.Get(ctx, w.as["ent1"], r.ID)
+	w.act("2026-03-02 11:00", "justice1", &r, casework.ActInput{Action: casework.ActAccept})
+	w.act("2026-03-03 11:00", "justice1", &r, casework.ActInput{Action: casework.ActResolve, Body: "已调解"})
+	if res := w.block(r).Resolution; res.State != sla.Met {
+		t.Fatalf("resolved in time: %s", res.State)
+	}
+	w.act("2026-03-04 09:00", "ent1", &r, casework.ActInput{Action: casework.ActReopen, Reason: "对方未履行"})
+	res := w.block(r).Resolution
+	// It ran 420 + 120 minutes before resolve; 720 of 1,260 remain from 3/4 09:00.
+	if res.State != sla.Running || res.RemainingMinutes != 720 {
+		t.Fatalf("after reopen: %s, %d remaining", res.State, res.RemainingMinutes)
+	}
+	wantDue(t, "resolution", res, "2026-03-05 15:30")
+}
+
+func TestDeadlineTasksAreIdempotentAndStaleOnesDoNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2026-03-02 09:00", "security_protection", "police1")
+	var c sla.Clock
+	if err := w.db.NewSelect().Model(&c).Where("request_id = ? AND kind = 'acknowledge'", r.ID).Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Set(cst("2026-03-03 09:00")) // past the acknowledge deadline of 3/2 17:30
+	for range 2 {                        // delivered twice
+		if err := w.sla.Deadline(ctx, sla.DeadlinePayload{ClockID: c.ID, Version: c.Version, What: "due"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.sla.Deadline(ctx, sla.DeadlinePayload{ClockID: c.ID, Version: c.Version - 1, What: "due"}); err != nil {
+		t.Fatal(err)
+	}
+	var breaches, events int
+	_ = w.db.NewRaw("SELECT count(*) FROM sla_breaches WHERE clock_id = ?", c.ID).Scan(ctx, &breaches)
+	_ = w.db.NewRaw("SELECT count(*) FROM request_events WHERE request_id = ? AND kind = 'sla_breached'", r.ID).Scan(ctx, &events)
+	if breaches != 1 || events != 1 {
+		t.Fatalf("%d breaches, %d timeline events", breaches, events)
+	}
+	// A stale task of a clock that moved on: accepting stops the clock.
+	r2 := w.file("2026-03-02 09:00", "security_protection", "police1")
+	var c2 sla.Clock
+	_ = w.db.NewSelect().Model(&c2).Where("request_id = ? AND kind = 'acknowledge'", r2.ID).Scan(ctx)
+	w.act("2026-03-02 10:00", "police1", &r2, casework.ActInput{Action: casework.ActAccept})
+	w.clock.Set(cst("2026-03-05 09:00"))
+	if err := w.sla.Deadline(ctx, sla.DeadlinePayload{ClockID: c2.ID, Version: c2.Version, What: "due"}); err != nil {
+		t.Fatal(err)
+	}
+	if b := w.block(r2).Acknowledge; b.State != sla.Met {
+		t.Fatalf("a stale task breached a met clock: %s", b.State)
+	}
+}
+
+// Redis was down when the deadline came: no task ran. The sweep finds the
+// clock by its due_at and breaches it, then escalates a working day later.
+func TestSweepCatchesMissedDeadlinesAndEscalates(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2026-03-02 09:00", "security_protection", "police1")
+	w.clock.Set(cst("2026-03-02 15:50"))
+	if n, _ := w.sla.Sweep(ctx); n != 1 { // 75% of the acknowledge day (315 min) is 15:45: a warning
+		t.Fatalf("sweep at the warning handled %d clocks", n)
+	}
+	w.clock.Set(cst("2026-03-02 18:00"))
+	if _, err := w.sla.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := w.block(r).Acknowledge; b.State != sla.Breached {
+		t.Fatalf("after the sweep: %s", b.State)
+	}
+	var warned, leadNotices int
+	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'sla.warn'", w.as["police1"].UserID).Scan(ctx, &warned)
+	if warned != 1 {
+		t.Fatalf("officer warned %d times", warned)
+	}
+	_ = leadNotices
+	// A working day after the breach (3/2 17:30 → 3/3 17:30), still unanswered: escalate to oversight.
+	w.clock.Set(cst("2026-03-03 17:00"))
+	_, _ = w.sla.Sweep(ctx)
+	var level2 int
+	_ = w.db.NewRaw("SELECT count(*) FROM sla_breaches WHERE request_id = ? AND level = 2", r.ID).Scan(ctx, &level2)
+	if level2 != 0 {
+		t.Fatal("escalated before a working day had passed")
+	}
+	w.clock.Set(cst("2026-03-04 09:00"))
+	_, _ = w.sla.Sweep(ctx)
+	var oversight int
+	_ = w.db.NewRaw("SELECT count(*) FROM sla_breaches WHERE request_id = ? AND level = 2", r.ID).Scan(ctx, &level2)
+	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'sla.escalate'", w.as["oversight1"].UserID).Scan(ctx, &oversight)
+	if level2 < 1 || oversight < 1 {
+		t.Fatalf("escalation: %d level-2 breaches, %d oversight notices", level2, oversight)
+	}
+}
+
+func TestEmergencyBreachesAtNight(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2026-02-17 21:00", "emergency_assistance", "police1") // Spring Festival, evening
+	wantDue(t, "acknowledge", w.block(r).Acknowledge, "2026-02-17 23:00")
+	w.clock.Set(cst("2026-02-17 23:01"))
+	if _, err := w.sla.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := w.block(r).Acknowledge; b.State != sla.Breached {
+		t.Fatalf("24x7 clock at 23:01: %s", b.State)
+	}
+}
+
+func TestPolicyEditMovesOpenClocksOnly(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	open := w.file("2026-03-02 09:00", "security_protection", "police1")
+	done := w.file("2026-03-02 09:00", "security_protection", "police1")
+	w.act("2026-03-02 10:00", "police1", &done, casework.ActInput{Action: casework.ActAccept})
+	w.act("2026-03-02 11:00", "police1", &done, casework.ActInput{Action: casework.ActResolve, Body: "已处置"})
+	var policyID int64
+	_ = w.db.NewRaw("SELECT id FROM sla_policies WHERE code = 'general'").Scan(ctx, &policyID)
+	if _, err := w.db.ExecContext(ctx, "UPDATE sla_policies SET resolution_minutes = 840 WHERE id = ?", policyID); err != nil {
+		t.Fatal(err)
+	}
+	w.clock.Set(cst("2026-03-02 12:00"))
+	if _, err := w.sla.Recompute(ctx, sla.RecomputePayload{PolicyID: policyID}); err != nil {
+		t.Fatal(err)
+	}
+	wantDue(t, "open request", w.block(open).Resolution, "2026-03-03 17:30") // two working days now
+	if b := w.block(done).Resolution; b.State != sla.Met || b.TargetMinutes != 2940 {
+		t.Fatalf("a met clock was rewritten: %s target %d", b.State, b.TargetMinutes)
+	}
+}
+
+func TestDeadlinesBeyondTheLoadedYearsAreProvisional(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2026-12-28 09:00", "judgment_enforcement", "court1") // complex: three months
+	if res := w.block(r).Resolution; !res.Provisional {
+		t.Fatalf("a 2027 deadline must be provisional: %+v", res)
+	}
+	// The official 2027 calendar arrives: deadlines stop being provisional.
+	var calID int64
+	_ = w.db.NewRaw("SELECT id FROM calendars WHERE code = 'working'").Scan(ctx, &calID)
+	if err := sla.LoadYear(ctx, w.db, calID, 2027, []struct{ Date, Name string }{{"2027-01-01", "元旦"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sla.Recompute(ctx, sla.RecomputePayload{CalendarID: calID}); err != nil {
+		t.Fatal(err)
+	}
+	if res := w.block(r).Resolution; res.Provisional {
+		t.Fatal("still provisional after 2027 was loaded")
+	}
+}
