@@ -336,6 +336,45 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for GetSLAReportParamsGroupBy.
+const (
+	GetSLAReportParamsGroupByAgency   GetSLAReportParamsGroupBy = "agency"
+	GetSLAReportParamsGroupByCategory GetSLAReportParamsGroupBy = "category"
+	GetSLAReportParamsGroupByOfficer  GetSLAReportParamsGroupBy = "officer"
+)
+
+// Valid indicates whether the value is a known member of the GetSLAReportParamsGroupBy enum.
+func (e GetSLAReportParamsGroupBy) Valid() bool {
+	switch e {
+	case GetSLAReportParamsGroupByAgency:
+		return true
+	case GetSLAReportParamsGroupByCategory:
+		return true
+	case GetSLAReportParamsGroupByOfficer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResetRequestClockJSONBodyClock.
+const (
+	Acknowledge ResetRequestClockJSONBodyClock = "acknowledge"
+	Resolution  ResetRequestClockJSONBodyClock = "resolution"
+)
+
+// Valid indicates whether the value is a known member of the ResetRequestClockJSONBodyClock enum.
+func (e ResetRequestClockJSONBodyClock) Valid() bool {
+	switch e {
+	case Acknowledge:
+		return true
+	case Resolution:
+		return true
+	default:
+		return false
+	}
+}
+
 // Agency defines model for Agency.
 type Agency struct {
 	Active bool       `json:"active"`
@@ -394,6 +433,38 @@ type AttachmentList struct {
 	Items []Attachment `json:"items"`
 }
 
+// Calendar defines model for Calendar.
+type Calendar struct {
+	AlwaysOpen bool   `json:"always_open"`
+	Code       string `json:"code"`
+	Id         int64  `json:"id"`
+	Name       string `json:"name"`
+	Tz         string `json:"tz"`
+
+	// Years Years whose official holidays are loaded.
+	Years []int `json:"years"`
+}
+
+// CalendarDay defines model for CalendarDay.
+type CalendarDay struct {
+	// Closed Closures only, [start, end] minutes after midnight.
+	Closed *[][]int           `json:"closed,omitempty"`
+	Date   openapi_types.Date `json:"date"`
+	Name   *string            `json:"name,omitempty"`
+}
+
+// CalendarList defines model for CalendarList.
+type CalendarList struct {
+	Items []Calendar `json:"items"`
+}
+
+// CalendarYear defines model for CalendarYear.
+type CalendarYear struct {
+	Closures       *[]CalendarDay `json:"closures,omitempty"`
+	Holidays       []CalendarDay  `json:"holidays"`
+	MakeupWorkdays []CalendarDay  `json:"makeup_workdays"`
+}
+
 // Category defines model for Category.
 type Category struct {
 	AgencyKind      AgencyKind `json:"agency_kind"`
@@ -408,6 +479,22 @@ type Category struct {
 // CategoryList defines model for CategoryList.
 type CategoryList struct {
 	Items []Category `json:"items"`
+}
+
+// Delivery defines model for Delivery.
+type Delivery struct {
+	Attempts    int        `json:"attempts"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
+	Event       string     `json:"event"`
+	Id          int64      `json:"id"`
+	LastError   *string    `json:"last_error,omitempty"`
+	StatusCode  *int       `json:"status_code,omitempty"`
+}
+
+// DeliveryList defines model for DeliveryList.
+type DeliveryList struct {
+	Items []Delivery `json:"items"`
 }
 
 // Duty defines model for Duty.
@@ -751,6 +838,68 @@ type SLAClock struct {
 // SLAClockState defines model for SLAClock.State.
 type SLAClockState string
 
+// SLAPolicy defines model for SLAPolicy.
+type SLAPolicy struct {
+	AcknowledgeMinutes  int     `json:"acknowledge_minutes"`
+	Active              bool    `json:"active"`
+	CalendarId          int64   `json:"calendar_id"`
+	Category            *string `json:"category,omitempty"`
+	Code                string  `json:"code"`
+	Id                  int64   `json:"id"`
+	MaxPauseMinutes     *int    `json:"max_pause_minutes,omitempty"`
+	MaxPauses           *int    `json:"max_pauses,omitempty"`
+	Name                string  `json:"name"`
+	NextResponseMinutes *int    `json:"next_response_minutes,omitempty"`
+	Precedence          int     `json:"precedence"`
+	Priority            *string `json:"priority,omitempty"`
+	ResolutionMinutes   int     `json:"resolution_minutes"`
+	SlaKind             *string `json:"sla_kind,omitempty"`
+	WarnPercent         int     `json:"warn_percent"`
+}
+
+// SLAPolicyList defines model for SLAPolicyList.
+type SLAPolicyList struct {
+	Items []SLAPolicy `json:"items"`
+}
+
+// SLAPolicyPatch defines model for SLAPolicyPatch.
+type SLAPolicyPatch struct {
+	AcknowledgeMinutes  *int    `json:"acknowledge_minutes,omitempty"`
+	Active              *bool   `json:"active,omitempty"`
+	MaxPauseMinutes     *int    `json:"max_pause_minutes,omitempty"`
+	MaxPauses           *int    `json:"max_pauses,omitempty"`
+	Name                *string `json:"name,omitempty"`
+	NextResponseMinutes *int    `json:"next_response_minutes,omitempty"`
+	Precedence          *int    `json:"precedence,omitempty"`
+	ResolutionMinutes   *int    `json:"resolution_minutes,omitempty"`
+	WarnPercent         *int    `json:"warn_percent,omitempty"`
+}
+
+// SLAReport defines model for SLAReport.
+type SLAReport struct {
+	Items []SLAReportRow `json:"items"`
+}
+
+// SLAReportRow defines model for SLAReportRow.
+type SLAReportRow struct {
+	AckMinutesP50      float32 `json:"ack_minutes_p50"`
+	AckMinutesP90      float32 `json:"ack_minutes_p90"`
+	AcknowledgedOnTime int     `json:"acknowledged_on_time"`
+	Breaches           int     `json:"breaches"`
+	ConfirmedResolved  int     `json:"confirmed_resolved"`
+	Dispatched         int     `json:"dispatched"`
+	Evaluated          int     `json:"evaluated"`
+
+	// Key The agency or officer id (0 for categories or unassigned).
+	Key              int64   `json:"key"`
+	Name             string  `json:"name"`
+	Requests         int     `json:"requests"`
+	ResolutionRate   float32 `json:"resolution_rate"`
+	ResponseRate     float32 `json:"response_rate"`
+	SatisfactionRate float32 `json:"satisfaction_rate"`
+	Satisfied        int     `json:"satisfied"`
+}
+
 // Timeline defines model for Timeline.
 type Timeline struct {
 	Items []TimelineEvent `json:"items"`
@@ -848,6 +997,19 @@ type UserRef struct {
 	Username    string `json:"username"`
 }
 
+// Webhook defines model for Webhook.
+type Webhook struct {
+	Active   bool   `json:"active"`
+	AgencyId int64  `json:"agency_id"`
+	Id       int64  `json:"id"`
+	Url      string `json:"url"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+}
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -897,6 +1059,13 @@ type ListUsersParams struct {
 	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
 }
 
+// CreateWebhookJSONBody defines parameters for CreateWebhook.
+type CreateWebhookJSONBody struct {
+	AgencyId int64  `json:"agency_id"`
+	Secret   string `json:"secret"`
+	Url      string `json:"url"`
+}
+
 // ListNotificationsParams defines parameters for ListNotifications.
 type ListNotificationsParams struct {
 	Unread *bool  `form:"unread,omitempty" json:"unread,omitempty"`
@@ -907,6 +1076,16 @@ type ListNotificationsParams struct {
 type MarkNotificationsReadJSONBody struct {
 	Ids []int64 `json:"ids"`
 }
+
+// GetSLAReportParams defines parameters for GetSLAReport.
+type GetSLAReportParams struct {
+	From    time.Time                  `form:"from" json:"from"`
+	To      time.Time                  `form:"to" json:"to"`
+	GroupBy *GetSLAReportParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+}
+
+// GetSLAReportParamsGroupBy defines parameters for GetSLAReport.
+type GetSLAReportParamsGroupBy string
 
 // ListRequestsParams defines parameters for ListRequests.
 type ListRequestsParams struct {
@@ -938,11 +1117,23 @@ type UploadAttachmentMultipartBody struct {
 	File openapi_types.File `json:"file"`
 }
 
+// ResetRequestClockJSONBody defines parameters for ResetRequestClock.
+type ResetRequestClockJSONBody struct {
+	Clock  ResetRequestClockJSONBodyClock `json:"clock"`
+	Reason string                         `json:"reason"`
+}
+
+// ResetRequestClockJSONBodyClock defines parameters for ResetRequestClock.
+type ResetRequestClockJSONBodyClock string
+
 // CreateAgencyJSONRequestBody defines body for CreateAgency for application/json ContentType.
 type CreateAgencyJSONRequestBody = AgencyCreate
 
 // UpdateAgencyJSONRequestBody defines body for UpdateAgency for application/json ContentType.
 type UpdateAgencyJSONRequestBody = AgencyPatch
+
+// LoadCalendarYearJSONRequestBody defines body for LoadCalendarYear for application/json ContentType.
+type LoadCalendarYearJSONRequestBody = CalendarYear
 
 // CreateEnterpriseJSONRequestBody defines body for CreateEnterprise for application/json ContentType.
 type CreateEnterpriseJSONRequestBody = EnterpriseCreate
@@ -962,6 +1153,9 @@ type CreateRoutingRuleJSONRequestBody = RoutingRuleInput
 // UpdateRoutingRuleJSONRequestBody defines body for UpdateRoutingRule for application/json ContentType.
 type UpdateRoutingRuleJSONRequestBody = RoutingRuleInput
 
+// UpdateSLAPolicyJSONRequestBody defines body for UpdateSLAPolicy for application/json ContentType.
+type UpdateSLAPolicyJSONRequestBody = SLAPolicyPatch
+
 // CreateUserJSONRequestBody defines body for CreateUser for application/json ContentType.
 type CreateUserJSONRequestBody = UserCreate
 
@@ -973,6 +1167,9 @@ type SetOfficerProfileJSONRequestBody = OfficerProfile
 
 // ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
 type ResetPasswordJSONRequestBody = PasswordReset
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody CreateWebhookJSONBody
 
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = RefreshRequest
@@ -1004,6 +1201,9 @@ type GiveRequestFeedbackJSONRequestBody = FeedbackCreate
 // PostRequestMessageJSONRequestBody defines body for PostRequestMessage for application/json ContentType.
 type PostRequestMessageJSONRequestBody = MessageCreate
 
+// ResetRequestClockJSONRequestBody defines body for ResetRequestClock for application/json ContentType.
+type ResetRequestClockJSONRequestBody ResetRequestClockJSONBody
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// ListAgencies List agencies
@@ -1018,6 +1218,12 @@ type ServerInterface interface {
 	// UpdateAgency Change an agency
 	// (PATCH /api/v1/admin/agencies/{id})
 	UpdateAgency(ctx echo.Context, id ID) error
+	// ListCalendars Working calendars
+	// (GET /api/v1/admin/calendars)
+	ListCalendars(ctx echo.Context) error
+	// LoadCalendarYear Load a year's holidays, make-up working days and closures
+	// (PUT /api/v1/admin/calendars/{id}/years/{year})
+	LoadCalendarYear(ctx echo.Context, id ID, year int) error
 	// ListEnterprises List enterprises
 	// (GET /api/v1/admin/enterprises)
 	ListEnterprises(ctx echo.Context, params ListEnterprisesParams) error
@@ -1045,6 +1251,12 @@ type ServerInterface interface {
 	// UpdateRoutingRule Change a routing rule
 	// (PATCH /api/v1/admin/routing-rules/{id})
 	UpdateRoutingRule(ctx echo.Context, id ID) error
+	// ListSLAPolicies SLA policies in the order they are tried
+	// (GET /api/v1/admin/sla-policies)
+	ListSLAPolicies(ctx echo.Context) error
+	// UpdateSLAPolicy Change a policy
+	// (PATCH /api/v1/admin/sla-policies/{id})
+	UpdateSLAPolicy(ctx echo.Context, id ID) error
 	// ListUsers List users
 	// (GET /api/v1/admin/users)
 	ListUsers(ctx echo.Context, params ListUsersParams) error
@@ -1063,6 +1275,15 @@ type ServerInterface interface {
 	// ResetPassword Set a new password for a user
 	// (POST /api/v1/admin/users/{id}/password)
 	ResetPassword(ctx echo.Context, id ID) error
+	// ListWebhooks Agency webhooks
+	// (GET /api/v1/admin/webhooks)
+	ListWebhooks(ctx echo.Context) error
+	// CreateWebhook Register an agency webhook
+	// (POST /api/v1/admin/webhooks)
+	CreateWebhook(ctx echo.Context) error
+	// ListWebhookDeliveries The delivery log of a webhook
+	// (GET /api/v1/admin/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, id ID) error
 	// Logout Sign out
 	// (POST /api/v1/auth/logout)
 	Logout(ctx echo.Context) error
@@ -1090,6 +1311,9 @@ type ServerInterface interface {
 	// GetQueue My work (officer, agency lead)
 	// (GET /api/v1/queue)
 	GetQueue(ctx echo.Context) error
+	// GetSLAReport Reply-time figures (三率)
+	// (GET /api/v1/reports/sla)
+	GetSLAReport(ctx echo.Context, params GetSLAReportParams) error
 	// ListRequests List requests
 	// (GET /api/v1/requests)
 	ListRequests(ctx echo.Context, params ListRequestsParams) error
@@ -1117,6 +1341,9 @@ type ServerInterface interface {
 	// PostRequestMessage Write a message or an internal note
 	// (POST /api/v1/requests/{id}/messages)
 	PostRequestMessage(ctx echo.Context, id ID) error
+	// ResetRequestClock Restart a clock after a legal interruption (agency lead)
+	// (POST /api/v1/requests/{id}/sla/reset)
+	ResetRequestClock(ctx echo.Context, id ID) error
 	// GetRequestTimeline Everything that happened to a request, oldest first
 	// (GET /api/v1/requests/{id}/timeline)
 	GetRequestTimeline(ctx echo.Context, id ID) error
@@ -1206,6 +1433,39 @@ func (w *ServerInterfaceWrapper) UpdateAgency(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.UpdateAgency(ctx, id)
+	return err
+}
+
+// ListCalendars converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCalendars(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCalendars(ctx)
+	return err
+}
+
+// LoadCalendarYear converts echo context to params.
+func (w *ServerInterfaceWrapper) LoadCalendarYear(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "year" -------------
+	var year int
+
+	err = runtime.BindStyledParameterWithOptions("simple", "year", ctx.Param("year"), &year, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter year: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.LoadCalendarYear(ctx, id, year)
 	return err
 }
 
@@ -1355,6 +1615,31 @@ func (w *ServerInterfaceWrapper) UpdateRoutingRule(ctx echo.Context) error {
 	return err
 }
 
+// ListSLAPolicies converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSLAPolicies(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSLAPolicies(ctx)
+	return err
+}
+
+// UpdateSLAPolicy converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateSLAPolicy(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateSLAPolicy(ctx, id)
+	return err
+}
+
 // ListUsers converts echo context to params.
 func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var err error
@@ -1474,6 +1759,40 @@ func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
 	return err
 }
 
+// ListWebhooks converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhooks(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhooks(ctx)
+	return err
+}
+
+// CreateWebhook converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhook(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhook(ctx)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, id)
+	return err
+}
+
 // Logout converts echo context to params.
 func (w *ServerInterfaceWrapper) Logout(ctx echo.Context) error {
 	var err error
@@ -1568,6 +1887,38 @@ func (w *ServerInterfaceWrapper) GetQueue(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.GetQueue(ctx)
+	return err
+}
+
+// GetSLAReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetSLAReport(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetSLAReportParams
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "group_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_by", ctx.QueryParams(), &params.GroupBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_by: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetSLAReport(ctx, params)
 	return err
 }
 
@@ -1814,6 +2165,22 @@ func (w *ServerInterfaceWrapper) PostRequestMessage(ctx echo.Context) error {
 	return err
 }
 
+// ResetRequestClock converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetRequestClock(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetRequestClock(ctx, id)
+	return err
+}
+
 // GetRequestTimeline converts echo context to params.
 func (w *ServerInterfaceWrapper) GetRequestTimeline(ctx echo.Context) error {
 	var err error
@@ -1945,6 +2312,15 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/admin/routing-rules", wrapper.CreateRoutingRule, options.OperationMiddlewares["createRoutingRule"]...)
 	router.PATCH(options.BaseURL+"/api/v1/admin/routing-rules/:id", wrapper.UpdateRoutingRule, options.OperationMiddlewares["updateRoutingRule"]...)
 	router.POST(options.BaseURL+"/api/v1/admin/recusals", wrapper.CreateRecusal, options.OperationMiddlewares["createRecusal"]...)
+	router.POST(options.BaseURL+"/api/v1/requests/:id/sla/reset", wrapper.ResetRequestClock, options.OperationMiddlewares["resetRequestClock"]...)
+	router.GET(options.BaseURL+"/api/v1/reports/sla", wrapper.GetSLAReport, options.OperationMiddlewares["getSLAReport"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/sla-policies", wrapper.ListSLAPolicies, options.OperationMiddlewares["listSLAPolicies"]...)
+	router.PATCH(options.BaseURL+"/api/v1/admin/sla-policies/:id", wrapper.UpdateSLAPolicy, options.OperationMiddlewares["updateSLAPolicy"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/calendars", wrapper.ListCalendars, options.OperationMiddlewares["listCalendars"]...)
+	router.PUT(options.BaseURL+"/api/v1/admin/calendars/:id/years/:year", wrapper.LoadCalendarYear, options.OperationMiddlewares["loadCalendarYear"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
+	router.POST(options.BaseURL+"/api/v1/admin/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
+	router.GET(options.BaseURL+"/api/v1/admin/webhooks/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
 
 }
 
@@ -2096,6 +2472,79 @@ type UpdateAgencydefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateAgencydefaultApplicationProblemPlusJSONResponse) VisitUpdateAgencyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarsRequestObject struct {
+}
+
+type ListCalendarsResponseObject interface {
+	VisitListCalendarsResponse(w http.ResponseWriter) error
+}
+
+type ListCalendars200JSONResponse CalendarList
+
+func (response ListCalendars200JSONResponse) VisitListCalendarsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCalendarsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListCalendarsdefaultApplicationProblemPlusJSONResponse) VisitListCalendarsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type LoadCalendarYearRequestObject struct {
+	Id   ID  `json:"id"`
+	Year int `json:"year"`
+	Body *LoadCalendarYearJSONRequestBody
+}
+
+type LoadCalendarYearResponseObject interface {
+	VisitLoadCalendarYearResponse(w http.ResponseWriter) error
+}
+
+type LoadCalendarYear204Response struct {
+}
+
+func (response LoadCalendarYear204Response) VisitLoadCalendarYearResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type LoadCalendarYeardefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response LoadCalendarYeardefaultApplicationProblemPlusJSONResponse) VisitLoadCalendarYearResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -2454,6 +2903,84 @@ func (response UpdateRoutingRuledefaultApplicationProblemPlusJSONResponse) Visit
 	return err
 }
 
+type ListSLAPoliciesRequestObject struct {
+}
+
+type ListSLAPoliciesResponseObject interface {
+	VisitListSLAPoliciesResponse(w http.ResponseWriter) error
+}
+
+type ListSLAPolicies200JSONResponse SLAPolicyList
+
+func (response ListSLAPolicies200JSONResponse) VisitListSLAPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSLAPoliciesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListSLAPoliciesdefaultApplicationProblemPlusJSONResponse) VisitListSLAPoliciesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSLAPolicyRequestObject struct {
+	Id   ID `json:"id"`
+	Body *UpdateSLAPolicyJSONRequestBody
+}
+
+type UpdateSLAPolicyResponseObject interface {
+	VisitUpdateSLAPolicyResponse(w http.ResponseWriter) error
+}
+
+type UpdateSLAPolicy200JSONResponse SLAPolicy
+
+func (response UpdateSLAPolicy200JSONResponse) VisitUpdateSLAPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateSLAPolicydefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response UpdateSLAPolicydefaultApplicationProblemPlusJSONResponse) VisitUpdateSLAPolicyResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -2674,6 +3201,122 @@ type ResetPassworddefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ResetPassworddefaultApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooksRequestObject struct {
+}
+
+type ListWebhooksResponseObject interface {
+	VisitListWebhooksResponse(w http.ResponseWriter) error
+}
+
+type ListWebhooks200JSONResponse WebhookList
+
+func (response ListWebhooks200JSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhooksdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListWebhooksdefaultApplicationProblemPlusJSONResponse) VisitListWebhooksResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookRequestObject struct {
+	Body *CreateWebhookJSONRequestBody
+}
+
+type CreateWebhookResponseObject interface {
+	VisitCreateWebhookResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhook201JSONResponse Webhook
+
+func (response CreateWebhook201JSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateWebhookdefaultApplicationProblemPlusJSONResponse) VisitCreateWebhookResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200JSONResponse DeliveryList
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListWebhookDeliveriesdefaultApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3056,6 +3699,45 @@ type GetQueuedefaultApplicationProblemPlusJSONResponse struct {
 }
 
 func (response GetQueuedefaultApplicationProblemPlusJSONResponse) VisitGetQueueResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSLAReportRequestObject struct {
+	Params GetSLAReportParams
+}
+
+type GetSLAReportResponseObject interface {
+	VisitGetSLAReportResponse(w http.ResponseWriter) error
+}
+
+type GetSLAReport200JSONResponse SLAReport
+
+func (response GetSLAReport200JSONResponse) VisitGetSLAReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetSLAReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetSLAReportdefaultApplicationProblemPlusJSONResponse) VisitGetSLAReportResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -3475,6 +4157,40 @@ func (response PostRequestMessagedefaultApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ResetRequestClockRequestObject struct {
+	Id   ID `json:"id"`
+	Body *ResetRequestClockJSONRequestBody
+}
+
+type ResetRequestClockResponseObject interface {
+	VisitResetRequestClockResponse(w http.ResponseWriter) error
+}
+
+type ResetRequestClock204Response struct {
+}
+
+func (response ResetRequestClock204Response) VisitResetRequestClockResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetRequestClockdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResetRequestClockdefaultApplicationProblemPlusJSONResponse) VisitResetRequestClockResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetRequestTimelineRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -3658,6 +4374,12 @@ type StrictServerInterface interface {
 	// UpdateAgency Change an agency
 	// (PATCH /api/v1/admin/agencies/{id})
 	UpdateAgency(ctx context.Context, request UpdateAgencyRequestObject) (UpdateAgencyResponseObject, error)
+	// ListCalendars Working calendars
+	// (GET /api/v1/admin/calendars)
+	ListCalendars(ctx context.Context, request ListCalendarsRequestObject) (ListCalendarsResponseObject, error)
+	// LoadCalendarYear Load a year's holidays, make-up working days and closures
+	// (PUT /api/v1/admin/calendars/{id}/years/{year})
+	LoadCalendarYear(ctx context.Context, request LoadCalendarYearRequestObject) (LoadCalendarYearResponseObject, error)
 	// ListEnterprises List enterprises
 	// (GET /api/v1/admin/enterprises)
 	ListEnterprises(ctx context.Context, request ListEnterprisesRequestObject) (ListEnterprisesResponseObject, error)
@@ -3685,6 +4407,12 @@ type StrictServerInterface interface {
 	// UpdateRoutingRule Change a routing rule
 	// (PATCH /api/v1/admin/routing-rules/{id})
 	UpdateRoutingRule(ctx context.Context, request UpdateRoutingRuleRequestObject) (UpdateRoutingRuleResponseObject, error)
+	// ListSLAPolicies SLA policies in the order they are tried
+	// (GET /api/v1/admin/sla-policies)
+	ListSLAPolicies(ctx context.Context, request ListSLAPoliciesRequestObject) (ListSLAPoliciesResponseObject, error)
+	// UpdateSLAPolicy Change a policy
+	// (PATCH /api/v1/admin/sla-policies/{id})
+	UpdateSLAPolicy(ctx context.Context, request UpdateSLAPolicyRequestObject) (UpdateSLAPolicyResponseObject, error)
 	// ListUsers List users
 	// (GET /api/v1/admin/users)
 	ListUsers(ctx context.Context, request ListUsersRequestObject) (ListUsersResponseObject, error)
@@ -3703,6 +4431,15 @@ type StrictServerInterface interface {
 	// ResetPassword Set a new password for a user
 	// (POST /api/v1/admin/users/{id}/password)
 	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
+	// ListWebhooks Agency webhooks
+	// (GET /api/v1/admin/webhooks)
+	ListWebhooks(ctx context.Context, request ListWebhooksRequestObject) (ListWebhooksResponseObject, error)
+	// CreateWebhook Register an agency webhook
+	// (POST /api/v1/admin/webhooks)
+	CreateWebhook(ctx context.Context, request CreateWebhookRequestObject) (CreateWebhookResponseObject, error)
+	// ListWebhookDeliveries The delivery log of a webhook
+	// (GET /api/v1/admin/webhooks/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
 	// Logout Sign out
 	// (POST /api/v1/auth/logout)
 	Logout(ctx context.Context, request LogoutRequestObject) (LogoutResponseObject, error)
@@ -3730,6 +4467,9 @@ type StrictServerInterface interface {
 	// GetQueue My work (officer, agency lead)
 	// (GET /api/v1/queue)
 	GetQueue(ctx context.Context, request GetQueueRequestObject) (GetQueueResponseObject, error)
+	// GetSLAReport Reply-time figures (三率)
+	// (GET /api/v1/reports/sla)
+	GetSLAReport(ctx context.Context, request GetSLAReportRequestObject) (GetSLAReportResponseObject, error)
 	// ListRequests List requests
 	// (GET /api/v1/requests)
 	ListRequests(ctx context.Context, request ListRequestsRequestObject) (ListRequestsResponseObject, error)
@@ -3757,6 +4497,9 @@ type StrictServerInterface interface {
 	// PostRequestMessage Write a message or an internal note
 	// (POST /api/v1/requests/{id}/messages)
 	PostRequestMessage(ctx context.Context, request PostRequestMessageRequestObject) (PostRequestMessageResponseObject, error)
+	// ResetRequestClock Restart a clock after a legal interruption (agency lead)
+	// (POST /api/v1/requests/{id}/sla/reset)
+	ResetRequestClock(ctx context.Context, request ResetRequestClockRequestObject) (ResetRequestClockResponseObject, error)
 	// GetRequestTimeline Everything that happened to a request, oldest first
 	// (GET /api/v1/requests/{id}/timeline)
 	GetRequestTimeline(ctx context.Context, request GetRequestTimelineRequestObject) (GetRequestTimelineResponseObject, error)
@@ -3921,6 +4664,78 @@ func (sh *strictHandler) UpdateAgency(ctx echo.Context, id ID) error {
 		return err
 	} else if validResponse, ok := response.(UpdateAgencyResponseObject); ok {
 		return validResponse.VisitUpdateAgencyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCalendars operation middleware
+func (sh *strictHandler) ListCalendars(ctx echo.Context) error {
+	var request ListCalendarsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCalendars(ctx.Request().Context(), request.(ListCalendarsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCalendars")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCalendarsResponseObject); ok {
+		return validResponse.VisitListCalendarsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// LoadCalendarYear operation middleware
+func (sh *strictHandler) LoadCalendarYear(ctx echo.Context, id ID, year int) error {
+	var request LoadCalendarYearRequestObject
+
+	request.Id = id
+	request.Year = year
+
+	var body LoadCalendarYearJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.LoadCalendarYear(ctx.Request().Context(), request.(LoadCalendarYearRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "LoadCalendarYear")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(LoadCalendarYearResponseObject); ok {
+		return validResponse.VisitLoadCalendarYearResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4282,6 +5097,77 @@ func (sh *strictHandler) UpdateRoutingRule(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// ListSLAPolicies operation middleware
+func (sh *strictHandler) ListSLAPolicies(ctx echo.Context) error {
+	var request ListSLAPoliciesRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSLAPolicies(ctx.Request().Context(), request.(ListSLAPoliciesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSLAPolicies")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSLAPoliciesResponseObject); ok {
+		return validResponse.VisitListSLAPoliciesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateSLAPolicy operation middleware
+func (sh *strictHandler) UpdateSLAPolicy(ctx echo.Context, id ID) error {
+	var request UpdateSLAPolicyRequestObject
+
+	request.Id = id
+
+	var body UpdateSLAPolicyJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateSLAPolicy(ctx.Request().Context(), request.(UpdateSLAPolicyRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateSLAPolicy")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateSLAPolicyResponseObject); ok {
+		return validResponse.VisitUpdateSLAPolicyResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListUsers operation middleware
 func (sh *strictHandler) ListUsers(ctx echo.Context, params ListUsersParams) error {
 	var request ListUsersRequestObject
@@ -4516,6 +5402,100 @@ func (sh *strictHandler) ResetPassword(ctx echo.Context, id ID) error {
 		return err
 	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
 		return validResponse.VisitResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhooks operation middleware
+func (sh *strictHandler) ListWebhooks(ctx echo.Context) error {
+	var request ListWebhooksRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhooks(ctx.Request().Context(), request.(ListWebhooksRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhooks")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhooksResponseObject); ok {
+		return validResponse.VisitListWebhooksResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhook operation middleware
+func (sh *strictHandler) CreateWebhook(ctx echo.Context) error {
+	var request CreateWebhookRequestObject
+
+	var body CreateWebhookJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhook(ctx.Request().Context(), request.(CreateWebhookRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhook")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookResponseObject); ok {
+		return validResponse.VisitCreateWebhookResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, id ID) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4840,6 +5820,31 @@ func (sh *strictHandler) GetQueue(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(GetQueueResponseObject); ok {
 		return validResponse.VisitGetQueueResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetSLAReport operation middleware
+func (sh *strictHandler) GetSLAReport(ctx echo.Context, params GetSLAReportParams) error {
+	var request GetSLAReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetSLAReport(ctx.Request().Context(), request.(GetSLAReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetSLAReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetSLAReportResponseObject); ok {
+		return validResponse.VisitGetSLAReportResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -5171,6 +6176,54 @@ func (sh *strictHandler) PostRequestMessage(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// ResetRequestClock operation middleware
+func (sh *strictHandler) ResetRequestClock(ctx echo.Context, id ID) error {
+	var request ResetRequestClockRequestObject
+
+	request.Id = id
+
+	var body ResetRequestClockJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetRequestClock(ctx.Request().Context(), request.(ResetRequestClockRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetRequestClock")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetRequestClockResponseObject); ok {
+		return validResponse.VisitResetRequestClockResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetRequestTimeline operation middleware
 func (sh *strictHandler) GetRequestTimeline(ctx echo.Context, id ID) error {
 	var request GetRequestTimelineRequestObject
@@ -5270,139 +6323,169 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3bjhzHefCrFPo3wN0/PbOzS1KillcUDxItUqR3KSgAl5mp7f5mprw9Va2q6h2OxAXkALlQDF/ZQYDA",
-	"QBwEuU7iAIFhB/C7GDJtv0VQp+7qnuo57M4sJSAXEobb3XX4zqf66qsoYZOcUaBSRIdfRTnmeAISuP7X",
-	"/YILxtWvFETCSS4Jo9Fh9GIMaEDhtewn+o0BYkMkx4ByDueEFQLleATdKI6Iev2LAvgsiiOKJxAdRuab",
-	"KI5EMoYJVsNP8OsnQEdyHB0e9HpxJGe5elNITugouriIo8cP1Ht6uBzLcTUaSaM44vBFQTik0aHkBfgj",
-	"DxmfYKneo/K9W1EcTQglk2ISHe6X0xAqYQRcz/OETIgsp2qsPNMP/eFTGOIik9Hh7V6sdmGHVntYONGF",
-	"WrPIGRWgIf2cs9MMJupnwqgEqteA8zwjCVZQ38vNG3/1Y6FQ8JW3hh9wGEaH0f/bq1C5Z56KPTeunrGO",
-	"xHsUHT26jz64dft9ZAfvahDYb9XQ90ZAk5kmDM5y4JKY5eJEknNQv+zOThnLANPoIo4SlvpPHA5jhakQ",
-	"QpqwiaMzQtNlGzMr+0S9eeHwE5hTsikVAQJmU4rUQgUSwM8hvYtgkssZmgCmQpPydMwyQClRYyVS07KE",
-	"iQjPYv6AOcezyODW0eNLQ6AaKHaddoNucbGD5qtyIHb6Y0ikGtls8z4HLPUGcZoStQecPfcQMsSZgLiB",
-	"I4eHHEsJXO36b17izpev1P96nQ/6nVdf7cc3P7j4QRTP7+jyKPBY2bFB+e94AYIuCd0AYNvh+IndFVDF",
-	"l+rjgit+zjlLCo4l4wrMcZSzjCTqx48LIc0vdg5ckNFYaqEmckg0Kb0KbMnM9YQIOc845S7LH8shPA+D",
-	"OPKErxqEFlmGTzNw8m9eftYoUs/dDqbnWCbjpdQ2IdT/6368hoy4RmJp2eORgvocdq5dQoVkxVJalhIn",
-	"44nVEU2m18qjbz4KwCfRoiTtY1nbaooldCTRE899MyQZtErYlWEmxvjg9nvBMQT5ElYaJQSucnVxffd2",
-	"2HLi2t4Xw3UjvFthaamGaOXH+1jCiPGQBtbU1V+fEFvVszVl+jknjBM5W25a2PfqlkX/y3FweJgAL62J",
-	"sEToAw1+qp8Fh21XBur9atS5FcY1AAY2vwgbmyCPErOXJ44HhUHSGjYBo/3UftVEQWNa92Zo4odUAs85",
-	"ERCgyzTlIMKyORlDctZXmpSTFPocsLVll6gvw9g4kf1WKeReyMeMht8AKomc9ROPo+o24QNQ5JOiIWcT",
-	"lDOhYYoO0M4E8zOQHQ6jItO2uLUcGc1mu92QwBxxbJjMGRr3ojj6MIqj+1EcPQgaDSuLUULTQkg+a+WU",
-	"8APWV6ZswU9b2K983j/Fgoglg/QVkOYUiGK4ZZj0xpDsUiNwGBEhQf2zjws5LoXVKujcd55qwiElUmMy",
-	"iEJlaqxEmoVIkhUVu3611O8lIh291LC0mO8u5RB4rLnE317Aqt6Xt8NfNljV++C9Re+XnOt9cLO3Ieby",
-	"eKZpcrbyUBNGK9imQa5xBFInz/07KBljjhMJXNxFIscJCIRpisazfAxUIMwBkRFlHFJFod5ybvWWWfg+",
-	"pS2mpE3oMk8fXJ+rUk26IXdlHe74Pxpv4GwBeq7mabVqtEvK3RApPQJIT3FyFnKnJs7P2ognxbFUv6rh",
-	"2jwb+2JcrmCp9+I2cclYUbnPOkn0Fm6iDHjeXhpXDWwuuAsCWfqQcyMr6oscqmfhYLR+hBSC0Q5GPzx+",
-	"9inKmZqeI0Il0xr/lKWzGDGOMCqj3PqTsA1HqM9/6uMoLuPBNgQ9BpwCD7LjBITAoxVcfrOr6oMQVD4G",
-	"nMlxgDyVlhbtuA56eT7snlFAQCWfoRw4SiEHmiq3KEYnETs7iRS4FOyM/kdEoiEmmVFIc6sUEstC+FBj",
-	"Z4r7KD7HxMj8EKR0YI3R5ZCy48du2yFIPYU2V1n/yrJnw+jw5Sr+shJbF69a7dFqypSIPMOzdt8Eau7S",
-	"amuoi8+V1rGySOUsg2Uq/Ui9o6Us8DVCV+XrDbDYScMY03R/KbGluXJO362gyLRooDirpXDsFEscYz1n",
-	"aCOfsgeVh7XOJpy/tdS0bnO61vb2wp7XYvwu8U0+ZZIMba5qngUdojaiRNeO0gZcSJyGIaN2DEL2W+Zo",
-	"YUJvTklktiq3uDSQ/iR2OsYDiV3pMnhvwoav4e/yMalnwyFJgD/nbEiyta0QnOMk6Mw/ZUKiKZDRWEKK",
-	"WA4UWUwJhCViNAHrI5UJWD8D2wthakEsLI7EGcmyQOLwyMyKXBjJhoKUjmRm62iMaZqBWCdjeNk8Jc6y",
-	"KyQm7R7jCu7xwrDfcyzElPH0CATINVGb22+XOB13lkmhcpzgAr3ItTNBMjbVgRU+wZmy2MhIGW4FHylz",
-	"N2SOeJn4BuobyXKUgsQk04iub9Y8mB/h8zFWVEwlmnJGR0iOiUBKysWIUJRnmFCkNieCBikoqzhAI3Ub",
-	"jtBznJHUWMQ14ljE/Z7ZHSBOQoXENIGw7W0ZESmbOLjwukytD/CjgklQduV0DBRhcUboCA0ZR2PI8rva",
-	"4CQ0NQymOYCjjI1QRiiEoVQZofMr/fjFi+fIvNAM/IUkeKNcAokx4xKJYjLBfObiiEqGq99lBUXcxoWB",
-	"AaXSJeizo8fKDyGaIoIjwms8ydWiorGUuTjc2xtxAJqMMaWQdS3OXYmI2NP/NKJ8GUPZVJnTQRZ8Ie46",
-	"giEHMbYScE3+5+bjvmRnQNeOPDT9x9pg4bWWi2wmpRPIlxgcS0O+W3YocJaxqVqiLjEQLXJEB7FxlgFH",
-	"EzxDKUOUTddTOlgIMqKwhlvymQC+8j78VMu84ZcxcUU0bCApdBnzs4aLpe7eGk7eGpbtZXK0HJTd1E9Y",
-	"UQto+Y4hCJYVbmMrJGIEy86viESR4dXJ7/jJvdVIr9ICC51cIyWOzcta9CdnIPtUu0eV0P3ofuegd/Be",
-	"p9fr7R/cDEr4Fqs/joo8XZvC5iMiCwsgqlV7PFeJdJ9e4yqIUpJQNV+NdhuOiLePeQnVIK4FEvle4shr",
-	"ncRV+ZGz6owY1/Pm2SzybAw6ZFFJmgoKHFMxBK4BkSi7IXKCL4qjKZHjlONpuQNTRDIkfBI0Dp3EDNoy",
-	"jxhHA/PGIK65BOp3BjjVvoGwETVjNUmmZPYKLN8e6wi5t/PZupZgrsR8BLJvqyFWFEANKsTNWrg5tF8u",
-	"KO3pj1UzLJfOyDRtswkmNMM0RRN2SjJAO/s37+wf3Lx1+7337+wixpF6qMgJ7fQO7nTuHNzWT3cRLSan",
-	"wBsZu2CSp6FIVkDsZcR+KZr88Q/WtLiWiJUFmN9EbMJZc9eXXKxrBk/wiOJ0QqSEtJQi+ieh/ZyzkU4g",
-	"xtEUE0noqF+Tpk5bRs728cRPuI70yMZp3dy14axoqQqZlHypalN1fb1fs4rTCWmbplCrPSoyWK/Qez2Z",
-	"UbcHl9oFqycImQxrXp9ZQraOoYO+joKstKQVS0JCKtpTthXUysJvu4kgIVbIeUzzQm61KvcqCK3Lz4c6",
-	"SKX8eExnZbCsG45VS1gp6b4uPttWZBwns6IbArkI28IqoEW7U+90g372ImxuRC56nHv5kK0yqhcFdm4I",
-	"lGQsOROIUXMygnEdpklwBjTFHO28/eU33/72p3/8/d/98be/2O2iAU7OKJtmkI5ggHhBhanCGpJMBznY",
-	"CTUGHKYJuBTjkHAhUV6cZiRB2qy7iwaVRzJoDIGsPI1RjgsBKZqOlZqWYzihho6REsOiRHklPe/as0vu",
-	"AM4AEYEwSmZJBjqGVr2KbFa2e0KjeU4qN7mWB3NfAXM1N6a2zG1NUvf6Nj/DRZjmzPfzKW2FhTCLpwVY",
-	"N6oZDgFDmMaWVdjkgJMxpMjFSQrOgUqU4wTuIrVeSy6GdmoW+Freq9KwfT1IP8F5WKqaOfoTQgtZS8r7",
-	"/rx6p874jdqHUOqvvcykdAACEu2yvnqzbkGtqJwqJFiatlrO2TkRWnGFBU4K2JjUQ5xlAhGKMJoB5mg6",
-	"ZsJ6UwRnaMwykuKZKZGjTKKM4RRSNAOJdhS1FhJS9JTRFM/+8PXPH3H1tl/lUUv4KUtfWWseghr0ZeWd",
-	"fQFlMJRoh8IIK1Wqk09IEUJa1EpJ/KMP0no/zpTjBaWmvsdQh67/UGbaqaXcoKVmfbUFlBSomDC2Z3OT",
-	"c4PV0TNHtSWJhhD9gkxAe9ZX1GdunIfnVzs1UR8nZNMab2ELMc+1AolY4nZ77qpVHn6JwzzZu9R4ndJt",
-	"xCdGzrWJkVHUsdHIMfLjLLHTjjFyk/WVNRfbHEs/GWM6UoOUutpFY2JkgzHqGcuBxsiGXWLknKIY4fII",
-	"TYyGtrwtRriQrG9cqBiJDPf/P+p2u9FKdriOXrkjHwr8QfJhZ0Avl+ZYMc25H6wjryptGrW+63jqXgXO",
-	"wlyp3WRlWsznSYSo0jXzUe7XOeEg+iRgHx9DwmgqUEElybQCNsMhPRyyn4ZF5VyiKKDBzoCWB9ycRP0Q",
-	"MA+W4s3FqryN1Qar7SleIcn0wjoH4WO3q57NWHCetW3STfgOevGXF7FKKL6LSjv1vKV053tXh2dDOP3c",
-	"K5ZZaVGNIpuVVtWeA3t35YAeRtto7HIHXdaMYzQppxE8XiK4K7JafcZLl8N4iFwWXr4sXhv9AnqdD1zL",
-	"gG6/8+qrg5aeAe16KIz6hdpJoX4TUk6LqesLG6vpNnQaxSfhunbtIQ4Tdm6rzk4JTQkdrZhEWk+CXpEP",
-	"NrfsLdD8RQv6gqdVlqqWlRl/QwL0VSjKIiApOJGzY7VRW3erraJ7hTk8YP71yK3yh5+/iOaawviGmo64",
-	"PX92/ALt4Zzsne/v4UKO9/TDrmuDo2nIGF/losZS5trvBaEcyvuMnZFAlu1zOEX2FZTod5AAiU5nptyL",
-	"jGiHUNNKCB0rV7ajPQrli5fVnxOcgnYZEJFoUgiJBND0hJqCMT32DYHuHx89spsiJlY0+OuO+mNH28ED",
-	"ZE5ymDCf7vxj1lO1/hklfTtctU2ck09gZnrr6MTz3A7f/vc33/7PT97+1z+8/fXv3v7yZ3/8+3/50+9+",
-	"/+dvfv2Xr//pLz/5OfrD179oxCZRBiOcdQTwc5IA0mVeyNZ5uZIz15PmhjihOcuIJAnOOvpDxPgIU9FF",
-	"ld0ikDISzLhe0SxN0ZBlGZuqISfInpEBmt618VOijyOKKXDEKMIu6ttJ8QwdP7l3F+mMklqKCYNUTVEE",
-	"4oUCMmfFaIy+/c3Xf/rVT97+69dv//nfuif0hD48Bz5DuppRB169NkSDtoZHA316x+AZu7q5gULDIDa4",
-	"HlRVhmU3qgRnWay3OjDFky9fDVBGhFQUBDgZN6olNfYzkoB1iSzqlaDmBCTW+c+CZ14dni0SKUvw3NdV",
-	"4jXyS/XQveePvYKLw6jX3e/2tDGYA8U5iQ6jm91e96Y9Y6SZuGQ+BfA9hxz1ZGTqcJWo0jB7nEaHkdKb",
-	"99xLca2j18twWyvrEK/WUcrvJnERh9+t5tyzLcRWeNN03lLGbK0z1kGvt6Ar1nrdsLzOPKGGWFrUKOJx",
-	"MO56fTHaxi4X6/XaiiNbJWrRUQ6o424joR1Rk5BV2o2JABqN5Ws7AJUFLh/aKpANgsOa2Bd1BaQMoYs5",
-	"VOxveO4QGsx60k3A3gylRAx2cGyC/yJu4a+9r0h60cpkH4H0ULNVcg3B6MUY7JY2AaZnFNoBNCdBlrDx",
-	"4weah3NnBtfh9pkuI7sGqjZm+EpEfV0Is+HQDSLuvh5xPfqubA1fhTQkYaXaGY9RWUdiC9q0Si0LTXQg",
-	"b14FeRbIvBaqT/ccc+l0tlJJscsJC+k9aXTsCCmyL9qaSu4Hm0qGtaHO+fvjrPidd0Au8LV3nPD7pTMb",
-	"rSIW6k2PtjamOqFGR+3aM8BvFcEoQ9OcASICUrRj2m3EZa8N45qmd1GR58A7CRaQ7moy12eNNdNiQoU8",
-	"oR99iG4e7Pd6nYPe/u0uumfGl2NszkabtkCGYNWnVZcPbeza4wf6uMsJHQTbrOh6hBE5B4p2BJsAAsyz",
-	"GcpJxqQ9DIa5s+hnYOZFRO4aAzZkRjysV6JtXujOtaa5ZnPCb0GyVZPiyHYfUkK3VpC3juBdals08LV1",
-	"1m5TWdWaN2VnLITZNmyNayT9d2JzLEeiszs2i8zK9rgaG+xR1vEOq1+OAIoAGx2DrI7kbwf11fjfOaRv",
-	"FtnPC1nHNGJUGWlsaK22Eoc6voJ23v7jr7797U+//c3P3n7zH7urkAWHpBDYHLle5BAfmfeugNA1EkmX",
-	"Se24rN7q7Thae6utk/f3pm2G4hcUaa1CtbdCp+ATxtPNKNRPAHJFW+6sDJ7imYk81wjuhiiDl3PkFEfc",
-	"VMIGCcs86vAiWxI088ppxTbVbrMKOMDBJkaqlrwRm8VMqMcTLgCuEKi9rJm2JiUnugytHbKLA1V+LfJ2",
-	"hO1cKfw1m5i1auut2pj30hRhxD2sXYHkS1vzaqZV0+UzRoXxe6asyFKUAT5XmgCZIwYoUZ92cJbpHZiq",
-	"3KEu1d651ftgdz5qYOy17yoh9a6LkHTp/YY43xlpVyCmQtjLQFrl5mf6jSUxns9sJhPlHIbkdYyUj90h",
-	"VAAVRNFLW0zHS4EGQzu3Vo/s2MqDVbFk0sThofxTPAsuG5mvz/1+BX/KOoyFYR9NIhsL+BSWnNZLlOhK",
-	"j+3IC68O6ZpVjilfuZYUiQb7Koa6Rs/SAEaJji0SZpvwVCvcVLiiBSrxRrXpA12Vo8SzQQMCe0qccFfD",
-	"YDL2tibVVDLUOl+FNOmWWeKdRDsW4d3FOTaF/1J5apzsKO0Ru8KlGNlSqt31eGbPujkdr+hzoyGPRm3o",
-	"dtDfLEC9XhoIzT5PDRbAmyCEY5Ceh6o8UWtN5SWU1yEBv/jzcrgP6kHdls31aNsS4ust4C4bPjCMlW4M",
-	"NYjCFDmomnO5q6izQo73MjZihpPCeaQjOGdn4Fp2eNJXy2PQbrqtKxOicNcN6NylMnZtDVsgQ2rm3ZKD",
-	"U+/UdVk0HesjQIgV8gqYsjWJ0eHLVzW8kRFFBgIligo5DmDIQr0dRQ9xMm7gZsq4Pq6cQBc95yCAanZl",
-	"VElzoU+n6L57iFv0+ohkQ0SkOKGu/nBHHy0142KBEpYTSHdNXdkpk2M0ZlkKXNjqQ7UxQk2+MJSQs8h5",
-	"YQ+gfFfwvznxXD9ZFJDOn8LUWjCarm4Zg3lFmto0HeZAdbClRj9GhBipQvhyGi0PK7VQ6Gtjmggrl7Qf",
-	"rMinIbN0g8FORs4hrZ+Y2tm/7U6fmqw0PqGcSWxcen/pXfSInIPt0o2wlDDJpdCFk4SiahiUseTMHc1i",
-	"BZVqCSfUe2Hn1sEHpuBycASSzzr3hhL4YPeuHrzgYA/1a6YydyeYtLTySiFFkrH2fPQ2qb92fO+7RvtW",
-	"piqVcAnSv3XwwTtkFSfZaIpGWu0a4lzKIrbZBllQcPTC9r0USvq61lj1hFOCqalkVvObAPYIUxOAtC13",
-	"dU1vuBrpfrWGLaK/dkFYa1i/io/ariibqEqotSWuV5pyGAIHmkAdLeYQQpsD/3SrlQdPYZHzbs4AG+lk",
-	"WnmwWlMOItEpZIyOhG6fdnXwvbDHDSBVCr9pOs4R9AT2XOdo64Y1OvIOh0i9EPt5rRFIgSjTWqVWhu91",
-	"g1Pkr3CVotNC6s4GM8VormhoxE6oZEiwCSipC5kAFwO4W73FKAgkJJ4Zy0X3nRNgbNgJGmZ4NIJ0t4vu",
-	"s4kxivRaT2imFujBPGcsQynHhCLJ0IwVIXF+DFJfQ7cdUa6H/k56l5UvaH1A03316qT4EfNS6woxaMfO",
-	"FTvEKIz6YYdg8J56/dwXh+8/rb250oGBgnLTbexKZY7XEL+e65IfMkf9/W8ChU9nqAb9WPG8ks66xZGH",
-	"uDqO2tG35+4rCDv+TzE/q23iyCDnGgokSFo/i7lCucMEv35sXvcvuWi7OltsrmjhgZKZO0RHVrEse8fM",
-	"WMFrl63tboQGMD+rUwGyLLMC8r8ooID24mw/ElW7CsHebqTkww1hLzD3hHmMJkxIZHrfG2KcN5Y+Avkj",
-	"Pf02E6Bea8gAQz7z97QhhpwyfraCJHUVJjV0lH9tw8inHnvHSCQs1/4Pmgb6dAuAw4ZlS6TuQlezFhjX",
-	"izNn28xqbwjbVHauGj/LumjwxQAJwDwZK01PpDWUvYWinftjQkHACSU0yYoU0kMX+AA+0WX2U+bdSqgW",
-	"MWEcTGCDJUnBgyXGunamqs1p6A94nWe6JYYVICF9UjYlruhnncagXgPnxjlvIWf6DJ6SS1FbLtdrbrp2",
-	"0f8V8sDB4bz+whsZ0PVwtt26AiMuaFG0bFDJNjbk2ic3vk9Z9CXyrkqkb1Lo6Vx6oGTOk3FthycekUzH",
-	"qpwjXnXNVGLshvCFl0lLyoJToa/xMCexlQhKzkDabsgndGdQb6I+2O2iYx16o2jwOIVJzqTipM4nMBso",
-	"2TnBZ8otksqXRQIP4bCKqp/BzEZf09kJNbN7PSTL+MEIE3q3/pk9QZwS7WdRac4V12qTDg6UlPsEbH+5",
-	"M8il8rIywEKig1torAyG9tCWizyFDWl7Y2BJ942tL+SCxffkvNpWLNlv4H3dJXd+FG+eRlO0w3hsg6eG",
-	"VlLUgGisg0YpOoUh46Y/n8GBXuzDF3hUX858le0TVt1q1v7exdU59pGObpXku1Nx2eo2ytLCjIo8ty3u",
-	"WmvbzOO7WkwoBKAR02WpkqHHw85TLJOxazVL4bVEpr382pi72EwFCC8BFpag6ydw29C25134cqW8cB3m",
-	"bywA0RvlEqA3Jmz/RgnZNyf0TafTqf13Qt+ggQkmDdCbshNgaZl6f3qDvL7nyHyp+wQO0M5ACdbBbmgE",
-	"a9t6j2J/oBjN909vmarqRVjOeGisbiIQBUghXbKC2qihiXeOn9wz/Y9ts9jdcnbd09CbWJvqumPG6pO2",
-	"bNY1i7dzubaJajJ7RjBGg+bVDcugrX3FN6hsYR/rOgadjfDb51rfyMxs2zR6E+8uJYr5CZpBS0tk5qoM",
-	"tDPwzF4zfuWeVesuZ9C9SrAsJ9+ZEiq0W2RiqbY4A+iIUHDocl0lFU03Wq6UM5Tt+EsUqweNvdc/jl1q",
-	"7X2kO9JqI07jrobFAPXafpfB9XgfmkaX6psT+ilAKtDACclBFSavWnUruXiIbh3c0Q9ZIRGRMbq1f2Bu",
-	"WHNocLVSul+20ziC6Iz5PSQk5Do4Yi96cRTi+ijrvrKW1gW61XOJQvu8b/y5wQnVvVcat8UMQrbTvUQ+",
-	"o2uaThYMC9227VpF9jab664fX0m/IjyU4I7RQ/4u1OcLZcNjQ026h9BCXdquFss2sEua3njvbbPJQznN",
-	"4jSfsjtjxLK0jA1t5GyIx+tqBrFBw6TNgnj+4FGMyATrCgaaIpMiQSlLCg3tWPlHOrZ40ENPPzStldSL",
-	"+z3dT9+uq4sUeSo6sy3avWopi5lYSx3XByJU2JoxnFYYWBjlnhSZJDnmcm/I+KTj2i1XWG5eL2/KMcsw",
-	"ximhpuXTsgvcgzdbX3M7nQokoaoDyfiGjibpeRBGjbrHNfl476vqH/1FHssDNqUBlK/M2iyRIDtCcsCT",
-	"OjSXozkoXQ1Xl2EOQclwCKmjX0PdukIH3Td/6jwgImdCZ1TcNZ9kI6LAwWYhNi4jCFyMLsdy7MUmfYxF",
-	"TeJeGK0sL2LeD0Qu2/0h1/N7w4WyH5FzF6V55GbYjpnghn830ZNycwFS3uQJ3iNlDCqZPTZXoo380EVs",
-	"7RBr0q4ZydizHeY37RPXT8ijKScShGuCaL2PHd9kcW6aDjYpi1rf3Wyu8yMSKTArtle2tCgmtmBYu427",
-	"XWTaQimreTg0c5UN85W+A4F2Bu4Ph0iRxWA3RhSURyPGbErtyk6of4kNdpflWBhVytRugJhVOJfchlEC",
-	"xvdzViZwnpqxtsQPdvTvXDDxc678VRsrLu1njVndOGj6LqznzzWh4BK9+rqpOuGsyUzSu6cjmMh8XKdK",
-	"Hdt33vTrPMPUprJN+6GhRMq/nL9gKZhVtuAv7wrZZhWmm6OtN8a5en0Tok9b+sr/H7lCxDwHG6MoZUfd",
-	"CdhOIFGy6ZIynxf6ja3Wvk7pYo/I3JS2mXK9qgmuHtYQqyhOO+7BogrIMeBMjr9s5YODXq+6TwzlnOla",
-	"bF5Q0UXHeKZEgkE6PlUcoOTniMPxj54oJj2ClIggC3xsp90iEswUC85E6Z0QgYp884c6npBzoOYKTAd5",
-	"MRMSJhbsyuWbLYM6UB+eCqsaoK4XsauYVN7cKRaAzM7RBEtT+qD0sjHp757Q272bLuVn2wmbhJ+1w12o",
-	"eEKE0LWQcgx8qiRYQEtqGaY38E7wp+fWkVTg5+ZY2+3ezXdXDq7WQ1qxXf+w3oj85SvlYTR6g798paw1",
-	"vbdg/4CMJThDKZxDxnLlhKCdgc4Rp3A+2K31ZT7c29s/eL/b6/a6+4d3end62hC0a2yO62g21gEJvSFN",
-	"YxOQWNFY16tSMbtTi58v6u8QGpfnci2NunCpOZBaOVIKCvOjHDkhpWlbD6IPDaId7Lfj1P0Fd/3h9NG2",
-	"peOZSp96lbOuSFL79oarZOX8kB9xANpxvazLouWdP//7N2//8293m1c0JhkTtsl/ObjVePNjf8y8uugh",
-	"MSAk3BmzChw24O+PZ0tf54d7TDs4z+sleF2/WadffXfx6uJ/AwAA//8=",
+	"7L3bjhzJmRj8KoH6F2D1r6zq6iY5GjaxFy0eZrhDDqluCiODTVdFZ35VFeqsiFREZBdrhg1IBhbGWFjf",
+	"rAwDhgCvYfja9hqwBa0BXfhNFjPU7lsYccqMzIqsQ3dWcwT4QppmZWYcvlN85/imE7NZxihQKTpH33Qy",
+	"zPEMJHD9r0c5F4yrvxIQMSeZJIx2jjqvp4BGFN7JYazfGCE2RnIKKONwSVguUIYn0O9EHaJe/2UOfNGJ",
+	"OhTPoHPUMd90oo6IpzDDavgZfvcc6EROO0eHg0HUkYtMvSkkJ3TSubqKOs8eq/f0cBmW03I0knSiDodf",
+	"5oRD0jmSPAd/5DHjMyzVe1R+cq8TdWaEklk+6xwdFNMQKmECXM/znMyILKaqrTzVD/3hExjjPJWdo/uD",
+	"SO3CDq32sHKiK7VmkTEqQEP6FWfnKczUnzGjEqheA86ylMRYQX0/M2/86BdCoeAbbw1/wWHcOer8f/sl",
+	"KvfNU7HvxtUzVpF4TNHJ00fowb37P0Z28L4Ggf1WDX08ARovNGFwlgGXxCwXx5JcgvrL7uycsRQw7VxF",
+	"nZgl/hOHw0hhKoSQOmyizgWhybqNmZV9od68cvgJzCnZnIoAAbM5RWqhAgngl5A8RDDL5ALNAFOhSXk+",
+	"ZSmghKixYqlpWcJMhGcxP2DO8aJjcOvo8Y0hUA0Uu067Qbe4yEHzbTEQO/8FxFKNbLb5iAOWeoM4SYja",
+	"A05feQgZ41RAVMORw0OGpQSudv0v3+De12/V/w16D4a9t98cRHcfXP1FJ1re0fVR4LGyY4Pi39EKBF0T",
+	"ugHANsPxC7sroIov1cc5V/yccRbnHEvGFZijTsZSEqs/fpELaf5il8AFmUylFmoig1iT0tvAlsxcz4mQ",
+	"y4xT7LL4Yz2El2EQdTzhqwaheZri8xSc/FuWnxWK1HM3g+kVlvF0LbXNCPV/PYi2kBG3SCwNezxRUF/C",
+	"zq1LqJCsWEvLUuJ4OrNnRJ3p9eExNB8F4BNrUZIMsaxsNcESepLoiZe+GZMUGiXsxjATU3x4/5PgGIJ8",
+	"DRuNEgJXsbqouns7bDFxZe+r4doK75ZYWntCNPLjI5wCTTAPnMDpHC/EkGVAd3UMNx+qXwd/XgDmgbP2",
+	"X6if1XEqALHxmMQEp2jKUpLghUCYA0oZTiAJHbHearY9Y+XX6mT1oOQWuArOj/Fi21M2ZQKS5V0/SpnI",
+	"OQjEaLqI0BshMZcRApq8RTNCcwkC4bEEjmYkoepgqey/+KPUKe/d85XKQQhjM/zumfnwUL9a/qN+ftT/",
+	"nVj9oiIQQrIgILnvD9YdOHqwVXBvg+EKXrk5uymSvQYdKHxvvdzHYYQ4BmlrvBm+gDwbzhm/aG/YGmCL",
+	"NS9PF4a2hAnjIfNCH53D7U/ZRqFn7bRhxgnjRC7W2032varZNPx6GhweZsALUyms7gwrgrrKUOFhmzVd",
+	"9X456tIKowoAA5tfhY12WNFi9vqs+BhScglB4pBS2WoNx8R19JvEzLX6qzUqdtSBS6uRXf/ETbGQQ+B8",
+	"I6U+6giJZS6Gjugb3l+pPJlFRyVQ12pJDjFt0EmB5BvQSS63PbIZHSb2qzqr1qZ1b4YmfkIl8IwTAQES",
+	"TRIOImygxFOIL4bKnOQkgSEHbB06a9GttFscy2GjXuZeyKaMht8AKolcDGNP8lbVlsegqClBY85mKGNC",
+	"wxQdou4M8wuQPQ6TPNUOKes+UerNXj/EVROODV06a/u4E3V+0ok6jzpR53HQct6YUQhNciH5olGihh+w",
+	"YUKEzPl5g5gung/PsSBizSBDBaSQ0rQWk94Ykl1rBA4TIiSofw5xLqfFobYJOg+cuzbmkBCpMRlEobK3",
+	"NyLNXMTxhtatfrXQ0gtEOnqpYGk1313LK+ax5hqn8wpWrSi/gw1Y1fvgk1XvF5zrfXB30BJzeTxT97ts",
+	"ouYfbuigCXKNI5AqeR58iuIp5jiWwMVDJDIcK7OIJmi6yKZAjXlIJpRxYx96y7m31urwKW01JbVxlnnn",
+	"we3568pJW/LZbcMd/4/GazhbgZ6buRsbT7Rryt0QKT0FSM5xfBHyKc5mTartddRtjqX6K6C+19ZtX4yK",
+	"FaxVTt0mrhkwKfZZJYnByk0UHpr7a4OLgc0Fd0EgTZ44M6C6yLF6Fo7I6kdIIRh1Mfqr05dfooyp6Tki",
+	"VDJ94p+zZBEhxhFGRahXfxLW4Qj1+U993ImKoKiNw04BJ8CD7DgDIfBkA7+32VX5QQgqnwNO5TRAnuqU",
+	"Fs24DnoDfNi9pICASr5AGXCUQAY0UeZzhM467OKso8ClYGfOf0QkGmOSmgNpaZXGJvOhxi4U91F8iYmR",
+	"+SFI6egSo+shZceP3LZDkHoBTS4V4zlOX447R2828asosXX1tlEfLadMiMhSvGi2TaBiLm22hqr43Ggd",
+	"G4tUzlJYd6SfqHe0lAW+RfymeL0GFjtpGGOa7q8ltjRXLp13GxxkWjRQnFbyGOwUawxjPWdoI1+yx6WF",
+	"tc0mnL21VrVuMrq2tvbCltdq/K6xTb5kkoxtwsYyCzpEtXKIbh2qDJiQOAlDRu0YhBw2zLHOzxR1JJHp",
+	"ptziciH0J5E7YzyQ2JWug3cbOnwFf9f3Sb0cj0kM/BVnY5JurYXgDMdBY/4FExLNgUymEhLEMqDIYkog",
+	"LBGjMVgbqchCWhsxWuELizrigqRpIKJ3YmZFzo1kXUHqjGRm62iKaZKC2CZt5rrJOjhNb5CdY/cYlXCP",
+	"Vrr9XmEh5ownJyBAbonazH67xuj4dJ0UKsYJLtCLcDgVJGVz7VjhM5wqjY1MlOKW84lSd0PqiJeOVkN9",
+	"LWMMJSAxSTWiq5s1D5ZH+GqKFRVTieac0QmSUyKQknIRIhRlKSYUqc2JoEKqneMBGqnqcIRe4pQkRiOu",
+	"EMcq7vfU7gBxEiokpjGEdW/LiEjpxMGFV2VqdYCf5kyC0ivnU6AIiwtCJ2jMOJpCmj3UCiehiWEwzQEc",
+	"pWyCUkIhDKVSCV1e6eevX79C5oW64y8kwWs5g0hMGZdI5LMZ5gvnR1QyXP1dpBFGTVwYGFCqswT97OSZ",
+	"skOIpojgiPAOzzK1qM5Uykwc7e9POACNp5hSSPsW5y5PUuzrfxpRvo6hbL6IO4Ms+ELcdQJjDmJqJeCW",
+	"/M/Nx0PJLoBu7Xmo24+VwcJrLRZZz8yKIZM3DHft2KDAacrmaok6z040yBHtxMZpChzN8AIlDFE23+7Q",
+	"wUKQCYUtzJKfCeAb78MPtSwrfjp55EZoaCEodL2QqYeLtebeFkbeFprtdWL5HJTeNIxZXnFo+YYhCJbm",
+	"bmMbBGIESy9viESR4s3J7/T58WakV54CK41cIyVOzcta9McXIIdUm0el0P3sUe9wcPhJbzAYHBzeDUr4",
+	"Bq0/6uRZsjWFLXtEVgayy1V7PFeKdJ9eo9KJUpBQOV+FdmuGiLePZQlVI64VEvk4duS1TeCq+MhpdUaM",
+	"63mzdNHxdAw6Zp2CNBUUOKZiDFwDIlZ6Q8cJvk7UmRM5TTieFzswmZRjwmdB5dBJzKAu85RxNDJvjKKK",
+	"SaD+TgEn2jYQ1qNmtCbJlMzegOWbfR0h83Y5WtfgzJWYT0AObdbMhgKoRoW4nhC+hPbrOaW982PTCMu1",
+	"IzJ13WyGCU0xTdCMnZMUUPfg7qcHh3fv3f/kx5/uIcaReqjICXUHh5/2Pj28r5/uIZrPzoHXInbBIE/t",
+	"INkAsdcR+4Vo8sc/3FLjWiNWVmC+Dd+E0+ZuL7hYPRk8wSPy8xmREpJCiug/CR1mnE10ADHqzDGRhE6G",
+	"FWnqTsuO03088RMupjixflo3d2U4K1rKhDclX8oCDV1k5hdu4GRGmqbJ1WpP8hS2q3baTmZU9cG1esHm",
+	"AUImwyevzywhXcfQwVB7QTZa0oYpIaEj2jtsS6gV1U92E0FCLJHzjGa53Glpyk0QWpWfT7STStnxmC4K",
+	"Z1k/7KuWsFHQfVt8Nq3IGE5mRXcEch62lVlAq3an3ukH7exV2GxFLnqce32XrVKqVzl27ggUpyy+EIhR",
+	"Ux7IuHbTxDY/GnU//O7b7/7wm+//+Nff/+G3e300wvEFZfMUkgmMEM+pMFlYY5JqJwc7o0aBwzQGF2Ic",
+	"Ey4kyvLzlMRIq3UP0ai0SEa1IZCVpxHKcC4gQfOpOqblFM6ooWOkxLAoUF5Kz4e2gNdVoY4QEQijeBGn",
+	"oH1o5avIRmX7Z7SzzEnFJreyYB4pYG5mxlSWuatJqlZf+zNchWnOfL8c0lZYCLN4koM1o+ruEDCEaXRZ",
+	"hU0OOJ5CgpyfJOccqEQZjuEhUuu15GJop6KBb2W9qhN2qAcZxjgLS1Uzx9BWvoS3pt+pMn4t9yEU+mtO",
+	"MykMgIBEu66tXs9bUCsqpgoJlrqulnF2SYQ+uMICJwFsVOoxTlOBCEUYLQDzlRVUlElbRYUWIFFXUWsu",
+	"IUEvGE3w4h9/9bdPuXrbz/KoBPyUpq+0NQ9BNfqy8s7VLqUwlqhLYYLVUaqDT0gRQpJXUkn8+j9prR+n",
+	"yvGcUpPfY6hD538oNe3cUm5QU7O22gpKCmRMGN2zvsmlwaroWaLagkQbTpBXLCXhavlCSK7mgJVl9fag",
+	"2ZGqefNywRl+Z6WAt8f1seLisw3fb87u9s+J7daQcYghARvdWe1p3MwjqI+S1cgWKS4qnNYOOsecDjPg",
+	"MYT9luvrIb09VokpCtJncB+1dazsXFDwQxtKXslcN1LxzBhtlbcHmXpVBuBqBg/yz9p6T493Vr/blO26",
+	"OR+t3to6Hgqzxeox61RfpDY8eLA21zKE/xPIGG+DGM1AJ2x+M3oshwmdGQ5Ow+z+wIOp8a0ZavLeedD4",
+	"jiPTZMjoUKs5QQTZU7eprs44hCEZFj6csH5KRKb4q+k5XOI0x7Lp8QUswmqRNWcYL/zJJEHdgbZs7EFH",
+	"QKjnOXU+qb0NvcqNR4pLr1lL0RxX/C8l+As+anxDYEnE2HiP171FwmCrkZyCYSH2iy1UUNNAFz56gij3",
+	"F1Lf3DJAQpvz6CxaIvJlkg4xzmsyAx3DuCEfu3GeXN6sSUN1nJD30PhldxBd3ipkiyVuPvVumk/rJ5Mu",
+	"n21Oz6nytY2tRcgxbISMSyQyvo8I+RGtyPkhIuQmG1ImIUKuDnaK6UQNUnhFXNwrQjbspZ6xDGiELHFH",
+	"yLmfI4SLjh0RGttCggjhXLKhcVZHSOls/z/q9/udjTyeOk7oirAV+IPkwy6AXi+hZMOEsoNgxV6Z01yr",
+	"qtomJuLlOq/MSrObLJ04yxkpQpSJMcv5BO8ywkEMScATeQoxo4lAOZUk1a4OMxzSwyH7adgoXUrJCfgK",
+	"LoAW/XSc7foTwDxY9LAUFfQ2Vhmssqdog3Se19YNG+7ytWkV7Ir2WU2TtqHA68VfX8QqofgxahrU84Yk",
+	"6T+7igerNw0zLy15o0XV0pk3WlVzttHHK7zwMNpEY9crKd4yYlSnnFqYfo3gLslq8xmvnXjsIXJdIP+6",
+	"eK21Jxz0HrgOhf1h7+03hw0tCpvPoTDqV55OCvVtSDktpm4vQK+ma8mZ4ZNw9XQdIA4zdmnz+88JTQid",
+	"bGhYbSdBb8gH7S17BzR/1YC+YF3w2qNlY8ZvSYCGiO8rOJ8ydrHbbInNN8rTDffopx6or1Y6Me0m25AN",
+	"Dl7XVYKuoo6AOOdELk7VkLamTOuhx7kpjDX/eurA9Vdfve4sdf31VWMdTX718vQ12scZ2b882Me5nO7r",
+	"h33X51ij0Ki7xaKmUmbaLQFCEEYfMXZBAhlkX8E5sq+gWL+DBEh0vjClDGRCe4SaXtHoVCrjVdtwhE7K",
+	"yqYZTkAbaYhINMuFRAJockZNMYQe+45Aj05PntpNERMHHf28p37sactjhEyVsglh69bOZj1lb+dJPLTD",
+	"ldvEGfkCFqZ5sk6qXNrhh//57Xf/+9cf/se/+/D3//Dhd3/z/b/5T3/6hz/+07d//8+/+g///Ou/Rf/4",
+	"q9/W4u4ohQlOewL4JYkB6RIGZGsYXDmFazp8R5zRjKVEkhinPf0hYnyCqeijUlMUSKllZlyvIIwmaMzS",
+	"lM3VkDNk67+BJg9tbgDRrTbEHDhiFGGX0dBL8AKdPj9+iHS2lFqKCfGVXW8F4rkCMmf5ZIq++/2v/vR3",
+	"v/7wn3/14T/+l/4ZPaNPLoEvkK7U0UkFXp/pUVNH65GuTDd4xq4mZKTQMIoMrkdlBU3RbjzGaRrprY5M",
+	"YdCbtyOUEiEVBQGOp7VKII39lMRgjVCLenU0cgIS69w+LUqKGhObAF2Ul7ivy6TCjl+Ggo5fPfOSiY86",
+	"g/5Bf6DV7wwozkjnqHO3P+jftfXzmokL5lMA33fIUU8mpsZMSR0Ns2dJ56ijpNGxeymqtGx/E+5bbl0Q",
+	"m7UM9zvqXUXhd8s5922P+A3eNK3VlflQaX1+OBisaHu+Xbtzr/VyqOO5FjWKeByM+15vwKaxi8V6zdSj",
+	"jq2AsugoBtQx5YnQpr9JNlT6BBMBNBpbw7Z4Lhy1P7EZzi2Cwxo1V9WTRqmeV0uoOGh57hAazHqSNmBv",
+	"hlIiBjs41sF/FTXw1/43JLlqZLLPQHqo2Sm5hmBUhjzaANNLCs0AWpIga9j42WPNw5kzPKpw+5kukbgF",
+	"qjaGz0ZEfVsIsw7oFhH3SI+4HX272P7qA+RR8dYOwVVp7xsAmtEU3ILbANhXtbTMZYFsqq1WwU0Lhn3d",
+	"LHr/G/Wfq/rNKJsxSRS8r0QNuPLGkiLIfVi9RqRSu1LG/hQr5jJUpJ+lup2anGKpM8juCJTgheijxzbF",
+	"TDhdWeeXCckydA4Kel4W1EPTaMAmv2IOZ5SDSy97WPyecsDJAs1AIsaRS+BCFwCZmoFwxHIZs5lNIq3R",
+	"I8NJpfXybuRGZYqNBMe9ZbA+t73KW9AbGE5sbt8dUaTzRWiGL6CXZ0WGsUnyowkqWkxvTNKl2eELg5pS",
+	"VGr5jEeoKJewcXY9c1FPoaMoy8LEM0aWFdLqdK8wl059VxwRudRn3SC9oTFlSKf9ZdMFQgfBC4TCirFO",
+	"bffH2fA7rw9M4Guva86fl/pc64i4UoX2aKs1LRoqdNSsSAeO3pJglM1pWl0QAQnqmq6SUdFS0vgFk4co",
+	"zzLgvRgLSPYMg00hvtDnNyZUyDP62U/QXSWFe4eDg/t9dGzG1wJ1jElqut8aglWfls0std1rq+x1V4cz",
+	"Ogp2E9Vp9xNyCRR1BZsBAszTBcpIyqTteaJvSNDG/QLMvIjIvZAcNdrwk2rBVftydKkD6y1bFn6nzZ1a",
+	"Fye2ya7Svyp1Z2t1MI+Q15oZNXztnLWbtNdyzW2ZHCthtguz4xZJ/6OYH+uR6EyQdpFZmiE3Y4N9ynpe",
+	"T7brEUAeYKNTkGXnud2gvhz/B4f0dpH9KpdVTCNGbd6l0doKHGpXK+p++Pd/990ffvPd7//mw7f/bW8T",
+	"suAQ5wKbzmKrfGMn5r0bIHSLKP514uoupWLzrpONLcS3Sbrypq3HQVfUIl3T4DmBmPGWTJ4vlDmIaZHC",
+	"i+d4YYJQFYK7I5CXtlq3dbgp+AwSlnnU43m6xn/uVY3u1ANSL3ZtdIKoJbeis5gJ9XiFfa8QqK2shdYm",
+	"JTf5u82QXe2z9ktudyNslyq+b1nFrBQV71THPE4ShBH3sHYDki90zZupVnWTzygVxu6ZszxNUAr4Up0E",
+	"yMTOUaw+7eE01TswxadjXZHcvTd4sLfsNTD62g+VkAa3RUi6wrwlzndK2g2ISaS4p+8+XRd+dLVUZLfS",
+	"s1pD1ig79ZJb8befPj9GDgBbCs8GF5wP0p2w50vPPZtTu1QLEiTxBRilDea2MlygrnXFNrtthbSlwiGm",
+	"LWvxdsOytTq9W2ZYr9IwzK7tEVvBsJkD54Y0lQtYE935mX5jjSv2ZzbbC2UcxuRdhGIsoEeoACqIEutN",
+	"rlcvTSzogb23uQPWZmduKkxNKl14KD+xa8X978vFU39ePtoiV3Wld1aTSGt+2dyS03apDTobdjcywsvV",
+	"vmXN0KT43kpSgwb7Jva0Rs9aP2OBjh0SZpPQVCtsy6vYAJWo1VP1sc5cVlqUQQMC27OQcJd1aIJytm7H",
+	"5B5W+rCHzs4ds8RHOTFX4d25I9vCf3Fkapx01ekRueTuCNl0873teGbfeiN6XmFMq57JWv3MbtBfL9K5",
+	"XRoIzR5QnczjVhR1kJ4j6Y4ojJ6sgPI2JOAXyFwP98FzUF8S4G4M2BHiqxcSXNfLZxgraQ012uBwUDVd",
+	"4jY+zuYmU361hvuVe2mHVO1n/zcan3a1qCsg5sq8cv2YxJTN6V4rPiLbyq3cct1QoN7FJWJFqFyXqAvU",
+	"dcnUfVd5PYrQSKS4P8ecur+NOej+BSLGKZYw2tM7fPXy9DUkCAtz0dicyOkZHf2899mj3msyAyHxLBuZ",
+	"1Gz94ymZUCxzDkdITPHh/U/+8vMnP+9+/uL4Ue/08+PD+59Y+EX6Lgj9OfoROuv0zzroRzo5fG9v1D+j",
+	"TzFJ9b36ahEctDVu0sbPcXzRY+PxQwQaMfZKY0QEStlEEXdjyNzVZtxKoGHbGhgDl3Ul3p+EarxNUUwx",
+	"R85JtSPv/cHaSzSXy2Xseq4XYDhomzlDjOni9u1nAeAKJ27AiI3CzZw79ubxde42u9fH5ds7lHqVC74b",
+	"TnIKcxASlctvA9Cm+52ZXF9wwsYIbwHra1kAPoJyOd1P2YQZPS4sQU/gkl2Aa1/u6f5a1hnJY+uQhMjd",
+	"1cs6wQ3PipqnQBqdmXdHXvDqrSXXVRJO9VGBWC5vgG5bw9Y5evO2ojWQCUUGAgWeczmtsZDCkIV6M4qe",
+	"4Hhaw82ccd26NYY+esVBANXKIqPKlhC6f4Q+dxC36PURycaISHFGXb1aV7fZNONigWKWEUj2TB3SOZNT",
+	"NGVpAlzYajW1MUJNUlnoCLLIeW1bRPxQ8N+eQKn2/ghIlC9hbu1nTVf3zCmxIU21TYcZUB2Rq9CPUWCN",
+	"Tkv4ehot2ok0UOg7YxgLqxVrL6win5rGrC9b6imJmFR7mnQP7rtOnCZ1EZ9RziQ2cR9/6X30lFyCvbHU",
+	"6URCa0yEonIYlLL4wjVPYTmVagln1Huhe+/wgdG0Ricg+aJ3PJbAR3sP9eBaJ9OyTjOVuUfa5C6SGZGQ",
+	"IMlYswa2S+qvNNj5odG+lanqSLgG6d87fPARWcVJNpqgiTb6DHGuZZGyX1tjVvpreweYUNLXXRNSzUqK",
+	"MTWVr2p+E6ibYGqi1Pb6QV0DGk5Zf1SuYacFMKYF62oTsgyi2w7xbSitlSsaq5WJHMbAdafGClpMm4Am",
+	"9/GLnaanvoBVrmPTpctIp6IPoEcKRKJzSBmdCH2VTDuqqDGM1YFfd1wsEfQM9t0tmsFanJfjMVIvRH7y",
+	"k47FUqZPlUrZtnczjiJ/hasEnedSexUWitFcZvmEnVHJkGAzUFIXUgHOA/2wfItREDqkazQXfQePAKPD",
+	"ztA4xco43uujR2xmlCK91jOaqgV6MM8YS1HCMaFIMrRgeUicn4J8nMtdxYb10D9I32bpibQeSHMT3c1J",
+	"8TPm5V8qxKCunStyiFEY9Z3ewQyPqrW0ytr8svLmRgXmOeXm5pUb1cLcQvR06cbgkDrq778NFL5YoAr0",
+	"I2c/6+sePMSt8B5UHu27u5vDbucXmF9UNnFikHMLzi2SVDuibNY3/Jl53XdHNTRHSUR7ma2PlczsksSW",
+	"SDq/7YLl3GiuZEIZ121kW6ABzC+qVIAsy2yA/F/mkENzBZ8fB6lcC62L67CWD3cEmk9ZWhHmEZoxIZG5",
+	"B9gQ47Ky9BnIn+rpd5kl512TFWDIl/6eWmLIOeMXG0hSl4ZcQQfXbZvFvr22MYiUp4yXh/hYG1+EotEb",
+	"ZSJFSLK9Udl6lJojWl+pwHLZR8fUX5A5rIk01/SYB7YpylK1pvZbKNNuolux9PTtMWWT3hH6y8rFNEXr",
+	"3xH6P/8LjcoOwSPULVavuaO4TMStYO/hGUXIH0tfjUNmYO/lNrZk8djkqGmPyQwk6pbqCQ9ce6PGPocx",
+	"U1woRXEpxl7f7clvNKx3tdyt2Oyp6GisAD4FDv5PSJu6Zbq5mrbWr4fbFrU0Cc8h7bUcts2OkySmYyzq",
+	"Fp+g80VgdMbdm1hZ01b300w8JzRhc00kLJfaJaF+tyBY6qysgVB0Z17ee/FIo8dkNnDjMGBjdE+t5L4e",
+	"WodvlIbnI09taV67AsTehGSy1+6Iso5fUd6xBpy9tCQBqnRLLE1HoIFJEFZMZEJIg5Am+RnIsmX7RlpI",
+	"cRtLU2n9Jo2Sm0uFdzb0hLM8G54vKvpTIeI6ReuH4uJP94N3I6G7Ci/QkfbtbtMlLYZCcpsC4myur5PS",
+	"e2zHss3ShQYwGpOJdjt1v/v9t3/6t//aF9xLmZN+K/egwP7SU8kiJGKWaZ8VmgfumRYARzVvhBXPFQuP",
+	"cS2/jag2SLsj7KWoS2X2adpHo1+OkADM46niQCKtc8NbKOo+mhIKAs4ooXGaJ5AcOWc18JmWQ3NWFiLr",
+	"jvgzJUa1M5rFcc6DtcO6KKYsuqlxG7zLUt1o2Cp9ISouLtUtKWebiy29C4hr3TOFXOg+W4rFOk085LHC",
+	"1tX8N8gcDQ7n3Y/byoDuDmIr39oROm5QLdfaGXLrlgx/Tnm3a3TUMvW2TUVVZ98GauE8vbQp1eMpSXV8",
+	"wTlPy1sflRi7I3zhZRIZZc6p0jNdt0UlguILkPY23zPaHVUvAR/t9dGpDpdQNHqWwCxjUnFS7wtYjJTs",
+	"nOELl6QhkMBjOCojoRewsBGzZHFGzezeHYiFz3eCCX1Y/cx2CUyI9o1RaXoHVoqODg+VlPsC7P1oF5BJ",
+	"hKUSx0Kiw3toqoy85nCEixaE1Q7TS7Kk+9rWV3LBynbLhoB3Ef/zL6C+7Vo6P/KyTKMJ6jIe2YCXS+ip",
+	"QTSyFpSxCHRlisGBXuyT13hSXc5ySstzZta++r2rm3PsUx2RKMi3W3LZJnal+XVtKndJnrsWd41Fa+bx",
+	"Qy0mFALQhOmSKcnQs3HvhbIinYFA4Z1ExlLZGnNX7eSM8wJgYQl6o7yRCtr2zUbFjTNJqzB/bwGI3iuT",
+	"Cr03odb3Ssi+P6Pve71e5X9n9L2y85WFPULvi/tVCs3U++k98u7tRuZLbYKPUHekBOtoLzSC1W29R5E/",
+	"UISW7/9umKq84aWY8cho3UQgCpBAsmYFlVFDE3dPnx9b/4O50nGvmF2b8d7EWlXXXXE3n7Rhs85HYOdy",
+	"l9GMdPqlbv4ToZG9gbJQQddBW7sG3qPiCvZIZz4b75J3/at1H5mZ7eU33sR7a4lieYJ6oMkSmf5EDe2p",
+	"vWZ8z4NVrLuYQfcjxrKYvDsnVGizyPhAbDo30Amh4NDlHGaKpmuOlGKG0qnmUKwe1PZe/Thy6RA/Ns3W",
+	"tBKncVfBYoB6rXcnuB7vQ+vieX9Gz+iXAIlAIyckR2Vos7xqWsnFI3Tv8NPC+0NkhO4dHOpeUgUaXHWF",
+	"vu/ZnTiC6CynYyQkZNqhjdOUzUsKcfcA63tRLa0LdG/gkjvs86Gx50ZnVLu+7CBDK95GId3pOJYv6Zaq",
+	"kwXDSrNtt1rRsd7RrReGb3S+el5Bhc6PcXy+Vjo8NtSk+4SvPEubj8Xicq01ja2993bZyLWYZnVqhtI7",
+	"I8TSpPANtZLQ7/G6mkG0qJg0aRCvHj+NEJlhnXVGE2TC2ihhca6hHSn7SMeDDgfoxU9M+3T14sFAO/Bc",
+	"xQBS5KnozF4x7mW4WsxEWuq4Bo+hUriU4aTEwMrI5CxPJckwl/tjxmc9d4ldieXaFeG2gKtwY5wTatq6",
+	"r7nIW333sVPaPZCEMsUkaymj3cyDMKpVSm3Jx/vflP8YrrJYHrM5DaB8Y9ZmsQTZE5IDnlWhuR7NQelq",
+	"uLpwcwhKxmNIHP0a6tZZleiR+an3mIiMCR0FV1StVBPSiihwsFmJjai17sMVjG0W0HDeypX37TbbQ+4m",
+	"xZZL6z4jl85L89TNsBs1wQ3/cbwnxeaCdS7tteY6Ucqgktk6dVLRd9dXkI0eYlXaLT0Z+/bezrZt4mrr",
+	"OzTnRJrApZez1vVVFmemaWeT0qjllAi9Ye32VGBWbK90aZHPbJGHNhv3+sgW4QmJx2MzV3ENqTrvQKDu",
+	"yP1whBRZjPYiREFZNLoU0K7sjJZrfoiwi3pbGJWHqd0AMatwJrl1owSU71esCOC8MGPtiB/s6D84Z+JX",
+	"XNmr1ldc6M8as7oj8PxjaM9faULBBXqZLiOrEM6WzCRSrGY152zbtcrOUaxo/nYSxjR7+TerelkHlSul",
+	"A5HttvopxsV2226dqJuaQ+JoUg2viFGHI5w5ria/o2tU2wmPm0bq2Pq7jODGtoO0Jjye21ByQ9JTY+zc",
+	"EKD0rt8ORtKfVcWiDi45d867LMXU5r+ZxtYm56kIT/m9TKNGz3dxBfguSzfcHE1dV3UtdRs4e1Ikbbnq",
+	"hSwD6yQrDq+qFbobT7Zk8zW5wa/1GzstmJnT1Sa5WmRr5abFTWt6WEOsIj/vuQeryiamgFM5/bqRDw4H",
+	"AzSfktToVRlnuoCL51T00SleqDPJIB2fKw5QB/iEw+lPn6tT4gQSIoIs8LmddodIMFOsaOOhd0IEulFK",
+	"T0NZ0XNyCRSED3mxEBJmFuy6Zd06qAP14amwqgHqLrxzZRYJlvgcC0Bm52imsx+FUQyNTfnwjN4f3HUx",
+	"Z3tnnYk4W0PQxSpmRAidTienwOdKgoWz2k7MBj4K/vTc2pUP/NJ0Yrk/uPvxasjUekgjtqsfVm+7fPNW",
+	"mbi1CyjfvFUKjt5bsOVdymKcogQuIWWZsoJRd6STFBK4HO1VLv872t8/OPxxf9Af9A+OPh18OtC6k13j",
+	"0q0wlmYj7RHTG9I0NgOJFY31vTQpszu1+OVKwB6hUdFKytKo89ebHkqlJa+gsDzKiRNSmrb1ILrPDepi",
+	"/6IXfXPFnj+cLqpfO55JNauWRumUOLVvb7hSVi4P+RkHoD13YWKRZtz9p//67Yf//q/2jAk0JtoIlUwH",
+	"T+zdvcXg9sRbHvtzNvfTrg0ICXfWlAKHjTj549l6meXhntEezrJa3r72DFVbsvT9q2H8NP4QQIv8RdO1",
+	"Myovq4rK5qP6/k6X3/jhd99+94fffP/Hv/7+D7/1kaY0tau3V/83AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -17,6 +17,7 @@ import (
 	"greenchannel/api"
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
+	"greenchannel/internal/notify"
 	"greenchannel/internal/platform/jobs/jobstest"
 	"greenchannel/internal/platform/pg/pgtest"
 )
@@ -60,6 +61,16 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.ids["rule:first"] = rule
+	var policy, cal int64
+	_ = d.db.NewRaw("SELECT min(id) FROM sla_policies").Scan(context.Background(), &policy)
+	_ = d.db.NewRaw("SELECT id FROM calendars WHERE code = 'working'").Scan(context.Background(), &cal)
+	w.ids["policy:first"], w.ids["calendar:working"], w.ids["year:2026"] = policy, cal, 2026
+	admin, _ := d.identity.ActorByUsername(context.Background(), "admin")
+	hook, err := notify.AddHook(context.Background(), d.db, admin, w.ids["agency:police1"], "http://127.0.0.1:9/hook", "0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ids["webhook:police"] = hook.ID
 	return w
 }
 
@@ -122,6 +133,8 @@ type rule struct {
 	list bool
 	// multipart sends body as a multipart upload of a small PDF.
 	multipart bool
+	// query is appended to the path (required query parameters).
+	query string
 	// leak lists strings that belong to the target and must not appear in a refusal.
 	leak []string
 }
@@ -175,6 +188,16 @@ var accessRules = map[string]rule{
 	"createRoutingRule":     {roles: []string{"admin"}, body: `{"priority":5,"category":"legal_aid","agency_id":1}`},
 	"updateRoutingRule":     {roles: []string{"admin"}, target: "rule:first", body: `{"note":"x"}`},
 	"createRecusal":         {roles: []string{"admin"}, body: `{"officer_id":1,"enterprise_id":1,"reason":"亲属"}`},
+
+	"resetRequestClock":     {target: "request:ent2", body: `{"clock":"resolution","reason":"鉴定期间"}`},
+	"getSLAReport":          {list: true, roles: []string{"oversight1"}, query: "?from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z", leak: []string{"公安局"}},
+	"listSLAPolicies":       {roles: []string{"admin"}},
+	"updateSLAPolicy":       {roles: []string{"admin"}, target: "policy:first", body: `{"warn_percent":80}`},
+	"listCalendars":         {roles: []string{"admin"}},
+	"loadCalendarYear":      {roles: []string{"admin"}, target: "calendar:working", params: map[string]string{"year": "year:2026"}, body: `{"holidays":[],"makeup_workdays":[]}`},
+	"listWebhooks":          {roles: []string{"admin"}, leak: []string{"127.0.0.1:9"}},
+	"createWebhook":         {roles: []string{"admin"}, body: `{"agency_id":1,"url":"http://127.0.0.1:9/x","secret":"0123456789abcdef"}`},
+	"listWebhookDeliveries": {roles: []string{"admin"}, target: "webhook:police"},
 }
 
 type operation struct{ id, method, path string }
@@ -225,6 +248,7 @@ func TestNobodyReachesWhatIsNotTheirs(t *testing.T) {
 			}
 			return strconv.FormatInt(id, 10)
 		})
+		path += r.query
 		body, header := r.body, []string(nil)
 		if r.multipart {
 			body, header = multipartPDF()

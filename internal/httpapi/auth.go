@@ -155,3 +155,8 @@ func tokenResponse(t identity.Tokens) api.TokenResponse {
 	return api.TokenResponse{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
 		TokenType: api.Bearer, ExpiresIn: int(t.ExpiresIn.Seconds())}
 }
+
+// mayManage refuses reference-data reads on admin paths to non-administrators.
+func mayManage(ctx context.Context) error {
+	return identity.Authorize(actor(ctx), identity.Manage, identity.Resource{Kind: identity.ResReference})
+}

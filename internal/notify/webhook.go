@@ -15,6 +15,8 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/fault"
 	"greenchannel/internal/platform/jobs"
 )
 
@@ -115,4 +117,63 @@ func (d Deliverer) Deliver(ctx context.Context, p WebhookPayload) error {
 		return err
 	}
 	return sendErr
+}
+
+// Hook is an agency's registered webhook.
+type Hook struct {
+	bun.BaseModel `bun:"table:agency_webhooks"`
+	ID            int64     `bun:"id,pk,autoincrement"`
+	AgencyID      int64     `bun:"agency_id"`
+	URL           string    `bun:"url"`
+	Secret        string    `bun:"secret"`
+	Active        bool      `bun:"active"`
+	CreatedAt     time.Time `bun:"created_at,nullzero,default:now()"`
+}
+
+// Delivery is one logged webhook call.
+type Delivery struct {
+	bun.BaseModel `bun:"table:webhook_deliveries"`
+	ID            int64      `bun:"id,pk,autoincrement"`
+	WebhookID     int64      `bun:"webhook_id"`
+	Event         string     `bun:"event"`
+	Attempts      int        `bun:"attempts"`
+	StatusCode    *int       `bun:"status_code"`
+	LastError     *string    `bun:"last_error"`
+	DeliveredAt   *time.Time `bun:"delivered_at"`
+	CreatedAt     time.Time  `bun:"created_at"`
+}
+
+// Hooks lists the registered webhooks (administrator only).
+func Hooks(ctx context.Context, db bun.IDB, a identity.Actor) ([]Hook, error) {
+	if err := identity.Authorize(a, identity.Manage, identity.Resource{Kind: identity.ResReference}); err != nil {
+		return nil, err
+	}
+	var out []Hook
+	err := db.NewSelect().Model(&out).OrderExpr("id").Scan(ctx)
+	return out, err
+}
+
+// AddHook registers a webhook for an agency (administrator only).
+func AddHook(ctx context.Context, db bun.IDB, a identity.Actor, agencyID int64, url, secret string) (Hook, error) {
+	if err := identity.Authorize(a, identity.Manage, identity.Resource{Kind: identity.ResReference}); err != nil {
+		return Hook{}, err
+	}
+	if len(secret) < 16 {
+		return Hook{}, fault.InvalidField("secret", "use a secret of at least 16 characters")
+	}
+	h := Hook{AgencyID: agencyID, URL: url, Secret: secret, Active: true}
+	if _, err := db.NewInsert().Model(&h).ExcludeColumn("id", "created_at").Returning("id, created_at").Exec(ctx); err != nil {
+		return Hook{}, fault.InvalidField("agency_id", "no such agency")
+	}
+	return h, nil
+}
+
+// Deliveries lists a webhook's newest deliveries (administrator only).
+func Deliveries(ctx context.Context, db bun.IDB, a identity.Actor, hookID int64) ([]Delivery, error) {
+	if err := identity.Authorize(a, identity.Manage, identity.Resource{Kind: identity.ResReference}); err != nil {
+		return nil, err
+	}
+	var out []Delivery
+	err := db.NewSelect().Model(&out).Where("webhook_id = ?", hookID).OrderExpr("id DESC").Limit(200).Scan(ctx)
+	return out, err
 }

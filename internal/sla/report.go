@@ -1,0 +1,90 @@
+package sla
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/fault"
+)
+
+// ReportRow is one group of the SLA report (三率).
+type ReportRow struct {
+	Key                int64   `bun:"key"`
+	Name               string  `bun:"name"`
+	Requests           int     `bun:"requests"`
+	Dispatched         int     `bun:"dispatched"`
+	AcknowledgedOnTime int     `bun:"acknowledged_on_time"`
+	Evaluated          int     `bun:"evaluated"`
+	ConfirmedResolved  int     `bun:"confirmed_resolved"`
+	Satisfied          int     `bun:"satisfied"`
+	Breaches           int     `bun:"breaches"`
+	AckP50             float64 `bun:"ack_p50"`
+	AckP90             float64 `bun:"ack_p90"`
+}
+
+// Rates returns the three rates (三率) as fractions; a rate with an empty
+// denominator is 0.
+func (r ReportRow) Rates() (response, resolution, satisfaction float64) {
+	div := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	return div(r.AcknowledgedOnTime, r.Dispatched), div(r.ConfirmedResolved, r.Evaluated), div(r.Satisfied, r.Evaluated)
+}
+
+// groupings of the report: the key expression and the name expression.
+var groupings = map[string][2]string{
+	"agency":   {"r.agency_id", "coalesce((SELECT name FROM agencies WHERE id = r.agency_id), '未分配')"},
+	"category": {"0", "r.category"},
+	"officer":  {"r.assignee_id", "coalesce((SELECT display_name FROM users WHERE id = r.assignee_id), '未分配')"},
+}
+
+// Report computes the SLA figures of requests filed in [from, to). An
+// agency lead sees its own agency; the oversight office sees all.
+func (s *Service) Report(ctx context.Context, a identity.Actor, from, to time.Time, groupBy string) ([]ReportRow, error) {
+	g, ok := groupings[groupBy]
+	if !ok {
+		return nil, fault.InvalidField("group_by", "group_by is agency, category or officer")
+	}
+	if !to.After(from) {
+		return nil, fault.InvalidField("to", "to must be after from")
+	}
+	scope := ""
+	args := []any{from, to}
+	switch a.Role {
+	case identity.RoleOversight:
+	case identity.RoleLead:
+		scope = " AND r.agency_id = ?"
+		args = append(args, a.AgencyID)
+	default:
+		return nil, fault.New(fault.Forbidden, "只有机关负责人和政法委可以查看时效统计 / only agency leads and the oversight office read SLA figures")
+	}
+	key, name := g[0], g[1]
+	if groupBy == "category" {
+		key = "0"
+	}
+	q := fmt.Sprintf(`
+		SELECT %[1]s AS key, %[2]s AS name,
+		  count(*) AS requests,
+		  count(*) FILTER (WHERE r.agency_id IS NOT NULL) AS dispatched,
+		  count(*) FILTER (WHERE ack.outcome = 'met') AS acknowledged_on_time,
+		  count(fb.request_id) AS evaluated,
+		  count(fb.request_id) FILTER (WHERE r.status = 'closed') AS confirmed_resolved,
+		  count(fb.request_id) FILTER (WHERE fb.rating >= 4) AS satisfied,
+		  coalesce(sum(b.n), 0) AS breaches,
+		  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ack.elapsed_minutes) FILTER (WHERE ack.state = 'stopped'), 0) AS ack_p50,
+		  coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY ack.elapsed_minutes) FILTER (WHERE ack.state = 'stopped'), 0) AS ack_p90
+		FROM requests r
+		LEFT JOIN sla_clocks ack ON ack.request_id = r.id AND ack.kind = 'acknowledge'
+		LEFT JOIN request_feedback fb ON fb.request_id = r.id
+		LEFT JOIN LATERAL (SELECT count(*) AS n FROM sla_breaches x WHERE x.request_id = r.id AND x.level = 1) b ON true
+		WHERE r.created_at >= ? AND r.created_at < ? AND r.status <> 'withdrawn'%[3]s
+		GROUP BY 1, 2 ORDER BY requests DESC, name`, key, name, scope)
+	var rows []ReportRow
+	err := s.db.NewRaw(q, args...).Scan(ctx, &rows)
+	return rows, err
+}
