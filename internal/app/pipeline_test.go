@@ -89,7 +89,7 @@ func TestRequestsFiledWhileRedisIsDownAreRoutedAfterwards(t *testing.T) {
 	if _, err := relay.Dispatch(context.Background()); err == nil {
 		t.Fatal("dispatch should fail while Redis is down")
 	}
-	if got := countRequests(t, d, "status = 'submitted'"); got != 20 {
+	if got := countRequests(t, d, "status = 'submitted' AND category = 'security_protection'"); got != 20 {
 		t.Fatalf("%d of 20 requests saved", got)
 	}
 
@@ -103,7 +103,7 @@ func TestRequestsFiledWhileRedisIsDownAreRoutedAfterwards(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 20*time.Second, "all 20 requests assigned", func() bool {
-		return countRequests(t, d, "status = 'assigned'") == 20
+		return countRequests(t, d, "status = 'assigned' AND category = 'security_protection'") == 20
 	})
 }
 

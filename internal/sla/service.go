@@ -233,9 +233,13 @@ func (s *Service) refresh(ctx context.Context, tx bun.IDB, clocks []*Clock, now 
 		if c.State == Stopped && c.Outcome == nil && len(byClock[c.ID]) > 0 {
 			outcome := Met
 			if d.elapsed > c.TargetMinutes {
+				// Stopped late before any deadline task ran: it is still a breach.
 				outcome = Breached
 				if c.BreachedAt == nil {
 					c.BreachedAt = d.due
+					if err := s.recordBreach(ctx, tx, c, 1, *d.due); err != nil {
+						return err
+					}
 				}
 			}
 			c.Outcome = &outcome

@@ -328,3 +328,47 @@ func TestDeadlinesBeyondTheLoadedYearsAreProvisional(t *testing.T) {
 		t.Fatal("still provisional after 2027 was loaded")
 	}
 }
+
+func TestReportThreeRates(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	a := w.file("2026-03-02 09:00", "litigation_service", "court1")
+	b := w.file("2026-03-02 09:00", "litigation_service", "court1")
+	c := w.file("2026-03-02 09:00", "security_protection", "police1")
+	w.act("2026-03-02 10:00", "court1", &a, casework.ActInput{Action: casework.ActAccept}) // on time: 60 min
+	w.act("2026-03-02 11:00", "court1", &a, casework.ActInput{Action: casework.ActResolve, Body: "已答复"})
+	w.clock.Set(cst("2026-03-02 11:30"))
+	if _, err := w.cases.GiveFeedback(ctx, w.as["ent1"], a.ID, 5, "满意"); err != nil {
+		t.Fatal(err)
+	}
+	w.act("2026-03-02 11:40", "ent1", &a, casework.ActInput{Action: casework.ActConfirm})
+	w.act("2026-03-04 10:00", "court1", &b, casework.ActInput{Action: casework.ActAccept}) // late: past 3/2 17:30
+	w.clock.Set(cst("2026-03-04 10:01"))
+	if _, err := w.sla.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = c
+	rows, err := w.sla.Report(ctx, w.as["oversight1"], cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]sla.ReportRow{}
+	for _, r := range rows {
+		byName[r.Name] = r
+	}
+	court := byName["成都市新津区人民法院"]
+	resp, resol, sat := court.Rates()
+	if court.Requests != 2 || court.Dispatched != 2 || court.AcknowledgedOnTime != 1 || resp != 0.5 || resol != 1 || sat != 1 || court.Breaches != 1 || court.AckP50 == 0 {
+		t.Fatalf("court row: %+v (rates %.2f %.2f %.2f)", court, resp, resol, sat)
+	}
+	if _, ok := byName["成都市公安局新津区分局"]; !ok {
+		t.Fatal("oversight sees every agency")
+	}
+	own, err := w.sla.Report(ctx, w.as["lead.court"], cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "officer")
+	if err != nil || len(own) != 1 || own[0].Name != "李法官" {
+		t.Fatalf("a lead sees only its agency: %+v %v", own, err)
+	}
+	if _, err := w.sla.Report(ctx, w.as["court1"], cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency"); err == nil {
+		t.Fatal("officers do not read the report")
+	}
+}
