@@ -168,6 +168,177 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for InspectionStatus.
+const (
+	InspectionStatusCancelled  InspectionStatus = "cancelled"
+	InspectionStatusCodeIssued InspectionStatus = "code_issued"
+	InspectionStatusConfirmed  InspectionStatus = "confirmed"
+	InspectionStatusRecorded   InspectionStatus = "recorded"
+)
+
+// Valid indicates whether the value is a known member of the InspectionStatus enum.
+func (e InspectionStatus) Valid() bool {
+	switch e {
+	case InspectionStatusCancelled:
+		return true
+	case InspectionStatusCodeIssued:
+		return true
+	case InspectionStatusConfirmed:
+		return true
+	case InspectionStatusRecorded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionCheckSeverity.
+const (
+	Block InspectionCheckSeverity = "block"
+	Warn  InspectionCheckSeverity = "warn"
+)
+
+// Valid indicates whether the value is a known member of the InspectionCheckSeverity enum.
+func (e InspectionCheckSeverity) Valid() bool {
+	switch e {
+	case Block:
+		return true
+	case Warn:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionCreateKind.
+const (
+	Routine   InspectionCreateKind = "routine"
+	Special   InspectionCreateKind = "special"
+	Triggered InspectionCreateKind = "triggered"
+)
+
+// Valid indicates whether the value is a known member of the InspectionCreateKind enum.
+func (e InspectionCreateKind) Valid() bool {
+	switch e {
+	case Routine:
+		return true
+	case Special:
+		return true
+	case Triggered:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionCreateMode.
+const (
+	Offsite InspectionCreateMode = "offsite"
+	Onsite  InspectionCreateMode = "onsite"
+)
+
+// Valid indicates whether the value is a known member of the InspectionCreateMode enum.
+func (e InspectionCreateMode) Valid() bool {
+	switch e {
+	case Offsite:
+		return true
+	case Onsite:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionItemListClass.
+const (
+	InspectionItemListClassKeySupervision InspectionItemListClass = "key_supervision"
+	InspectionItemListClassNoDisturb      InspectionItemListClass = "no_disturb"
+	InspectionItemListClassRandomCheck    InspectionItemListClass = "random_check"
+)
+
+// Valid indicates whether the value is a known member of the InspectionItemListClass enum.
+func (e InspectionItemListClass) Valid() bool {
+	switch e {
+	case InspectionItemListClassKeySupervision:
+		return true
+	case InspectionItemListClassNoDisturb:
+		return true
+	case InspectionItemListClassRandomCheck:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionItemStatus.
+const (
+	InspectionItemStatusCancelled InspectionItemStatus = "cancelled"
+	InspectionItemStatusDraft     InspectionItemStatus = "draft"
+	InspectionItemStatusPublished InspectionItemStatus = "published"
+	InspectionItemStatusSuspended InspectionItemStatus = "suspended"
+)
+
+// Valid indicates whether the value is a known member of the InspectionItemStatus enum.
+func (e InspectionItemStatus) Valid() bool {
+	switch e {
+	case InspectionItemStatusCancelled:
+		return true
+	case InspectionItemStatusDraft:
+		return true
+	case InspectionItemStatusPublished:
+		return true
+	case InspectionItemStatusSuspended:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionRecordFindingsResult.
+const (
+	Compliant InspectionRecordFindingsResult = "compliant"
+	Minor     InspectionRecordFindingsResult = "minor"
+	Violation InspectionRecordFindingsResult = "violation"
+)
+
+// Valid indicates whether the value is a known member of the InspectionRecordFindingsResult enum.
+func (e InspectionRecordFindingsResult) Valid() bool {
+	switch e {
+	case Compliant:
+		return true
+	case Minor:
+		return true
+	case Violation:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for InspectionRecordOutcome.
+const (
+	CaseOpened InspectionRecordOutcome = "case_opened"
+	NoIssue    InspectionRecordOutcome = "no_issue"
+	Penalty    InspectionRecordOutcome = "penalty"
+	Rectify    InspectionRecordOutcome = "rectify"
+)
+
+// Valid indicates whether the value is a known member of the InspectionRecordOutcome enum.
+func (e InspectionRecordOutcome) Valid() bool {
+	switch e {
+	case CaseOpened:
+		return true
+	case NoIssue:
+		return true
+	case Penalty:
+		return true
+	case Rectify:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Priority.
 const (
 	High   Priority = "high"
@@ -336,6 +507,30 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for ListInspectionsParamsStatus.
+const (
+	ListInspectionsParamsStatusCancelled  ListInspectionsParamsStatus = "cancelled"
+	ListInspectionsParamsStatusCodeIssued ListInspectionsParamsStatus = "code_issued"
+	ListInspectionsParamsStatusConfirmed  ListInspectionsParamsStatus = "confirmed"
+	ListInspectionsParamsStatusRecorded   ListInspectionsParamsStatus = "recorded"
+)
+
+// Valid indicates whether the value is a known member of the ListInspectionsParamsStatus enum.
+func (e ListInspectionsParamsStatus) Valid() bool {
+	switch e {
+	case ListInspectionsParamsStatusCancelled:
+		return true
+	case ListInspectionsParamsStatusCodeIssued:
+		return true
+	case ListInspectionsParamsStatusConfirmed:
+		return true
+	case ListInspectionsParamsStatusRecorded:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GetSLAReportParamsGroupBy.
 const (
 	GetSLAReportParamsGroupByAgency   GetSLAReportParamsGroupBy = "agency"
@@ -481,6 +676,32 @@ type CategoryList struct {
 	Items []Category `json:"items"`
 }
 
+// CodeVerification defines model for CodeVerification.
+type CodeVerification struct {
+	Agency     *string `json:"agency,omitempty"`
+	Enterprise *string `json:"enterprise,omitempty"`
+	Inspectors *[]struct {
+		Certificate string `json:"certificate"`
+
+		// Name Masked (张*明).
+		Name string `json:"name"`
+	} `json:"inspectors,omitempty"`
+	Items *[]struct {
+		Code       string `json:"code"`
+		LegalBasis string `json:"legal_basis"`
+		Name       string `json:"name"`
+	} `json:"items,omitempty"`
+	Kind *string `json:"kind,omitempty"`
+
+	// Message In plain words, valid or why not.
+	Message    string     `json:"message"`
+	Mode       *string    `json:"mode,omitempty"`
+	Status     *string    `json:"status,omitempty"`
+	Valid      bool       `json:"valid"`
+	WindowFrom *time.Time `json:"window_from,omitempty"`
+	WindowTo   *time.Time `json:"window_to,omitempty"`
+}
+
 // Delivery defines model for Delivery.
 type Delivery struct {
 	Attempts    int        `json:"attempts"`
@@ -574,6 +795,25 @@ type EnterpriseRef struct {
 	Uscc string `json:"uscc"`
 }
 
+// Evaluation defines model for Evaluation.
+type Evaluation struct {
+	Comment   string    `json:"comment"`
+	Complaint bool      `json:"complaint"`
+	CreatedAt time.Time `json:"created_at"`
+	Rating    int       `json:"rating"`
+	Tags      []string  `json:"tags"`
+}
+
+// EvaluationCreate defines model for EvaluationCreate.
+type EvaluationCreate struct {
+	Comment   *string `json:"comment,omitempty"`
+	Complaint *bool   `json:"complaint,omitempty"`
+	Rating    int     `json:"rating"`
+
+	// Tags e.g. 无码检查, 变相检查, 推销服务, 清单外检查, 重复检查
+	Tags *[]string `json:"tags,omitempty"`
+}
+
 // Feedback defines model for Feedback.
 type Feedback struct {
 	Comment   string    `json:"comment"`
@@ -608,6 +848,125 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// Inspection defines model for Inspection.
+type Inspection struct {
+	Agency         AgencyRef           `json:"agency"`
+	CancelReason   *string             `json:"cancel_reason,omitempty"`
+	Code           string              `json:"code"`
+	ConfirmedAt    *time.Time          `json:"confirmed_at,omitempty"`
+	CreatedAt      time.Time           `json:"created_at"`
+	Enterprise     EnterpriseRef       `json:"enterprise"`
+	Id             int64               `json:"id"`
+	Inspectors     []UserRef           `json:"inspectors"`
+	Items          []string            `json:"items"`
+	JointAgencyIds *[]int64            `json:"joint_agency_ids,omitempty"`
+	Kind           string              `json:"kind"`
+	Mode           string              `json:"mode"`
+	Outcome        *string             `json:"outcome,omitempty"`
+	OverrideReason *string             `json:"override_reason,omitempty"`
+	PenaltyAmount  *float32            `json:"penalty_amount,omitempty"`
+	RectifyDue     *openapi_types.Date `json:"rectify_due,omitempty"`
+	Status         InspectionStatus    `json:"status"`
+	Trigger        *string             `json:"trigger,omitempty"`
+	VerifyUrl      string              `json:"verify_url"`
+
+	// Warnings Pre-check warnings and overridden blocks at issue time.
+	Warnings   []InspectionCheck `json:"warnings"`
+	WindowFrom time.Time         `json:"window_from"`
+	WindowTo   time.Time         `json:"window_to"`
+}
+
+// InspectionStatus defines model for Inspection.Status.
+type InspectionStatus string
+
+// InspectionCheck defines model for InspectionCheck.
+type InspectionCheck struct {
+	Data       *map[string]interface{} `json:"data,omitempty"`
+	MessageEn  string                  `json:"message_en"`
+	MessageZh  string                  `json:"message_zh"`
+	Overridden *bool                   `json:"overridden,omitempty"`
+	Rule       string                  `json:"rule"`
+	Severity   InspectionCheckSeverity `json:"severity"`
+}
+
+// InspectionCheckSeverity defines model for InspectionCheck.Severity.
+type InspectionCheckSeverity string
+
+// InspectionCreate defines model for InspectionCreate.
+type InspectionCreate struct {
+	Inspectors     []int64              `json:"inspectors"`
+	Items          []string             `json:"items"`
+	JointAgencyIds *[]int64             `json:"joint_agency_ids,omitempty"`
+	Kind           InspectionCreateKind `json:"kind"`
+	Mode           InspectionCreateMode `json:"mode"`
+	OverrideReason *string              `json:"override_reason,omitempty"`
+	PlanId         *int64               `json:"plan_id,omitempty"`
+
+	// Trigger For triggered inspections, a trigger code (hotline_12345, referral, ...).
+	Trigger    *string   `json:"trigger,omitempty"`
+	TriggerRef *string   `json:"trigger_ref,omitempty"`
+	Uscc       string    `json:"uscc"`
+	WindowFrom time.Time `json:"window_from"`
+	WindowTo   time.Time `json:"window_to"`
+}
+
+// InspectionCreateKind defines model for InspectionCreate.Kind.
+type InspectionCreateKind string
+
+// InspectionCreateMode defines model for InspectionCreate.Mode.
+type InspectionCreateMode string
+
+// InspectionItem defines model for InspectionItem.
+type InspectionItem struct {
+	Code           string                  `json:"code"`
+	LegalBasis     string                  `json:"legal_basis"`
+	ListClass      InspectionItemListClass `json:"list_class"`
+	Name           string                  `json:"name"`
+	OffsiteCapable bool                    `json:"offsite_capable"`
+	Sector         string                  `json:"sector"`
+	Status         InspectionItemStatus    `json:"status"`
+}
+
+// InspectionItemListClass defines model for InspectionItem.ListClass.
+type InspectionItemListClass string
+
+// InspectionItemStatus defines model for InspectionItem.Status.
+type InspectionItemStatus string
+
+// InspectionItemList defines model for InspectionItemList.
+type InspectionItemList struct {
+	Items []InspectionItem `json:"items"`
+}
+
+// InspectionList defines model for InspectionList.
+type InspectionList struct {
+	Items      []Inspection `json:"items"`
+	NextCursor *string      `json:"next_cursor,omitempty"`
+}
+
+// InspectionRecord defines model for InspectionRecord.
+type InspectionRecord struct {
+	Documents *[]string `json:"documents,omitempty"`
+	End       time.Time `json:"end"`
+	Findings  *[]struct {
+		Item   string                         `json:"item"`
+		Note   *string                        `json:"note,omitempty"`
+		Result InspectionRecordFindingsResult `json:"result"`
+	} `json:"findings,omitempty"`
+	Outcome       InspectionRecordOutcome `json:"outcome"`
+	PenaltyAmount *float32                `json:"penalty_amount,omitempty"`
+
+	// RectifyDays Working days given to rectify.
+	RectifyDays *int      `json:"rectify_days,omitempty"`
+	Start       time.Time `json:"start"`
+}
+
+// InspectionRecordFindingsResult defines model for InspectionRecord.Findings.Result.
+type InspectionRecordFindingsResult string
+
+// InspectionRecordOutcome defines model for InspectionRecord.Outcome.
+type InspectionRecordOutcome string
 
 // Me defines model for Me.
 type Me struct {
@@ -1010,6 +1369,9 @@ type WebhookList struct {
 	Items []Webhook `json:"items"`
 }
 
+// Code defines model for Code.
+type Code = string
+
 // Cursor defines model for Cursor.
 type Cursor = string
 
@@ -1064,6 +1426,28 @@ type CreateWebhookJSONBody struct {
 	AgencyId int64  `json:"agency_id"`
 	Secret   string `json:"secret"`
 	Url      string `json:"url"`
+}
+
+// ListInspectionsParams defines parameters for ListInspections.
+type ListInspectionsParams struct {
+	EnterpriseId *int64                       `form:"enterprise_id,omitempty" json:"enterprise_id,omitempty"`
+	AgencyId     *int64                       `form:"agency_id,omitempty" json:"agency_id,omitempty"`
+	Item         *string                      `form:"item,omitempty" json:"item,omitempty"`
+	Status       *ListInspectionsParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+	From         *time.Time                   `form:"from,omitempty" json:"from,omitempty"`
+	To           *time.Time                   `form:"to,omitempty" json:"to,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+}
+
+// ListInspectionsParamsStatus defines parameters for ListInspections.
+type ListInspectionsParamsStatus string
+
+// CancelInspectionJSONBody defines parameters for CancelInspection.
+type CancelInspectionJSONBody struct {
+	Reason string `json:"reason"`
 }
 
 // ListNotificationsParams defines parameters for ListNotifications.
@@ -1179,6 +1563,18 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 
 // CreateTokenJSONRequestBody defines body for CreateToken for application/json ContentType.
 type CreateTokenJSONRequestBody = TokenRequest
+
+// CreateInspectionJSONRequestBody defines body for CreateInspection for application/json ContentType.
+type CreateInspectionJSONRequestBody = InspectionCreate
+
+// CancelInspectionJSONRequestBody defines body for CancelInspection for application/json ContentType.
+type CancelInspectionJSONRequestBody CancelInspectionJSONBody
+
+// EvaluateInspectionJSONRequestBody defines body for EvaluateInspection for application/json ContentType.
+type EvaluateInspectionJSONRequestBody = EvaluationCreate
+
+// RecordInspectionJSONRequestBody defines body for RecordInspection for application/json ContentType.
+type RecordInspectionJSONRequestBody = InspectionRecord
 
 // SetDutyJSONRequestBody defines body for SetDuty for application/json ContentType.
 type SetDutyJSONRequestBody = Duty
@@ -1296,6 +1692,42 @@ type ServerInterface interface {
 	// ListCategories Request categories
 	// (GET /api/v1/categories)
 	ListCategories(ctx echo.Context) error
+	// VerifyInspectionCode Verify a scanned code (public, rate-limited)
+	// (GET /api/v1/inspection-codes/{code})
+	VerifyInspectionCode(ctx echo.Context, code Code) error
+	// ConfirmInspectionCode Confirm the inspectors arrived (the inspected enterprise)
+	// (POST /api/v1/inspection-codes/{code}/confirm)
+	ConfirmInspectionCode(ctx echo.Context, code Code) error
+	// ListInspectionItems Inspection items the caller's agency may use
+	// (GET /api/v1/inspection-items)
+	ListInspectionItems(ctx echo.Context) error
+	// ListInspections List inspections
+	// (GET /api/v1/inspections)
+	ListInspections(ctx echo.Context, params ListInspectionsParams) error
+	// CreateInspection Request an inspection code (inspector)
+	// (POST /api/v1/inspections)
+	CreateInspection(ctx echo.Context) error
+	// GetInspection One inspection
+	// (GET /api/v1/inspections/{id})
+	GetInspection(ctx echo.Context, id ID) error
+	// CancelInspection Cancel a code before the visit
+	// (POST /api/v1/inspections/{id}/cancel)
+	CancelInspection(ctx echo.Context, id ID) error
+	// GetInspectionEvaluation The enterprise's rating (the enterprise itself and oversight only)
+	// (GET /api/v1/inspections/{id}/evaluation)
+	GetInspectionEvaluation(ctx echo.Context, id ID) error
+	// EvaluateInspection Rate the visit (enterprise)
+	// (POST /api/v1/inspections/{id}/evaluation)
+	EvaluateInspection(ctx echo.Context, id ID) error
+	// GetInspectionQRPNG The code's QR (PNG)
+	// (GET /api/v1/inspections/{id}/qr.png)
+	GetInspectionQRPNG(ctx echo.Context, id ID) error
+	// GetInspectionQRSVG The code's QR (SVG), holding the verify URL
+	// (GET /api/v1/inspections/{id}/qr.svg)
+	GetInspectionQRSVG(ctx echo.Context, id ID) error
+	// RecordInspection Record the visit (inspector)
+	// (POST /api/v1/inspections/{id}/record)
+	RecordInspection(ctx echo.Context, id ID) error
 	// GetMe The signed-in user
 	// (GET /api/v1/me)
 	GetMe(ctx echo.Context) error
@@ -1829,6 +2261,235 @@ func (w *ServerInterfaceWrapper) ListCategories(ctx echo.Context) error {
 	return err
 }
 
+// VerifyInspectionCode converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyInspectionCode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "code" -------------
+	var code Code
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", ctx.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyInspectionCode(ctx, code)
+	return err
+}
+
+// ConfirmInspectionCode converts echo context to params.
+func (w *ServerInterfaceWrapper) ConfirmInspectionCode(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "code" -------------
+	var code Code
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", ctx.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ConfirmInspectionCode(ctx, code)
+	return err
+}
+
+// ListInspectionItems converts echo context to params.
+func (w *ServerInterfaceWrapper) ListInspectionItems(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListInspectionItems(ctx)
+	return err
+}
+
+// ListInspections converts echo context to params.
+func (w *ServerInterfaceWrapper) ListInspections(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListInspectionsParams
+	// ------------- Optional query parameter "enterprise_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enterprise_id", ctx.QueryParams(), &params.EnterpriseId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enterprise_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "agency_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agency_id", ctx.QueryParams(), &params.AgencyId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agency_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "item" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "item", ctx.QueryParams(), &params.Item, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter item: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListInspections(ctx, params)
+	return err
+}
+
+// CreateInspection converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateInspection(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateInspection(ctx)
+	return err
+}
+
+// GetInspection converts echo context to params.
+func (w *ServerInterfaceWrapper) GetInspection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetInspection(ctx, id)
+	return err
+}
+
+// CancelInspection converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelInspection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelInspection(ctx, id)
+	return err
+}
+
+// GetInspectionEvaluation converts echo context to params.
+func (w *ServerInterfaceWrapper) GetInspectionEvaluation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetInspectionEvaluation(ctx, id)
+	return err
+}
+
+// EvaluateInspection converts echo context to params.
+func (w *ServerInterfaceWrapper) EvaluateInspection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.EvaluateInspection(ctx, id)
+	return err
+}
+
+// GetInspectionQRPNG converts echo context to params.
+func (w *ServerInterfaceWrapper) GetInspectionQRPNG(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetInspectionQRPNG(ctx, id)
+	return err
+}
+
+// GetInspectionQRSVG converts echo context to params.
+func (w *ServerInterfaceWrapper) GetInspectionQRSVG(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetInspectionQRSVG(ctx, id)
+	return err
+}
+
+// RecordInspection converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordInspection(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordInspection(ctx, id)
+	return err
+}
+
 // GetMe converts echo context to params.
 func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
 	var err error
@@ -2321,6 +2982,18 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/api/v1/admin/webhooks", wrapper.ListWebhooks, options.OperationMiddlewares["listWebhooks"]...)
 	router.POST(options.BaseURL+"/api/v1/admin/webhooks", wrapper.CreateWebhook, options.OperationMiddlewares["createWebhook"]...)
 	router.GET(options.BaseURL+"/api/v1/admin/webhooks/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/api/v1/inspection-items", wrapper.ListInspectionItems, options.OperationMiddlewares["listInspectionItems"]...)
+	router.GET(options.BaseURL+"/api/v1/inspections", wrapper.ListInspections, options.OperationMiddlewares["listInspections"]...)
+	router.POST(options.BaseURL+"/api/v1/inspections", wrapper.CreateInspection, options.OperationMiddlewares["createInspection"]...)
+	router.GET(options.BaseURL+"/api/v1/inspections/:id", wrapper.GetInspection, options.OperationMiddlewares["getInspection"]...)
+	router.GET(options.BaseURL+"/api/v1/inspections/:id/qr.svg", wrapper.GetInspectionQRSVG, options.OperationMiddlewares["getInspectionQRSVG"]...)
+	router.GET(options.BaseURL+"/api/v1/inspections/:id/qr.png", wrapper.GetInspectionQRPNG, options.OperationMiddlewares["getInspectionQRPNG"]...)
+	router.POST(options.BaseURL+"/api/v1/inspections/:id/record", wrapper.RecordInspection, options.OperationMiddlewares["recordInspection"]...)
+	router.POST(options.BaseURL+"/api/v1/inspections/:id/cancel", wrapper.CancelInspection, options.OperationMiddlewares["cancelInspection"]...)
+	router.GET(options.BaseURL+"/api/v1/inspections/:id/evaluation", wrapper.GetInspectionEvaluation, options.OperationMiddlewares["getInspectionEvaluation"]...)
+	router.POST(options.BaseURL+"/api/v1/inspections/:id/evaluation", wrapper.EvaluateInspection, options.OperationMiddlewares["evaluateInspection"]...)
+	router.GET(options.BaseURL+"/api/v1/inspection-codes/:code", wrapper.VerifyInspectionCode, options.OperationMiddlewares["verifyInspectionCode"]...)
+	router.POST(options.BaseURL+"/api/v1/inspection-codes/:code/confirm", wrapper.ConfirmInspectionCode, options.OperationMiddlewares["confirmInspectionCode"]...)
 
 }
 
@@ -3523,6 +4196,488 @@ func (response ListCategoriesdefaultApplicationProblemPlusJSONResponse) VisitLis
 	return err
 }
 
+type VerifyInspectionCodeRequestObject struct {
+	Code Code `json:"code"`
+}
+
+type VerifyInspectionCodeResponseObject interface {
+	VisitVerifyInspectionCodeResponse(w http.ResponseWriter) error
+}
+
+type VerifyInspectionCode200JSONResponse CodeVerification
+
+func (response VerifyInspectionCode200JSONResponse) VisitVerifyInspectionCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyInspectionCodedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response VerifyInspectionCodedefaultApplicationProblemPlusJSONResponse) VisitVerifyInspectionCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmInspectionCodeRequestObject struct {
+	Code Code `json:"code"`
+}
+
+type ConfirmInspectionCodeResponseObject interface {
+	VisitConfirmInspectionCodeResponse(w http.ResponseWriter) error
+}
+
+type ConfirmInspectionCode200JSONResponse Inspection
+
+func (response ConfirmInspectionCode200JSONResponse) VisitConfirmInspectionCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ConfirmInspectionCodedefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ConfirmInspectionCodedefaultApplicationProblemPlusJSONResponse) VisitConfirmInspectionCodeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInspectionItemsRequestObject struct {
+}
+
+type ListInspectionItemsResponseObject interface {
+	VisitListInspectionItemsResponse(w http.ResponseWriter) error
+}
+
+type ListInspectionItems200JSONResponse InspectionItemList
+
+func (response ListInspectionItems200JSONResponse) VisitListInspectionItemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInspectionItemsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInspectionItemsdefaultApplicationProblemPlusJSONResponse) VisitListInspectionItemsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInspectionsRequestObject struct {
+	Params ListInspectionsParams
+}
+
+type ListInspectionsResponseObject interface {
+	VisitListInspectionsResponse(w http.ResponseWriter) error
+}
+
+type ListInspections200JSONResponse InspectionList
+
+func (response ListInspections200JSONResponse) VisitListInspectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListInspectionsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListInspectionsdefaultApplicationProblemPlusJSONResponse) VisitListInspectionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInspectionRequestObject struct {
+	Body *CreateInspectionJSONRequestBody
+}
+
+type CreateInspectionResponseObject interface {
+	VisitCreateInspectionResponse(w http.ResponseWriter) error
+}
+
+type CreateInspection201JSONResponse Inspection
+
+func (response CreateInspection201JSONResponse) VisitCreateInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CreateInspectiondefaultApplicationProblemPlusJSONResponse) VisitCreateInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectionRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetInspectionResponseObject interface {
+	VisitGetInspectionResponse(w http.ResponseWriter) error
+}
+
+type GetInspection200JSONResponse Inspection
+
+func (response GetInspection200JSONResponse) VisitGetInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInspectiondefaultApplicationProblemPlusJSONResponse) VisitGetInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelInspectionRequestObject struct {
+	Id   ID `json:"id"`
+	Body *CancelInspectionJSONRequestBody
+}
+
+type CancelInspectionResponseObject interface {
+	VisitCancelInspectionResponse(w http.ResponseWriter) error
+}
+
+type CancelInspection200JSONResponse Inspection
+
+func (response CancelInspection200JSONResponse) VisitCancelInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response CancelInspectiondefaultApplicationProblemPlusJSONResponse) VisitCancelInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectionEvaluationRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetInspectionEvaluationResponseObject interface {
+	VisitGetInspectionEvaluationResponse(w http.ResponseWriter) error
+}
+
+type GetInspectionEvaluation200JSONResponse Evaluation
+
+func (response GetInspectionEvaluation200JSONResponse) VisitGetInspectionEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectionEvaluationdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInspectionEvaluationdefaultApplicationProblemPlusJSONResponse) VisitGetInspectionEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateInspectionRequestObject struct {
+	Id   ID `json:"id"`
+	Body *EvaluateInspectionJSONRequestBody
+}
+
+type EvaluateInspectionResponseObject interface {
+	VisitEvaluateInspectionResponse(w http.ResponseWriter) error
+}
+
+type EvaluateInspection201JSONResponse Evaluation
+
+func (response EvaluateInspection201JSONResponse) VisitEvaluateInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EvaluateInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response EvaluateInspectiondefaultApplicationProblemPlusJSONResponse) VisitEvaluateInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectionQRPNGRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetInspectionQRPNGResponseObject interface {
+	VisitGetInspectionQRPNGResponse(w http.ResponseWriter) error
+}
+
+type GetInspectionQRPNG200ImagepngResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetInspectionQRPNG200ImagepngResponse) VisitGetInspectionQRPNGResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetInspectionQRPNGdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInspectionQRPNGdefaultApplicationProblemPlusJSONResponse) VisitGetInspectionQRPNGResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectionQRSVGRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetInspectionQRSVGResponseObject interface {
+	VisitGetInspectionQRSVGResponse(w http.ResponseWriter) error
+}
+
+type GetInspectionQRSVG200ImagesvgXmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetInspectionQRSVG200ImagesvgXmlResponse) VisitGetInspectionQRSVGResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/svg+xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetInspectionQRSVGdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInspectionQRSVGdefaultApplicationProblemPlusJSONResponse) VisitGetInspectionQRSVGResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInspectionRequestObject struct {
+	Id   ID `json:"id"`
+	Body *RecordInspectionJSONRequestBody
+}
+
+type RecordInspectionResponseObject interface {
+	VisitRecordInspectionResponse(w http.ResponseWriter) error
+}
+
+type RecordInspection200JSONResponse Inspection
+
+func (response RecordInspection200JSONResponse) VisitRecordInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordInspectiondefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RecordInspectiondefaultApplicationProblemPlusJSONResponse) VisitRecordInspectionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMeRequestObject struct {
 }
 
@@ -4452,6 +5607,42 @@ type StrictServerInterface interface {
 	// ListCategories Request categories
 	// (GET /api/v1/categories)
 	ListCategories(ctx context.Context, request ListCategoriesRequestObject) (ListCategoriesResponseObject, error)
+	// VerifyInspectionCode Verify a scanned code (public, rate-limited)
+	// (GET /api/v1/inspection-codes/{code})
+	VerifyInspectionCode(ctx context.Context, request VerifyInspectionCodeRequestObject) (VerifyInspectionCodeResponseObject, error)
+	// ConfirmInspectionCode Confirm the inspectors arrived (the inspected enterprise)
+	// (POST /api/v1/inspection-codes/{code}/confirm)
+	ConfirmInspectionCode(ctx context.Context, request ConfirmInspectionCodeRequestObject) (ConfirmInspectionCodeResponseObject, error)
+	// ListInspectionItems Inspection items the caller's agency may use
+	// (GET /api/v1/inspection-items)
+	ListInspectionItems(ctx context.Context, request ListInspectionItemsRequestObject) (ListInspectionItemsResponseObject, error)
+	// ListInspections List inspections
+	// (GET /api/v1/inspections)
+	ListInspections(ctx context.Context, request ListInspectionsRequestObject) (ListInspectionsResponseObject, error)
+	// CreateInspection Request an inspection code (inspector)
+	// (POST /api/v1/inspections)
+	CreateInspection(ctx context.Context, request CreateInspectionRequestObject) (CreateInspectionResponseObject, error)
+	// GetInspection One inspection
+	// (GET /api/v1/inspections/{id})
+	GetInspection(ctx context.Context, request GetInspectionRequestObject) (GetInspectionResponseObject, error)
+	// CancelInspection Cancel a code before the visit
+	// (POST /api/v1/inspections/{id}/cancel)
+	CancelInspection(ctx context.Context, request CancelInspectionRequestObject) (CancelInspectionResponseObject, error)
+	// GetInspectionEvaluation The enterprise's rating (the enterprise itself and oversight only)
+	// (GET /api/v1/inspections/{id}/evaluation)
+	GetInspectionEvaluation(ctx context.Context, request GetInspectionEvaluationRequestObject) (GetInspectionEvaluationResponseObject, error)
+	// EvaluateInspection Rate the visit (enterprise)
+	// (POST /api/v1/inspections/{id}/evaluation)
+	EvaluateInspection(ctx context.Context, request EvaluateInspectionRequestObject) (EvaluateInspectionResponseObject, error)
+	// GetInspectionQRPNG The code's QR (PNG)
+	// (GET /api/v1/inspections/{id}/qr.png)
+	GetInspectionQRPNG(ctx context.Context, request GetInspectionQRPNGRequestObject) (GetInspectionQRPNGResponseObject, error)
+	// GetInspectionQRSVG The code's QR (SVG), holding the verify URL
+	// (GET /api/v1/inspections/{id}/qr.svg)
+	GetInspectionQRSVG(ctx context.Context, request GetInspectionQRSVGRequestObject) (GetInspectionQRSVGResponseObject, error)
+	// RecordInspection Record the visit (inspector)
+	// (POST /api/v1/inspections/{id}/record)
+	RecordInspection(ctx context.Context, request RecordInspectionRequestObject) (RecordInspectionResponseObject, error)
 	// GetMe The signed-in user
 	// (GET /api/v1/me)
 	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
@@ -5663,6 +6854,394 @@ func (sh *strictHandler) ListCategories(ctx echo.Context) error {
 	return nil
 }
 
+// VerifyInspectionCode operation middleware
+func (sh *strictHandler) VerifyInspectionCode(ctx echo.Context, code Code) error {
+	var request VerifyInspectionCodeRequestObject
+
+	request.Code = code
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyInspectionCode(ctx.Request().Context(), request.(VerifyInspectionCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyInspectionCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyInspectionCodeResponseObject); ok {
+		return validResponse.VisitVerifyInspectionCodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ConfirmInspectionCode operation middleware
+func (sh *strictHandler) ConfirmInspectionCode(ctx echo.Context, code Code) error {
+	var request ConfirmInspectionCodeRequestObject
+
+	request.Code = code
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ConfirmInspectionCode(ctx.Request().Context(), request.(ConfirmInspectionCodeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ConfirmInspectionCode")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ConfirmInspectionCodeResponseObject); ok {
+		return validResponse.VisitConfirmInspectionCodeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListInspectionItems operation middleware
+func (sh *strictHandler) ListInspectionItems(ctx echo.Context) error {
+	var request ListInspectionItemsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInspectionItems(ctx.Request().Context(), request.(ListInspectionItemsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInspectionItems")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListInspectionItemsResponseObject); ok {
+		return validResponse.VisitListInspectionItemsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListInspections operation middleware
+func (sh *strictHandler) ListInspections(ctx echo.Context, params ListInspectionsParams) error {
+	var request ListInspectionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListInspections(ctx.Request().Context(), request.(ListInspectionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListInspections")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListInspectionsResponseObject); ok {
+		return validResponse.VisitListInspectionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateInspection operation middleware
+func (sh *strictHandler) CreateInspection(ctx echo.Context) error {
+	var request CreateInspectionRequestObject
+
+	var body CreateInspectionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateInspection(ctx.Request().Context(), request.(CreateInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateInspectionResponseObject); ok {
+		return validResponse.VisitCreateInspectionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInspection operation middleware
+func (sh *strictHandler) GetInspection(ctx echo.Context, id ID) error {
+	var request GetInspectionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInspection(ctx.Request().Context(), request.(GetInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInspectionResponseObject); ok {
+		return validResponse.VisitGetInspectionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelInspection operation middleware
+func (sh *strictHandler) CancelInspection(ctx echo.Context, id ID) error {
+	var request CancelInspectionRequestObject
+
+	request.Id = id
+
+	var body CancelInspectionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelInspection(ctx.Request().Context(), request.(CancelInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelInspectionResponseObject); ok {
+		return validResponse.VisitCancelInspectionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInspectionEvaluation operation middleware
+func (sh *strictHandler) GetInspectionEvaluation(ctx echo.Context, id ID) error {
+	var request GetInspectionEvaluationRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInspectionEvaluation(ctx.Request().Context(), request.(GetInspectionEvaluationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInspectionEvaluation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInspectionEvaluationResponseObject); ok {
+		return validResponse.VisitGetInspectionEvaluationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// EvaluateInspection operation middleware
+func (sh *strictHandler) EvaluateInspection(ctx echo.Context, id ID) error {
+	var request EvaluateInspectionRequestObject
+
+	request.Id = id
+
+	var body EvaluateInspectionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.EvaluateInspection(ctx.Request().Context(), request.(EvaluateInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EvaluateInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(EvaluateInspectionResponseObject); ok {
+		return validResponse.VisitEvaluateInspectionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInspectionQRPNG operation middleware
+func (sh *strictHandler) GetInspectionQRPNG(ctx echo.Context, id ID) error {
+	var request GetInspectionQRPNGRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInspectionQRPNG(ctx.Request().Context(), request.(GetInspectionQRPNGRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInspectionQRPNG")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInspectionQRPNGResponseObject); ok {
+		return validResponse.VisitGetInspectionQRPNGResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInspectionQRSVG operation middleware
+func (sh *strictHandler) GetInspectionQRSVG(ctx echo.Context, id ID) error {
+	var request GetInspectionQRSVGRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInspectionQRSVG(ctx.Request().Context(), request.(GetInspectionQRSVGRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInspectionQRSVG")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInspectionQRSVGResponseObject); ok {
+		return validResponse.VisitGetInspectionQRSVGResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordInspection operation middleware
+func (sh *strictHandler) RecordInspection(ctx echo.Context, id ID) error {
+	var request RecordInspectionRequestObject
+
+	request.Id = id
+
+	var body RecordInspectionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordInspection(ctx.Request().Context(), request.(RecordInspectionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordInspection")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordInspectionResponseObject); ok {
+		return validResponse.VisitRecordInspectionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetMe operation middleware
 func (sh *strictHandler) GetMe(ctx echo.Context) error {
 	var request GetMeRequestObject
@@ -6323,169 +7902,206 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3bjhzJmRj8KoH6F2D1r6zq6iY5GjaxFy0eZrhDDqluCiODTVdFZ35VFeqsiFREZBdrhg1IBhbGWFjf",
-	"rAwDhgCvYfja9hqwBa0BXfhNFjPU7lsYccqMzIqsQ3dWcwT4QppmZWYcvlN85/imE7NZxihQKTpH33Qy",
-	"zPEMJHD9r0c5F4yrvxIQMSeZJIx2jjqvp4BGFN7JYazfGCE2RnIKKONwSVguUIYn0O9EHaJe/2UOfNGJ",
-	"OhTPoHPUMd90oo6IpzDDavgZfvcc6EROO0eHg0HUkYtMvSkkJ3TSubqKOs8eq/f0cBmW03I0knSiDodf",
-	"5oRD0jmSPAd/5DHjMyzVe1R+cq8TdWaEklk+6xwdFNMQKmECXM/znMyILKaqrTzVD/3hExjjPJWdo/uD",
-	"SO3CDq32sHKiK7VmkTEqQEP6FWfnKczUnzGjEqheA86ylMRYQX0/M2/86BdCoeAbbw1/wWHcOer8f/sl",
-	"KvfNU7HvxtUzVpF4TNHJ00fowb37P0Z28L4Ggf1WDX08ARovNGFwlgGXxCwXx5JcgvrL7uycsRQw7VxF",
-	"nZgl/hOHw0hhKoSQOmyizgWhybqNmZV9od68cvgJzCnZnIoAAbM5RWqhAgngl5A8RDDL5ALNAFOhSXk+",
-	"ZSmghKixYqlpWcJMhGcxP2DO8aJjcOvo8Y0hUA0Uu067Qbe4yEHzbTEQO/8FxFKNbLb5iAOWeoM4SYja",
-	"A05feQgZ41RAVMORw0OGpQSudv0v3+De12/V/w16D4a9t98cRHcfXP1FJ1re0fVR4LGyY4Pi39EKBF0T",
-	"ugHANsPxC7sroIov1cc5V/yccRbnHEvGFZijTsZSEqs/fpELaf5il8AFmUylFmoig1iT0tvAlsxcz4mQ",
-	"y4xT7LL4Yz2El2EQdTzhqwaheZri8xSc/FuWnxWK1HM3g+kVlvF0LbXNCPV/PYi2kBG3SCwNezxRUF/C",
-	"zq1LqJCsWEvLUuJ4OrNnRJ3p9eExNB8F4BNrUZIMsaxsNcESepLoiZe+GZMUGiXsxjATU3x4/5PgGIJ8",
-	"DRuNEgJXsbqouns7bDFxZe+r4doK75ZYWntCNPLjI5wCTTAPnMDpHC/EkGVAd3UMNx+qXwd/XgDmgbP2",
-	"X6if1XEqALHxmMQEp2jKUpLghUCYA0oZTiAJHbHearY9Y+XX6mT1oOQWuArOj/Fi21M2ZQKS5V0/SpnI",
-	"OQjEaLqI0BshMZcRApq8RTNCcwkC4bEEjmYkoepgqey/+KPUKe/d85XKQQhjM/zumfnwUL9a/qN+ftT/",
-	"nVj9oiIQQrIgILnvD9YdOHqwVXBvg+EKXrk5uymSvQYdKHxvvdzHYYQ4BmlrvBm+gDwbzhm/aG/YGmCL",
-	"NS9PF4a2hAnjIfNCH53D7U/ZRqFn7bRhxgnjRC7W2032varZNPx6GhweZsALUyms7gwrgrrKUOFhmzVd",
-	"9X456tIKowoAA5tfhY12WNFi9vqs+BhScglB4pBS2WoNx8R19JvEzLX6qzUqdtSBS6uRXf/ETbGQQ+B8",
-	"I6U+6giJZS6Gjugb3l+pPJlFRyVQ12pJDjFt0EmB5BvQSS63PbIZHSb2qzqr1qZ1b4YmfkIl8IwTAQES",
-	"TRIOImygxFOIL4bKnOQkgSEHbB06a9GttFscy2GjXuZeyKaMht8AKolcDGNP8lbVlsegqClBY85mKGNC",
-	"wxQdou4M8wuQPQ6TPNUOKes+UerNXj/EVROODV06a/u4E3V+0ok6jzpR53HQct6YUQhNciH5olGihh+w",
-	"YUKEzPl5g5gung/PsSBizSBDBaSQ0rQWk94Ykl1rBA4TIiSofw5xLqfFobYJOg+cuzbmkBCpMRlEobK3",
-	"NyLNXMTxhtatfrXQ0gtEOnqpYGk1313LK+ax5hqn8wpWrSi/gw1Y1fvgk1XvF5zrfXB30BJzeTxT97ts",
-	"ouYfbuigCXKNI5AqeR58iuIp5jiWwMVDJDIcK7OIJmi6yKZAjXlIJpRxYx96y7m31urwKW01JbVxlnnn",
-	"we3568pJW/LZbcMd/4/GazhbgZ6buRsbT7Rryt0QKT0FSM5xfBHyKc5mTartddRtjqX6K6C+19ZtX4yK",
-	"FaxVTt0mrhkwKfZZJYnByk0UHpr7a4OLgc0Fd0EgTZ44M6C6yLF6Fo7I6kdIIRh1Mfqr05dfooyp6Tki",
-	"VDJ94p+zZBEhxhFGRahXfxLW4Qj1+U993ImKoKiNw04BJ8CD7DgDIfBkA7+32VX5QQgqnwNO5TRAnuqU",
-	"Fs24DnoDfNi9pICASr5AGXCUQAY0UeZzhM467OKso8ClYGfOf0QkGmOSmgNpaZXGJvOhxi4U91F8iYmR",
-	"+SFI6egSo+shZceP3LZDkHoBTS4V4zlOX447R2828asosXX1tlEfLadMiMhSvGi2TaBiLm22hqr43Ggd",
-	"G4tUzlJYd6SfqHe0lAW+RfymeL0GFjtpGGOa7q8ltjRXLp13GxxkWjRQnFbyGOwUawxjPWdoI1+yx6WF",
-	"tc0mnL21VrVuMrq2tvbCltdq/K6xTb5kkoxtwsYyCzpEtXKIbh2qDJiQOAlDRu0YhBw2zLHOzxR1JJHp",
-	"ptziciH0J5E7YzyQ2JWug3cbOnwFf9f3Sb0cj0kM/BVnY5JurYXgDMdBY/4FExLNgUymEhLEMqDIYkog",
-	"LBGjMVgbqchCWhsxWuELizrigqRpIKJ3YmZFzo1kXUHqjGRm62iKaZKC2CZt5rrJOjhNb5CdY/cYlXCP",
-	"Vrr9XmEh5ownJyBAbonazH67xuj4dJ0UKsYJLtCLcDgVJGVz7VjhM5wqjY1MlOKW84lSd0PqiJeOVkN9",
-	"LWMMJSAxSTWiq5s1D5ZH+GqKFRVTieac0QmSUyKQknIRIhRlKSYUqc2JoEKqneMBGqnqcIRe4pQkRiOu",
-	"EMcq7vfU7gBxEiokpjGEdW/LiEjpxMGFV2VqdYCf5kyC0ivnU6AIiwtCJ2jMOJpCmj3UCiehiWEwzQEc",
-	"pWyCUkIhDKVSCV1e6eevX79C5oW64y8kwWs5g0hMGZdI5LMZ5gvnR1QyXP1dpBFGTVwYGFCqswT97OSZ",
-	"skOIpojgiPAOzzK1qM5Uykwc7e9POACNp5hSSPsW5y5PUuzrfxpRvo6hbL6IO4Ms+ELcdQJjDmJqJeCW",
-	"/M/Nx0PJLoBu7Xmo24+VwcJrLRZZz8yKIZM3DHft2KDAacrmaok6z040yBHtxMZpChzN8AIlDFE23+7Q",
-	"wUKQCYUtzJKfCeAb78MPtSwrfjp55EZoaCEodL2QqYeLtebeFkbeFprtdWL5HJTeNIxZXnFo+YYhCJbm",
-	"bmMbBGIESy9viESR4s3J7/T58WakV54CK41cIyVOzcta9McXIIdUm0el0P3sUe9wcPhJbzAYHBzeDUr4",
-	"Bq0/6uRZsjWFLXtEVgayy1V7PFeKdJ9eo9KJUpBQOV+FdmuGiLePZQlVI64VEvk4duS1TeCq+MhpdUaM",
-	"63mzdNHxdAw6Zp2CNBUUOKZiDFwDIlZ6Q8cJvk7UmRM5TTieFzswmZRjwmdB5dBJzKAu85RxNDJvjKKK",
-	"SaD+TgEn2jYQ1qNmtCbJlMzegOWbfR0h83Y5WtfgzJWYT0AObdbMhgKoRoW4nhC+hPbrOaW982PTCMu1",
-	"IzJ13WyGCU0xTdCMnZMUUPfg7qcHh3fv3f/kx5/uIcaReqjICXUHh5/2Pj28r5/uIZrPzoHXInbBIE/t",
-	"INkAsdcR+4Vo8sc/3FLjWiNWVmC+Dd+E0+ZuL7hYPRk8wSPy8xmREpJCiug/CR1mnE10ADHqzDGRhE6G",
-	"FWnqTsuO03088RMupjixflo3d2U4K1rKhDclX8oCDV1k5hdu4GRGmqbJ1WpP8hS2q3baTmZU9cG1esHm",
-	"AUImwyevzywhXcfQwVB7QTZa0oYpIaEj2jtsS6gV1U92E0FCLJHzjGa53Glpyk0QWpWfT7STStnxmC4K",
-	"Z1k/7KuWsFHQfVt8Nq3IGE5mRXcEch62lVlAq3an3ukH7exV2GxFLnqce32XrVKqVzl27ggUpyy+EIhR",
-	"Ux7IuHbTxDY/GnU//O7b7/7wm+//+Nff/+G3e300wvEFZfMUkgmMEM+pMFlYY5JqJwc7o0aBwzQGF2Ic",
-	"Ey4kyvLzlMRIq3UP0ai0SEa1IZCVpxHKcC4gQfOpOqblFM6ooWOkxLAoUF5Kz4e2gNdVoY4QEQijeBGn",
-	"oH1o5avIRmX7Z7SzzEnFJreyYB4pYG5mxlSWuatJqlZf+zNchWnOfL8c0lZYCLN4koM1o+ruEDCEaXRZ",
-	"hU0OOJ5CgpyfJOccqEQZjuEhUuu15GJop6KBb2W9qhN2qAcZxjgLS1Uzx9BWvoS3pt+pMn4t9yEU+mtO",
-	"MykMgIBEu66tXs9bUCsqpgoJlrqulnF2SYQ+uMICJwFsVOoxTlOBCEUYLQDzlRVUlElbRYUWIFFXUWsu",
-	"IUEvGE3w4h9/9bdPuXrbz/KoBPyUpq+0NQ9BNfqy8s7VLqUwlqhLYYLVUaqDT0gRQpJXUkn8+j9prR+n",
-	"yvGcUpPfY6hD538oNe3cUm5QU7O22gpKCmRMGN2zvsmlwaroWaLagkQbTpBXLCXhavlCSK7mgJVl9fag",
-	"2ZGqefNywRl+Z6WAt8f1seLisw3fb87u9s+J7daQcYghARvdWe1p3MwjqI+S1cgWKS4qnNYOOsecDjPg",
-	"MYT9luvrIb09VokpCtJncB+1dazsXFDwQxtKXslcN1LxzBhtlbcHmXpVBuBqBg/yz9p6T493Vr/blO26",
-	"OR+t3to6Hgqzxeox61RfpDY8eLA21zKE/xPIGG+DGM1AJ2x+M3oshwmdGQ5Ow+z+wIOp8a0ZavLeedD4",
-	"jiPTZMjoUKs5QQTZU7eprs44hCEZFj6csH5KRKb4q+k5XOI0x7Lp8QUswmqRNWcYL/zJJEHdgbZs7EFH",
-	"QKjnOXU+qb0NvcqNR4pLr1lL0RxX/C8l+As+anxDYEnE2HiP171FwmCrkZyCYSH2iy1UUNNAFz56gij3",
-	"F1Lf3DJAQpvz6CxaIvJlkg4xzmsyAx3DuCEfu3GeXN6sSUN1nJD30PhldxBd3ipkiyVuPvVumk/rJ5Mu",
-	"n21Oz6nytY2tRcgxbISMSyQyvo8I+RGtyPkhIuQmG1ImIUKuDnaK6UQNUnhFXNwrQjbspZ6xDGiELHFH",
-	"yLmfI4SLjh0RGttCggjhXLKhcVZHSOls/z/q9/udjTyeOk7oirAV+IPkwy6AXi+hZMOEsoNgxV6Z01yr",
-	"qtomJuLlOq/MSrObLJ04yxkpQpSJMcv5BO8ywkEMScATeQoxo4lAOZUk1a4OMxzSwyH7adgoXUrJCfgK",
-	"LoAW/XSc7foTwDxY9LAUFfQ2Vhmssqdog3Se19YNG+7ytWkV7Ir2WU2TtqHA68VfX8QqofgxahrU84Yk",
-	"6T+7igerNw0zLy15o0XV0pk3WlVzttHHK7zwMNpEY9crKd4yYlSnnFqYfo3gLslq8xmvnXjsIXJdIP+6",
-	"eK21Jxz0HrgOhf1h7+03hw0tCpvPoTDqV55OCvVtSDktpm4vQK+ma8mZ4ZNw9XQdIA4zdmnz+88JTQid",
-	"bGhYbSdBb8gH7S17BzR/1YC+YF3w2qNlY8ZvSYCGiO8rOJ8ydrHbbInNN8rTDffopx6or1Y6Me0m25AN",
-	"Dl7XVYKuoo6AOOdELk7VkLamTOuhx7kpjDX/eurA9Vdfve4sdf31VWMdTX718vQ12scZ2b882Me5nO7r",
-	"h33X51ij0Ki7xaKmUmbaLQFCEEYfMXZBAhlkX8E5sq+gWL+DBEh0vjClDGRCe4SaXtHoVCrjVdtwhE7K",
-	"yqYZTkAbaYhINMuFRAJockZNMYQe+45Aj05PntpNERMHHf28p37sactjhEyVsglh69bOZj1lb+dJPLTD",
-	"ldvEGfkCFqZ5sk6qXNrhh//57Xf/+9cf/se/+/D3//Dhd3/z/b/5T3/6hz/+07d//8+/+g///Ou/Rf/4",
-	"q9/W4u4ohQlOewL4JYkB6RIGZGsYXDmFazp8R5zRjKVEkhinPf0hYnyCqeijUlMUSKllZlyvIIwmaMzS",
-	"lM3VkDNk67+BJg9tbgDRrTbEHDhiFGGX0dBL8AKdPj9+iHS2lFqKCfGVXW8F4rkCMmf5ZIq++/2v/vR3",
-	"v/7wn3/14T/+l/4ZPaNPLoEvkK7U0UkFXp/pUVNH65GuTDd4xq4mZKTQMIoMrkdlBU3RbjzGaRrprY5M",
-	"YdCbtyOUEiEVBQGOp7VKII39lMRgjVCLenU0cgIS69w+LUqKGhObAF2Ul7ivy6TCjl+Ggo5fPfOSiY86",
-	"g/5Bf6DV7wwozkjnqHO3P+jftfXzmokL5lMA33fIUU8mpsZMSR0Ns2dJ56ijpNGxeymqtGx/E+5bbl0Q",
-	"m7UM9zvqXUXhd8s5922P+A3eNK3VlflQaX1+OBisaHu+Xbtzr/VyqOO5FjWKeByM+15vwKaxi8V6zdSj",
-	"jq2AsugoBtQx5YnQpr9JNlT6BBMBNBpbw7Z4Lhy1P7EZzi2Cwxo1V9WTRqmeV0uoOGh57hAazHqSNmBv",
-	"hlIiBjs41sF/FTXw1/43JLlqZLLPQHqo2Sm5hmBUhjzaANNLCs0AWpIga9j42WPNw5kzPKpw+5kukbgF",
-	"qjaGz0ZEfVsIsw7oFhH3SI+4HX272P7qA+RR8dYOwVVp7xsAmtEU3ILbANhXtbTMZYFsqq1WwU0Lhn3d",
-	"LHr/G/Wfq/rNKJsxSRS8r0QNuPLGkiLIfVi9RqRSu1LG/hQr5jJUpJ+lup2anGKpM8juCJTgheijxzbF",
-	"TDhdWeeXCckydA4Kel4W1EPTaMAmv2IOZ5SDSy97WPyecsDJAs1AIsaRS+BCFwCZmoFwxHIZs5lNIq3R",
-	"I8NJpfXybuRGZYqNBMe9ZbA+t73KW9AbGE5sbt8dUaTzRWiGL6CXZ0WGsUnyowkqWkxvTNKl2eELg5pS",
-	"VGr5jEeoKJewcXY9c1FPoaMoy8LEM0aWFdLqdK8wl059VxwRudRn3SC9oTFlSKf9ZdMFQgfBC4TCirFO",
-	"bffH2fA7rw9M4Guva86fl/pc64i4UoX2aKs1LRoqdNSsSAeO3pJglM1pWl0QAQnqmq6SUdFS0vgFk4co",
-	"zzLgvRgLSPYMg00hvtDnNyZUyDP62U/QXSWFe4eDg/t9dGzG1wJ1jElqut8aglWfls0std1rq+x1V4cz",
-	"Ogp2E9Vp9xNyCRR1BZsBAszTBcpIyqTteaJvSNDG/QLMvIjIvZAcNdrwk2rBVftydKkD6y1bFn6nzZ1a",
-	"Fye2ya7Svyp1Z2t1MI+Q15oZNXztnLWbtNdyzW2ZHCthtguz4xZJ/6OYH+uR6EyQdpFZmiE3Y4N9ynpe",
-	"T7brEUAeYKNTkGXnud2gvhz/B4f0dpH9KpdVTCNGbd6l0doKHGpXK+p++Pd/990ffvPd7//mw7f/bW8T",
-	"suAQ5wKbzmKrfGMn5r0bIHSLKP514uoupWLzrpONLcS3Sbrypq3HQVfUIl3T4DmBmPGWTJ4vlDmIaZHC",
-	"i+d4YYJQFYK7I5CXtlq3dbgp+AwSlnnU43m6xn/uVY3u1ANSL3ZtdIKoJbeis5gJ9XiFfa8QqK2shdYm",
-	"JTf5u82QXe2z9ktudyNslyq+b1nFrBQV71THPE4ShBH3sHYDki90zZupVnWTzygVxu6ZszxNUAr4Up0E",
-	"yMTOUaw+7eE01TswxadjXZHcvTd4sLfsNTD62g+VkAa3RUi6wrwlzndK2g2ISaS4p+8+XRd+dLVUZLfS",
-	"s1pD1ig79ZJb8befPj9GDgBbCs8GF5wP0p2w50vPPZtTu1QLEiTxBRilDea2MlygrnXFNrtthbSlwiGm",
-	"LWvxdsOytTq9W2ZYr9IwzK7tEVvBsJkD54Y0lQtYE935mX5jjSv2ZzbbC2UcxuRdhGIsoEeoACqIEutN",
-	"rlcvTSzogb23uQPWZmduKkxNKl14KD+xa8X978vFU39ePtoiV3Wld1aTSGt+2dyS03apDTobdjcywsvV",
-	"vmXN0KT43kpSgwb7Jva0Rs9aP2OBjh0SZpPQVCtsy6vYAJWo1VP1sc5cVlqUQQMC27OQcJd1aIJytm7H",
-	"5B5W+rCHzs4ds8RHOTFX4d25I9vCf3Fkapx01ekRueTuCNl0873teGbfeiN6XmFMq57JWv3MbtBfL9K5",
-	"XRoIzR5QnczjVhR1kJ4j6Y4ojJ6sgPI2JOAXyFwP98FzUF8S4G4M2BHiqxcSXNfLZxgraQ012uBwUDVd",
-	"4jY+zuYmU361hvuVe2mHVO1n/zcan3a1qCsg5sq8cv2YxJTN6V4rPiLbyq3cct1QoN7FJWJFqFyXqAvU",
-	"dcnUfVd5PYrQSKS4P8ecur+NOej+BSLGKZYw2tM7fPXy9DUkCAtz0dicyOkZHf2899mj3msyAyHxLBuZ",
-	"1Gz94ymZUCxzDkdITPHh/U/+8vMnP+9+/uL4Ue/08+PD+59Y+EX6Lgj9OfoROuv0zzroRzo5fG9v1D+j",
-	"TzFJ9b36ahEctDVu0sbPcXzRY+PxQwQaMfZKY0QEStlEEXdjyNzVZtxKoGHbGhgDl3Ul3p+EarxNUUwx",
-	"R85JtSPv/cHaSzSXy2Xseq4XYDhomzlDjOni9u1nAeAKJ27AiI3CzZw79ubxde42u9fH5ds7lHqVC74b",
-	"TnIKcxASlctvA9Cm+52ZXF9wwsYIbwHra1kAPoJyOd1P2YQZPS4sQU/gkl2Aa1/u6f5a1hnJY+uQhMjd",
-	"1cs6wQ3PipqnQBqdmXdHXvDqrSXXVRJO9VGBWC5vgG5bw9Y5evO2ojWQCUUGAgWeczmtsZDCkIV6M4qe",
-	"4Hhaw82ccd26NYY+esVBANXKIqPKlhC6f4Q+dxC36PURycaISHFGXb1aV7fZNONigWKWEUj2TB3SOZNT",
-	"NGVpAlzYajW1MUJNUlnoCLLIeW1bRPxQ8N+eQKn2/ghIlC9hbu1nTVf3zCmxIU21TYcZUB2Rq9CPUWCN",
-	"Tkv4ehot2ok0UOg7YxgLqxVrL6win5rGrC9b6imJmFR7mnQP7rtOnCZ1EZ9RziQ2cR9/6X30lFyCvbHU",
-	"6URCa0yEonIYlLL4wjVPYTmVagln1Huhe+/wgdG0Ricg+aJ3PJbAR3sP9eBaJ9OyTjOVuUfa5C6SGZGQ",
-	"IMlYswa2S+qvNNj5odG+lanqSLgG6d87fPARWcVJNpqgiTb6DHGuZZGyX1tjVvpreweYUNLXXRNSzUqK",
-	"MTWVr2p+E6ibYGqi1Pb6QV0DGk5Zf1SuYacFMKYF62oTsgyi2w7xbSitlSsaq5WJHMbAdafGClpMm4Am",
-	"9/GLnaanvoBVrmPTpctIp6IPoEcKRKJzSBmdCH2VTDuqqDGM1YFfd1wsEfQM9t0tmsFanJfjMVIvRH7y",
-	"k47FUqZPlUrZtnczjiJ/hasEnedSexUWitFcZvmEnVHJkGAzUFIXUgHOA/2wfItREDqkazQXfQePAKPD",
-	"ztA4xco43uujR2xmlCK91jOaqgV6MM8YS1HCMaFIMrRgeUicn4J8nMtdxYb10D9I32bpibQeSHMT3c1J",
-	"8TPm5V8qxKCunStyiFEY9Z3ewQyPqrW0ytr8svLmRgXmOeXm5pUb1cLcQvR06cbgkDrq778NFL5YoAr0",
-	"I2c/6+sePMSt8B5UHu27u5vDbucXmF9UNnFikHMLzi2SVDuibNY3/Jl53XdHNTRHSUR7ma2PlczsksSW",
-	"SDq/7YLl3GiuZEIZ121kW6ABzC+qVIAsy2yA/F/mkENzBZ8fB6lcC62L67CWD3cEmk9ZWhHmEZoxIZG5",
-	"B9gQ47Ky9BnIn+rpd5kl512TFWDIl/6eWmLIOeMXG0hSl4ZcQQfXbZvFvr22MYiUp4yXh/hYG1+EotEb",
-	"ZSJFSLK9Udl6lJojWl+pwHLZR8fUX5A5rIk01/SYB7YpylK1pvZbKNNuolux9PTtMWWT3hH6y8rFNEXr",
-	"3xH6P/8LjcoOwSPULVavuaO4TMStYO/hGUXIH0tfjUNmYO/lNrZk8djkqGmPyQwk6pbqCQ9ce6PGPocx",
-	"U1woRXEpxl7f7clvNKx3tdyt2Oyp6GisAD4FDv5PSJu6Zbq5mrbWr4fbFrU0Cc8h7bUcts2OkySmYyzq",
-	"Fp+g80VgdMbdm1hZ01b300w8JzRhc00kLJfaJaF+tyBY6qysgVB0Z17ee/FIo8dkNnDjMGBjdE+t5L4e",
-	"WodvlIbnI09taV67AsTehGSy1+6Iso5fUd6xBpy9tCQBqnRLLE1HoIFJEFZMZEJIg5Am+RnIsmX7RlpI",
-	"cRtLU2n9Jo2Sm0uFdzb0hLM8G54vKvpTIeI6ReuH4uJP94N3I6G7Ci/QkfbtbtMlLYZCcpsC4myur5PS",
-	"e2zHss3ShQYwGpOJdjt1v/v9t3/6t//aF9xLmZN+K/egwP7SU8kiJGKWaZ8VmgfumRYARzVvhBXPFQuP",
-	"cS2/jag2SLsj7KWoS2X2adpHo1+OkADM46niQCKtc8NbKOo+mhIKAs4ooXGaJ5AcOWc18JmWQ3NWFiLr",
-	"jvgzJUa1M5rFcc6DtcO6KKYsuqlxG7zLUt1o2Cp9ISouLtUtKWebiy29C4hr3TOFXOg+W4rFOk085LHC",
-	"1tX8N8gcDQ7n3Y/byoDuDmIr39oROm5QLdfaGXLrlgx/Tnm3a3TUMvW2TUVVZ98GauE8vbQp1eMpSXV8",
-	"wTlPy1sflRi7I3zhZRIZZc6p0jNdt0UlguILkPY23zPaHVUvAR/t9dGpDpdQNHqWwCxjUnFS7wtYjJTs",
-	"nOELl6QhkMBjOCojoRewsBGzZHFGzezeHYiFz3eCCX1Y/cx2CUyI9o1RaXoHVoqODg+VlPsC7P1oF5BJ",
-	"hKUSx0Kiw3toqoy85nCEixaE1Q7TS7Kk+9rWV3LBynbLhoB3Ef/zL6C+7Vo6P/KyTKMJ6jIe2YCXS+ip",
-	"QTSyFpSxCHRlisGBXuyT13hSXc5ySstzZta++r2rm3PsUx2RKMi3W3LZJnal+XVtKndJnrsWd41Fa+bx",
-	"Qy0mFALQhOmSKcnQs3HvhbIinYFA4Z1ExlLZGnNX7eSM8wJgYQl6o7yRCtr2zUbFjTNJqzB/bwGI3iuT",
-	"Cr03odb3Ssi+P6Pve71e5X9n9L2y85WFPULvi/tVCs3U++k98u7tRuZLbYKPUHekBOtoLzSC1W29R5E/",
-	"UISW7/9umKq84aWY8cho3UQgCpBAsmYFlVFDE3dPnx9b/4O50nGvmF2b8d7EWlXXXXE3n7Rhs85HYOdy",
-	"l9GMdPqlbv4ToZG9gbJQQddBW7sG3qPiCvZIZz4b75J3/at1H5mZ7eU33sR7a4lieYJ6oMkSmf5EDe2p",
-	"vWZ8z4NVrLuYQfcjxrKYvDsnVGizyPhAbDo30Amh4NDlHGaKpmuOlGKG0qnmUKwe1PZe/Thy6RA/Ns3W",
-	"tBKncVfBYoB6rXcnuB7vQ+vieX9Gz+iXAIlAIyckR2Vos7xqWsnFI3Tv8NPC+0NkhO4dHOpeUgUaXHWF",
-	"vu/ZnTiC6CynYyQkZNqhjdOUzUsKcfcA63tRLa0LdG/gkjvs86Gx50ZnVLu+7CBDK95GId3pOJYv6Zaq",
-	"kwXDSrNtt1rRsd7RrReGb3S+el5Bhc6PcXy+Vjo8NtSk+4SvPEubj8Xicq01ja2993bZyLWYZnVqhtI7",
-	"I8TSpPANtZLQ7/G6mkG0qJg0aRCvHj+NEJlhnXVGE2TC2ihhca6hHSn7SMeDDgfoxU9M+3T14sFAO/Bc",
-	"xQBS5KnozF4x7mW4WsxEWuq4Bo+hUriU4aTEwMrI5CxPJckwl/tjxmc9d4ldieXaFeG2gKtwY5wTatq6",
-	"r7nIW333sVPaPZCEMsUkaymj3cyDMKpVSm3Jx/vflP8YrrJYHrM5DaB8Y9ZmsQTZE5IDnlWhuR7NQelq",
-	"uLpwcwhKxmNIHP0a6tZZleiR+an3mIiMCR0FV1StVBPSiihwsFmJjai17sMVjG0W0HDeypX37TbbQ+4m",
-	"xZZL6z4jl85L89TNsBs1wQ3/cbwnxeaCdS7tteY6Ucqgktk6dVLRd9dXkI0eYlXaLT0Z+/bezrZt4mrr",
-	"OzTnRJrApZez1vVVFmemaWeT0qjllAi9Ye32VGBWbK90aZHPbJGHNhv3+sgW4QmJx2MzV3ENqTrvQKDu",
-	"yP1whBRZjPYiREFZNLoU0K7sjJZrfoiwi3pbGJWHqd0AMatwJrl1owSU71esCOC8MGPtiB/s6D84Z+JX",
-	"XNmr1ldc6M8as7oj8PxjaM9faULBBXqZLiOrEM6WzCRSrGY152zbtcrOUaxo/nYSxjR7+TerelkHlSul",
-	"A5HttvopxsV2226dqJuaQ+JoUg2viFGHI5w5ria/o2tU2wmPm0bq2Pq7jODGtoO0Jjye21ByQ9JTY+zc",
-	"EKD0rt8ORtKfVcWiDi45d867LMXU5r+ZxtYm56kIT/m9TKNGz3dxBfguSzfcHE1dV3UtdRs4e1Ikbbnq",
-	"hSwD6yQrDq+qFbobT7Zk8zW5wa/1GzstmJnT1Sa5WmRr5abFTWt6WEOsIj/vuQeryiamgFM5/bqRDw4H",
-	"AzSfktToVRlnuoCL51T00SleqDPJIB2fKw5QB/iEw+lPn6tT4gQSIoIs8LmddodIMFOsaOOhd0IEulFK",
-	"T0NZ0XNyCRSED3mxEBJmFuy6Zd06qAP14amwqgHqLrxzZRYJlvgcC0Bm52imsx+FUQyNTfnwjN4f3HUx",
-	"Z3tnnYk4W0PQxSpmRAidTienwOdKgoWz2k7MBj4K/vTc2pUP/NJ0Yrk/uPvxasjUekgjtqsfVm+7fPNW",
-	"mbi1CyjfvFUKjt5bsOVdymKcogQuIWWZsoJRd6STFBK4HO1VLv872t8/OPxxf9Af9A+OPh18OtC6k13j",
-	"0q0wlmYj7RHTG9I0NgOJFY31vTQpszu1+OVKwB6hUdFKytKo89ebHkqlJa+gsDzKiRNSmrb1ILrPDepi",
-	"/6IXfXPFnj+cLqpfO55JNauWRumUOLVvb7hSVi4P+RkHoD13YWKRZtz9p//67Yf//q/2jAk0JtoIlUwH",
-	"T+zdvcXg9sRbHvtzNvfTrg0ICXfWlAKHjTj549l6meXhntEezrJa3r72DFVbsvT9q2H8NP4QQIv8RdO1",
-	"Myovq4rK5qP6/k6X3/jhd99+94fffP/Hv/7+D7/1kaY0tau3V/83AAD//w==",
+	"7L3tjyPJeRj+rxT4M7Acq8nhzO6e7mbhD6PZ27217mU1s9L5h5sNWdNdJEvTrOqrqh4udbfAKYBhXAw5",
+	"HyzHRmLACmwD+ZbEARJBNuAP+U+Mu5X1XwT1VFV3NVlNNjnNWSnIB+l22N319rzU8/580Yn5LOOMMCU7",
+	"J190MizwjCgi4K8znhD9X8o6J50Mq2kn6jA8I52TTqwfRR1BPs+pIEnnRImcRB0ZT8kM629m+NWHhE3U",
+	"tHPyYBB1ZpS5P4+ijlpkehCpBGWTzuvXUecsF5IL/WFCZCxopijXs76YEjRi5JUaxvDGCPExUlOCMkFu",
+	"KM8lyvCE9DuRWeTnORELb5Vm1Jp1HQ8GoaU8e1yzZ5qs3fGYixlW+j2m3nnQgT3TWT7zd0yZIhMiYJ4P",
+	"6YyqYqqllafw0B8+IWOcp6pz8lAfJ35lhx4MNkz0Wq9ZZpxJAkB9LvhVSmb6nzFnijBYA86ylMZYn/ph",
+	"Zt74zo+lBsEX3hp+T5Bx56Tz/x2WWHNonspDNy7MWAXiKUPnT87Qew8efhfZwftwBPZbPfTphLB4ATgo",
+	"eEaEoma5OFb0BrDQ7uyK85Rg1nkdGSQsnzgYRhpSIYAsn03UuaYs2bQxs7Lv6zdfO/gE5lR8zmQAgfmc",
+	"Ib1QiSQRNyR5hMgsUws0I5hJQOX5lKcEJVSPFSvAZUVmMjyL+QELgRcdA1uHj58ZBLWUCeu0G3SLi9xp",
+	"viwG4lc/JrHSI5ttngmCFWwQJwnVe8Dpcw8gY5xKEi3ByMEhw0oRoXf9bz7DvZ+81P836L037L384ii6",
+	"/97r3+tEqzvaHQQeKTsyqOcxHoB2PN3Awdaf4/ftrgjTdKk/zoWm50zwOBdYcaGPOepkPKWx/sePc6nM",
+	"v/gNEZJOpgqYmsxIDKj0MrAlM9eHVKpVwil2Wfxj8wmvnkHU8ZivHoTlaYqvUuL43yr/rGAkzF1/TM+x",
+	"iqcbsW1Gmf/rUbQFj7hDZKnZ47k+9RXo3DmHCvGKjbisFI6nM3tHLBM9XB5D81HgfGJgJckQq8pWE6xI",
+	"T1GYeOWbMU1JLYdtfGZyio8fvhMcQ9KfkEajhI6rWF1U3b0dtpi4svf159oK7ZZQ2nhD1NLjGU4JS7AI",
+	"3MDpHC/kkGeE7esarr9UfxL8eUGwCNy1/7/+WV+nkiA+HtOY4hRNeUoTvJAIC4JSjhOShK5YbzXb3rHq",
+	"J/pm9U7JLXDdOT/Gi21v2ZRLkqzu+izlMhdEIs7SRYQ+kwoLFSHCkpdoRlmuiER4rIhAM5owfbFU9l/8",
+	"o5QpHzzwhcpBCGIz/OqZ+fAYXi3/WL4/lv9OrHxRYQghXhDg3A8Hmy4cGGzdubdBcAWt3J7cNMrugAca",
+	"3lsv93EYII5A2hpvhq9Jng3nXFy3N+zSwRZrXp0ufNqKTLgIqRdwdQ63v2VrmZ7V04aZoFxQtdisN9n3",
+	"qmrT8CfT4PBkRkShKoXFnWGFUVcJKjxsvaSr3y9HXVlhVDnAwObXQaMdUrSQvQUp8oT8iAg6tvpvHZKE",
+	"wcEUEZmgsuYGNPI7F9UdLRG0/ifMTmrhtsr2P8LymiSo++0//eL33/zVnx30O5t4oxNdvOlC57FMz6sA",
+	"CWt/K+tOyQSnwyssqVy7r8bI2KmO2WTxjrBXJp8RKfEkcK7PGMpSTBmac5HICN3glCaICzSfLhDjqh+6",
+	"q2Z1ZyAVVnl4+zBwmIrnlCV8PhwLPmsuO9uPFG/6ydJBm/WUJxM63sckpTckyEiVIrNM1YhUu+gCiZlr",
+	"/Vcb1NGoQ26s9rK7dJpiqYZEiEYKsAP50JFFzftrFQ2z6Kg81I0ahQNMGzy1APLuPPVxrrYVbzkbJvar",
+	"ZYJYmta9GZr4/Qo/XkLRJBFEhokxnpL4eshviBA0IUNBsDV+bgS31gRxrIa1Oox7IZtyRuouEaoWw9iT",
+	"Uqo86THR2JQgzRBQxiWcKTpG3RkW10T1BJnkKVxe1tSoVYGDIKeaCGzw0lmmTjtR53udqHPWiTqPg1am",
+	"xoRCWZJLJRbbcPuow/gwoVLl4qpGpCmer7tLypeCXLMJq/DGCDDRJiMIMqFSEf3nEOdqWgiATcB55Fwb",
+	"sSAJVQDJIAgVnzdDzVzGcUNLELxa3LIFIB2+VKC0nu52siB7pLnBQbOGVCuK4qABqXofvLPu/YJyvQ/u",
+	"D1oiLo9mlm2UTVTi44bGzCDVOASpoufRuyieYoFjRYR8hGSGYyIRZgmaLrIpYcaUQieMC2NLWfL1rUc3",
+	"H9PWY1Ibd5l3H9ydbbuctCX79jbU8f9wfAlma8BzO9N87Y22I98NotINTvMatTTms1mdcKtJQWsxqsZk",
+	"u4M8LrDS/wqbTPHkNq41O7QdJyp25u9jowhcHtWOTsziNKuoF6aatcdbHlVhVH243k1fHmGVF5P+pI/e",
+	"/OUvfv2Ln77526/e/M3fR+jbf/9Xv/5Pv3R/vfmz//Kbn3/15q9/9u2/+88RevPLP/72Z3/x7d/9B/f4",
+	"N3/ys2//7mfmL9/qW9litBu4QkB4QkhyhePrLbG1VXSsQy4Pq9ZjktvE/vFoe0TZAhSUpMn7Tm2tLnKs",
+	"n4WjbeAR0gwJdTH6w4tPPkYZ19MLRJniIKFe8WQRIS4QRkXEEHwS1jko8+8L/XEnKgJebIzNlOCEiOD1",
+	"4Zlq1nNUs6v1FowPCE7VNICeWqqU9bAOWnr9s/uEEUSYEguUEYESkhGWEBYvInTZ4deXHX1c+uyMvIqo",
+	"QmNMUyNArayyNBu5U+PX+rZg+AZTI6OETgoiBzjbfFJ2/MhtO3RSz8rYgzUW0c0Wc33JahrHLCbpdpp1",
+	"UqtRj6mY3dIytAvTqZp7mwmedv9baNFBm/G6yX4oibDTbLbebuD1UefHmtyH1rBPk+rXDTbQ3AZbB2Ce",
+	"q5jPSCMs2cVmkxGGU7UY4hnPDauu+YTlsyuzKaFJYbwYJjnZyTSwStEavYdUypwYl7LFaYgxjLlIzM9A",
+	"NSlJgvSuBJ3oQ2+y5xsi9PpzkQaPfI4FoywkgjwXpAdsArl3QBe0554Qhq5SHl9LhBWC7SBNPRUf8zrc",
+	"LdnMmZ4khEBvxRzuO/q9s4tK3jkzD63ry2y2ulh/FRXm4fxmnQq5e1DYKKMsH9sKi06wwvXXWQVJylHt",
+	"zVnnQXSPa3yTJUrUiMV5WuMlIfqEjamsEBM0UtkjCSD/shykh/YGqqy1sq8Nh7mLyFfDsRuwyjKM4mjg",
+	"x1Ec7cTIy9HubxptXzzeQU/wXFEGVGZ4FHAzfUwUp2Epj1fNCpxJCqyVj8fwr5fNmP9GK2CWYjZsfBt7",
+	"LLbKFp9oec7tDZWBmjJC2D0AGy7qTrlKKSPDo+P7Dx5GSJAxEQKnEer3+2GJ2X4/FMZAsdHq4ywO6y1x",
+	"b4mTWhuHY5BVtlnPLj2qWk+zGstbdEunVKphnGJZua09+3fUuSaLocwzIm4oyNtakWMJnw3hngxiaq2x",
+	"yKL3MMaZub9DnFPCQWzwMLulJgKPIdY4v0qpnBrKyyUoJJtkisbO92JNlQNb3U6xwM0wbMPeu4QVu3sw",
+	"y4HaXdYdmqHLSc9BoNzyVkt4nM9cYlDYcLTZcqSlnmSb+F+WOCm0mHKbm9iygoBvT5GGJhkiIc3GF9Rn",
+	"WUoxWI5mlAHO31BuHK6baQjWVIzbJGjFU3889gOydafQRICQJYGIUyBrq9QEuc+qwhMI7wwoOzZ+r3rz",
+	"fcrFNWUTBFG1E3pDGFIc2W+sP8iMff+djWZPiFbd8WIx3xoUK08tdMIfkXU2DJymn4w7J581tma8rFX4",
+	"yikTKrMUL+rjAqq2hGZrWLIqNFlHY0lH8HSjVeNcvwPyBhFb5BkUry8di500DDGQ2HeSx8HCuOJrauBE",
+	"AjMnw2kl385OsSEoBeYMbeRj/riMbthmE05A2SjQ1gU8bB1pEY562BBUuD4u4GOu1gRWOkC1YpvbOqUm",
+	"wPpxTUCe3jGRqk5t2BTjFXUUVWlTanE5e/BJ5Ozl3pHYlW467zYElwr8dpemPhmPaUzEc8HHNN3ao4Iz",
+	"HAcDaT7iUqE5oZOpIgnSNyGykAJrFGcxqdxHR4PBxsyGNXFoUUde0zQNXInnZlbkQrhsGJaa2kQUItAU",
+	"syQlcpv0zl2TSnGa3iKL1O4xKs89Whty9xxLOeciOSeSqC1Bm9lvNzj8393EhYpxggv0IvGdPJXyOQQ1",
+	"iRlOO1FnSidTfU+JCWEqKEF5adNLoF/KbEYJUZimAOglgRoeBOSpKdZYzBSaC84mSE2pBBtqhGglGDlo",
+	"KoDA1ACOVP1RlJk4ZnCRNbbNei7EkGuBSaVVybAf0RIiyrCaBhde5anVAX6Qc0UQVWg+JQxhCfLmmAs0",
+	"JWn2CJxnlCWGwIACBEr5BKWUkfAplVry6ko/ePHiOTIvLAfdhTj4Um47klMuFJL5bIbFwsXwaR6u/12k",
+	"u9dqSoEBlb5L0A/PnyGGZxQwIjgieYVnmV5UZ6pUJk8ODyeCEBZPMWMk7VuYu3x+eQh/Gla+iaBsXqO7",
+	"g9bo8OdkLIicWg64Jf0L8/FQ8WvCto76WbYBVwYLr7VY5HIGcUwydUuH4p4VCpymfK6XaMyMNXwEAkhx",
+	"mhKBZniBEo4Yn2936WAp6YSRLdSSwv/YZB9+mPOq4AdJjrfz694+IHu3dAUPFl+8HdfxLjlngmi5aRg7",
+	"w0BAMSSSp7nbWIMgaMnTm1sCUaa4OfpdfHjaDPXKW2Ctkmu4xIV5GVh/fE3UkIF6VDLdp2e948HxO73B",
+	"YHB0fD/I4Wuk/qiTZ8nWGLYa3bE2iaRctUdzJUv38dVzahYoVM635LmsKCLePlY51BJyreHIp0WcyTZB",
+	"48VHTqozbBzmzdJFx5Mx2Jh3CtQErxRmckwEHEScGleVYXzghlDTROB5sYPSQR8UDh3HDMoyT7hAI/PG",
+	"KKqoBPrfKcEJ6AbSRgcZqUlxzbMbkHy9rSOk3q76yGqsoAqLCfEchLvUTMDLhUtWwL5bgJ13fzSNbt45",
+	"GnpZNpthylLMEjTjVzQlqHt0/11w673z3XcPEBdIP9TohLqD43d77x4/hKcHyBhXl6LlgwHWSxdJA8Du",
+	"wvYL1uSPf7ylxLWBrayBfBu2CSfN3Z1HpXozeIxH5lczqhTY4S0zgJgQNswEn0DwftSZY6oomwwr3NTd",
+	"lh0n+3jsJ1z059zaad3cleEsaykTszV/8Z2pSwWGcDKjddPkerXnNmajecWd7XhGVR7cKBc0D87nNdnU",
+	"PrGEZB2DB0OwgjRaUsN0rNAV7V225akVVbrsJoKIWALnGctytdcSSrcBaJV/vg9GKq3HY7YojGX9sK1a",
+	"kUb+xm3hWbcioziZFd2TyFnY1mbgrdudfieck78Omq3wRY9ydzfZaqF6nWHnnkSxifvjzJSxs27B2Nbx",
+	"QN03f/31N7/602//+Y+//dXPD/pohONrxucpSSZkhETOpMmAHNMUjBz8khkBDrOYuHDpMRVSIQhliBGI",
+	"dY/QqNRIRktDIMtPI5ThXJIEzaf6mlZTcskMHiPNhmUB8pJ7PrKFJl21xBGiEmEUL+KUgA2tfBXZeLL+",
+	"JeusUlKxya00mDOId2ukxlSWua9Jqlpf+zO8DuOc+X41mkdDIUziSU6sGrVsDiEGMY0sq6EpCI6nJEHO",
+	"TpILQZhCGY7JI6TXa9HF4E5FAt9Ke9U37BAGGcY4C3NVM8fQVmgKbw3eWVd7Y7tArlIBCHC0XXX15RwM",
+	"E8hlp2oS7ZAJbsKocBpmOAnBRqQe4zSViDKE0YJgsbbSF+PKVvtCC6JQV2NrrkiCPuIswYt/+erPnwj9",
+	"th9/V3H4aUlfS2segMJhEK7GVkrGCnUZmWB9lYLzCYKkk7ySFlONfVAVUU7kjJlcJYMdELmqxbQri7nh",
+	"KHCjq63BpED2h5E9lze5MlgVPCtYW6BozQ3ynKc0XNW1YJLrKWBt+Vd70exJ1Lx9WbsZfmW5gLfHzb7i",
+	"4rOG79dXVvDvie3WkAkSk4RY7856S2MziyBcJeuBLVNcVOLaOOgcCzbMiIhJ2G65uW6ft8cqMkVB/Azu",
+	"Y2kdayvsFvTQhpBXEtetRDwzRltlWINEvT7+ax2BB+lnY11Cj3bWv1uXad6cjtZvbRMNhcli/ZjLWF+E",
+	"Nrz33sa80RD8z0nGRRvIaAY65/Pb4WM5TOjOcOc0zB4OvDMtAxcr77xX+45D02TI2RDEnCCA7K1bV9Oq",
+	"yEIsbDhh+ZTKTNNX3XNi8tbrHl+TRVgssuoMF4U9mSaoOwDNxl50lEj9PGfOJnXQ0Kpce6W48JqNGC2q",
+	"1ez82FJLR7VvSKyoHBvr8aa3aPjYllBOn2HB9ostVEBTgxc+eIIg9xeyvLnVAwltzsOzaAXJV1E6RDgv",
+	"6IyAD+OWdOzGef/mdsWEq+OErIfGLrsH7/JWLttdUuS2yOMtg0lX7zYn51Tp2vrWIuQINkLGJBIZ20eE",
+	"fI9W5OwQEXKTDRlXJEKuBt0Us4kepLCKOL9XhKzbSz/jGWERssgdIWd+jhAuKktHaGyLIkQI54oPjbE6",
+	"Qlpm+33U7/ebJVSCn9AVC9XHH0Qffk3YbgElDQPKjoI5VGVM85bdS6rZTkWs89qoNLvJ0oizGpEiZRkY",
+	"sxpP8CqjgsghDVgiL0jMWSJRzhRNwdRhhkMwHLKfhpXSlZCcgK3gmrCi7rvTXb9HsAgWcFjxCnobqwxW",
+	"2VPUIJznhTXDNkz82r7eaN2kbQjwsPjdWaxmim8jp0E/rwmS/p3LeLBy0zDzwpIbLWopnLnRquqjjd5e",
+	"4oUH0Toc262c35Yeo2XMWXLTb2DcJVo1n3HnwGMPkJsc+bvCdamNzqD3nuuk0x/2Xn5xXNNKp/4eCoN+",
+	"7e2kQd8GlwM2dXcOej1dS8YMH4Wrt+sACTLjNza+/8qkLDZUrLbjoLekg/aWvQecf10DvmBNvo1XS2PC",
+	"b4mBhpDvU3I15fx6v9ESzTcaLPQSlMm90ANT4mSNEdNusg3e4M5rVyHI5MXngqrFhR7S5pSBHHqamyJf",
+	"5q8n7rj+8NMXnZXudL5oDN7k559cvECHOKOHN0eHOFfTQ3jYd/34AIRG3C0WNVUqM5n6UlLOzji/poEI",
+	"sk/JFbKvoBjeQZIodLUwqQx0wnqUmZ6G6EJp5RV0OMomZWbTDCcElDREFZrlUiFJWHLJTDIEjH1PorOL",
+	"8yd2U9T4QUd/1NM/9kDzGCFTcc24sKEFoVlP2YNwEg/tcOU2cUa/TxamyR8EVa7s8M3//Pqbf/rpm//x",
+	"F2/+4R9NWcJf/+M//+vX//Cbr/7jb3765+hfvvr5kt8dQVmBniTihsYEQQoDsjkMLp3CNce7Jy9ZxlOq",
+	"aIzTHnyIuJhgJvuolBQl0mKZGddLCGMJGvM05XM95AzZWnaEJY9sbACFMrdyTgTiDGEX0dBL8AJdfHj6",
+	"CEG0lF6KcfF5RT+QyPUhC55PpuibX35V1GvsX7JL9v4NEQsEmToQVOD1QxzVdV4cQZU9A2fsckJGGgyj",
+	"yMB6VGbQFG0xY5ymEWx1ZBKDPns5QimVSmMQwfF0KRMIoJ/SmFgl1IJeX42CEoUhtg9YSZFjYgOgi/QS",
+	"93UZVNjx01DQ6fNnXjDxSWfQP+oPQPzOCMMZ7Zx07vcH/fu2FiAQcUF8+sAPHXD0k4nJMdNcB87sWdI5",
+	"6WhudOpeiipdTD8L99e0JohmrS39zi+vo/C75ZyHtpdpgzdNC1CtPlRadB4PBmvac27XltNrERjqzAms",
+	"RiOPO+O+18OmbuxisV7Tz6hjM6AsOIoBXVVXrfqbYEMtT3AZAKPRNU5dZSyL3t+zEc4tHodVal5Xbxot",
+	"er5eAcVRy3OHwGDWk7Rx9mYozWKKCmPLx/86qqGvwy9o8rqWyJ4S5YFmr+gaOqPS5dHGMX3CSP0BrXCQ",
+	"DWT87DHQcOYUj+q5/RBSJO4Aq43i0wip7wpg1gDdIuDOYMTt8Nv59tdfIGfFW3s8rkobusChGUnBLbiN",
+	"A/t0KSxzlSGbbKt15waM4RCaGh5+of/zerlZeDMiiYJ9tfWAm3qJG7/2cbXddSV3pfT9aVLMVShJP0uh",
+	"lYGaYgURZPckFLHpo8c2xEw6WRniy6TiGboi+vS8KKhHptCADX7FglwyQVx42aPi91QQnCzQjCjEBXIB",
+	"XOiakEzPQAWyBWuMDLaEjxwnlRaB++EblSkaMY4Hq8f6oe2p2YLcwHFiY/vuySKcL0IzfE16eVZEGJsg",
+	"P5agohViY5Qu1Q6fGSwJRaWUz0WEinQJ62eHmcvidP1V4FGpPGVkVSBdqq+KhXLiu6aIyIU+Q3mjmqYw",
+	"IZn287pG90fBRvdhwRhC2/1xGn5XqY+38rVXNed3S3xe6kayVoT2cKs1KZpU8KhekA5cvSXCaJ3TlLqg",
+	"kiSoazq6REU7F2MXTB6hPMuI6MVYkuTAENiUxNdwf2PKpLpkT7+H7msu3DseHD3so1MzPjDUMaap6Txl",
+	"EBZKBheNZEDvtVn2UNXhko2CnXwg7N5UFetKPiOIYJEuUEZTrmzNE+jkC8r9gph5EVUHIT5qpOH3qwlX",
+	"7fPRle5Hd6xZ+F1u9qpdnNsGV1r+quSdbZTBPETeqGYswWvvpF0nvZZrbkvlWHtm+1A77hD134r6sRmI",
+	"TgVpF5ilGnI7MjhkvOfVZNsNAfIAGV0QVVae2w/oy/F/64DeLrCf56oKacSZjbs0UlsBQzC1ou6bv/zF",
+	"N7/6029++bM3X/+3gyZoIUicS2wqi62zjZ2b924B0C28+Lv41V1IRfOqk7WFu7cJuvKmXfaDrslF2lHh",
+	"ObftGdpAre9rdRCzIoQXz/HCOKEqCHdPIi9sdVnXMcXWJ0HEMo96Ik832M+9rNG9WkCWk11rjSB6ya3I",
+	"LGZCGK/Q7zUAQctagDSphInfrT/Z9TZrP+V2P8x2JeP7jkXMSlLxXmXM0yRBGAkPardA+ULWvJ1otazy",
+	"GaHC6D1znqcJSgm+0TcBMr5zFOtPezhNYQcm+XQMGcndB4P3DlatBkZe+21FpMFdIRJkmLdE+U5IuwUy",
+	"yRT3Mp7Sje5Hl0tF98s9qzlktbwTltyKvf3iw1PkDmBL5lljgvOPdC/k+Ylnns2ZXao9EqTwNTFCG5nb",
+	"zHCJutYUW2+2lcqmCoeItszF2w/JLuXp3THBepmGYXJtD9kKgs3ccTbEqVySDd6dH8IbG0yxP7TRXigT",
+	"ZExfRSjGkvQok4RJqtl6nenVCxMLWmAfNDfA2ujMpszUhNKFh/IDu8rxGpTx+t2y0Raxqmuts4Airdll",
+	"c4tO24U2QDTsfniEF6t9x5KhCfG9k6AGOPYm+jSAZ6OdsQDHHhGzjmnqFbZlVaw5lajVW/UxRC5rKcqA",
+	"ARFbs5AKF3VonHI2b8fEHlbqsIfuzj2TxFu5MdfB3Zkj24J/cWUCTLr69ohccHeEbLj5wXY0c2itET0v",
+	"MaZVy+RS/sx+wL+cpHO3OBCaPSA6mcetCOpEeYake7JQerLilLdBAT9BZjfYB+9BaBLgOgbsCfDVhgS7",
+	"WvkMYSWtgQYUDneqpkpc4+tsbiLl10u4n7qX9ojVfvR/rfJpV4u6ksRCq1euHpOc8jk7aMVGZEu5lVte",
+	"VhSY17hErnGVQ4q6RF0XTN13mdejCI1kivtzLJj7t1EH3V9ExjjFiowOYIfPP7l4QRKEpWmaPqdqeslG",
+	"f9R7etZ7QWdEKjzLRiY0G368oBOGVS7ICZJTfPzwnT/44P0/6n7w0elZ7+KD0+OH79jzi6AXBHyOvoMu",
+	"O/3LDvoOBIcfHIz6l+wJpmkurFtcENDGTdj4FY6ve3w8foQIAAYrRWYZVEJL+UQjd63L3OVm3ImjYdsc",
+	"GHMum1K83wnleJukmGKOXNBqRd6HwVCZagLzSrqMXc9uDoajtokzRJjOb99+FACuUGIDQqxlbubeSUhK",
+	"b4jYZG6ze31cvr1HrmdnqbW5vTDmJCIVKpffxkGb6ndmcmhwwscIb3HWO2kAPoByNT1M+YQbOS7MQc/J",
+	"Db8mrny5J/sDrzOcx+YhQbNz496CADc8K3KeAmF0Zt49WcGrXUt2FRIu4KpAPFe3ALfNYeucfPayIjXQ",
+	"CUPmBAo452q6REIaQvbU60H0Po6nS7CZcwGlW2PSR88FkYSBsMiZ1iUk1I+AewcJC14fkHyMqJKXzOWr",
+	"daHMphkXSxTzjJLkwOQhXXE1RVOeJkRIm62mN0aZCSoLXUEWOC9siYjfFvi3x1CqtT8CHOVjMrf6M+DV",
+	"A3NLNMSptvEwIww8chX8MQKskWmp2IyjRTmRGgx9ZRRjaaVisMJq9FmSmKHZUk9zxKRa06R79NBV4jSh",
+	"i/iSCa6w8fv4S++jJ/SGQNgglIIFmUiCxEQZKodBKY+vXfEUnjOll3DJvBe6D47fM5LW6JwoseidjhUR",
+	"o4NHMDjIZMDrgKiSROjVQuwinVFFEqQ4r5fA9on9lQI7v224b3mqvhJ2QP0Hx++9RVJxnI0laAJKn0HO",
+	"jSRS1murjUp/YXuASc19XZuQalRSjJnJfNXzG0fdBDPjpbbtByEHNByyflauYa8JMKYE63oVsnSi2wrx",
+	"bQitlRaN1cxEaMkPlRorYCkTfHsQeXz4hf7P6/rMAbbQtD7DCxv+jE3APnrCBdThwikI4ZEtwZREqGjG",
+	"bgr1XTOvtSNeIMlNA8B0sQq0HxFBx4uyy/eZqVy0P9DxhMCcRT/QVfCVPch4ogW8hWxfMDL71pdBjJlm",
+	"FTBX19SIj5DAivQsi/UNn1629g6iMRxuRTiuQY5D1yhoa8OZnaLOUnHKuJpWytDfM/0KIWEEu/ptABot",
+	"N0qaGE/3nLKEz6OVGBRrrc+4MJeRYRlL2S6raHdm5rk7vPOb5wfcTK4mYyvWdDMYnESZ4oOwECBxdL3f",
+	"KyHF9XgWRpiiPkYNGyknR5JY3QrwW0711ai/tkK4VcAfGUHFz1wC8JbglIS4xrCrvL884mewsjuBpp6q",
+	"7hqAZbQB0XI6e2xlg8R77vCAYeeVAO4GQFwLP+9WBgBqSPE5e+SZTOxPJp1MSfRjTpnSsqJ85IGtAcga",
+	"ljxYDovdMiKg5QCD0HAaQLvknhXN68ovXVVCzR+Hxu7g128FBDdRvFD7297BweqF4Tltn4PArteUHK1P",
+	"uttpqN+lII0SXTeHang01lrABq2QS61MELZw5cyyYEF6INgVoXBgwoKiqqakbx99DwLPThyVM66Qlve5",
+	"gNw70x0IWFEE/69fuGQlb+fCtK6gEurAlvdAzmIiFB1T/fOYzCGsDTN0jIrf/SuLs56kikSX8BPFqXcC",
+	"oLNyk9SAs0xw0KZZAspDogVOFvlJDR4z6+YsJVJeMiXoZKJl2YMIEnbTBYpx5jqsRCjl896CktRbVB+d",
+	"4QzmKR9emTA9reXbUjfsko2WUwIjNJ/SeIpwSoSSYTkFfYoFo2wiT7RMQ7BCN1RqvtpN8CJCc0Kuo0s2",
+	"40xNDyJkRKmi6g8jWFwtUDcTPOOSIGy5cXlmB1EJbwtamaVUgX0Bbpbokhn/Kxx8L8YZlOwBIFt9TcPX",
+	"wKWPTs3eSeIpc3JOhEQPjo+tVcHg2uiSFRV8QDsaG/c+XCbWpgoisBvgeHDk6kNJNLfHUm9p8OSr/Zgb",
+	"PFHxrUQobRIgIUNWH2ObeiZmPsUZFaUghS3lxc2hTEswfCuS+IupXxKrreAm6u+sHV1u2c2xfNCHRiBo",
+	"OfThDAZthdi26rDeRn7VrVKofnfxz4DMWnHQFRlzYVRquFp2oeFD207AtlXbTM7vl+/vM6OynKUuJwMs",
+	"6W05NauZbcZI310qC0iVJOl4SYvlLF0ctMsIaqU+ghNXmHFZ2ogQ01exe+xWwSZFpaPlq9ae8P4v2xKU",
+	"b6kWwVpUajN38hwrjxpRd2dzjCXNz0U/Y5NmZPmD8+cfP91MkXSGJ+TQjhpQ8K4oMyUWl9nvysE9//gp",
+	"gtHaIkHN0u5J9INz1H3+8dODu7tcPxd9edP4mC9+1PiY5c3kO69mafWoNx7sxY/2d7AXP3p6EIHzG7qT",
+	"alQ1tusfnn94dwduLB23lmaWtXUzbKFLqmW2XrFH+9VfmpidUZdx60OIMQtkXhlGcoeqi5nw/3aJx+zS",
+	"56rb6SymsHYdYX+0Vz/BR2RdsoXpa2PM5EXnrIq4ga5IytlEIsXb4gUmlLRH2Uqo74oLeEYOk9w0VAxW",
+	"r/tkPEb6hcgvFwDZi4xDHEal0LEqGzVL/TYRJEFXuQLj0oKokhon/JIpjiSfEc4IIqkkLmfjUfkWZ0RC",
+	"EqQR01ItGznPxAyNUzyZkOSgj874zIQRwVovWUqsvcaeecZ5ihKBKdOUv+B5yCxxQdTjXO0rmxKG/q3M",
+	"Bihj923MPmJ83gYqPuVexRINGNS1c0UOMBqiPoUHc6Kr8YXr4jM/rrzZyD+RM0FwctvqcXdgyvb3VmfM",
+	"ruy/DRB+BKbkcszIRZxCg3QPcGvibSuPDuG0a+vNfITFdWUT5wY4d2CyoEm1h0CzTrvGcVkJ4K5pJ5DI",
+	"9mrBPNY8s0sTW1TUZToseC5MrBedMC6g8WILOIDFdRULkCWZBsD/PCc5WeeyLLkP1Dd1t4eNLtD84Z5E",
+	"8ylPK8w8QjMuFcrFhDCLjKvC2lOifgDT77OuhFlvHUF+4u+pJYKcc3HdgJO6wj0VcBgBWB7KFNcC5QkX",
+	"5SVufDOUodFnY8FnEVL8YFQ262PmioYm5DxXfXTK/AVVvND2gW0jsCJ6g5NBTSmbQPOCHhpV2lqO0B+g",
+	"UahZ5gj97/+FRmVPzRHqFqsH6ija77sVHDy6ZAj5Y+l7CsKOZwRbp5v32FR1gBjjGVGoW4onwqCeCZKI",
+	"TbNEPba12emNuzbyB323J781J+xqtb+n2VPRAxQ8UUQQ/ycEwaFlgSY97ZIpS9imjiwJz6FsI3vbmMJx",
+	"EtNjEXWLT9DVIjA6F+5NPFa22oVp6mhDf0p/n/3dHsFKL1I4hKKf6erei0cAHpMLbK13fIwe6JU8hKEh",
+	"4UlLeD7w9JbmS03zOfOKc2il0VW+1ph3Cgdn2/wnhGnZEiJbqEQDE85ktUgs0SAkST4lqmxy3EgKsX79",
+	"+mLUt/bz72foieB5NrxaVOSngsV1imLpLjCi+KHoiV8UbwtFQbzcb4ERC6EQ32YECT5HmdZ29B7b0XKz",
+	"dAEHjMZ0AoHa3W9++fWv/+xPfMa9UmvEb34cZNgfeyJZhGTMM2PhmBdRkRB4BPFGkpCTpfhdy54rGh4X",
+	"wL8NqzZAuyejsM0Ep2kfjT4fIUmwiKeaAqmy4cDeQlH3bEoZkeSSURaneUKSE5feQcQM+NCcl6V7oYf0",
+	"TLNRSN/gcZyLYLVdKCNXlqlbojbyKkuhNacV+hpG8jRqJWVnvTCfB/rNSbWAzjSaxDp1NOSRwtYxSC2H",
+	"Qtks1PZCtWxn4WGrcUtu0B3jl1opYv67FAS1QUYtI6DaFFQh/ClQPdKTS+uMvE9oChk5LkJlbCvTF/GT",
+	"HvMyVl2VC6blzDL+RNH4mihkGrdfsu7o6VnveHD8Tm8wGBwd3x8d9NEFJBgxNHqWkFnGlaak3vfJYqR5",
+	"5wxfu7RmiSQek5MyEOeaLGyOWbK4ZGZ2eGqEwSKwZoIpe1T9zPbVSijYxpgy3bYqIdLHx5rLfZ8sjCZ3",
+	"TTKFsNLsWCp0/ABNtZJXH1bj8mvCYofpvlbi/dLW11LB2galBoH3kTEHY74dp2IlV2kVRxPU5SKyKWIu",
+	"BX7pRCOrQRmNADwKBgaw2Pdf4Ml6x1HU+ZDHheN+jYPp9hT7BHJ4CvStcWzW6ZXm140RQyV67pvd1YYU",
+	"mMePgE1oAKAJhyKDiqNn495HWot0CgIjrxSyIZbbQu51O4FIojiwMAe9ldOuArZDXAaYt+iy+9IeIPpS",
+	"q1ToS5Oc+KVmsl9esi97vV7lf5fsS63naw17hL5Eri5GIZl6P32JKBtmgk8gxdF8CSr4CHVHmrGODkIj",
+	"WNnWexT5A0VojqlWLofeNROeyvZBZGNezHhipG4qESMkIcmGFVRGDU3cvfjw1NofMpxDhww3O6jx3sQg",
+	"qkMsZvNJazbrbAR2Log0HhMxgoIlNjZ2ZMpYDgsRdNNpg2ngSyTzqxlVYJkQPFfGugSZ3DCeMx+ZmRMS",
+	"p5QRb+KDjUixOsGyo8kiGXyih/bEXjO+Z8Eq1l3MAL5jrIrJu3PKJKhFxgZiCyARNqGMOHA5g5nG6SVD",
+	"SjFDaVRzINYPlvZe/ThyCcTfNe2JQIgD2FWgGMBea90Jrsf70Jp4vrxkl+xjQhKJRo5JjkrXpiWFe4ah",
+	"nqAHx+8W1h+qIvTg6Bi6rxRgcPXI1BT6WJkbR1KoC3CKpCKZCWFPUz4vMSTOBQhNWl8r444fDFw6tH0+",
+	"NPrc6JKB6csOMrTsbRSSnU5j9QnbUnSyx7BWbduvVHTquejvsJRyo/vVswpqcL6N6/OFluGxwSborLv2",
+	"Lq2/FpXC8XSmp1zfCtZ7b5+tD4tp1icza7kzQjxNCttQKyWwPFrXM8gWBZM6CeL54yeRCZYyUQbGrY0S",
+	"Hudw2pHWj8AfdDxAH33PNBzWLx4NwIDnamwhjZ4az4zChb2aMBYyEXAd1xItVDwy5TgpIbDWMznLU0Uz",
+	"LNThmItZL8EKV6Fc9T+6koebo/SqjkX47m0XgfKOJBTspnhLNaDMPAijpdqCW9Lx4RflH8N1GstjPmcB",
+	"kDcmbR4ronpSCYJntw7GfAEmhtRe+qC/SEbHY0jEgekNdkMdEnRmfuo9pjLjErzgGqtN4lAbsHBnsxYa",
+	"UWv9OisQa+bQcNbKonXnUahvZy3CjAlJrnB83XJGxlN646w0T9wM+xET3PBvx3pSbO6uArKh2AjE9PsC",
+	"spFDrEi7pSXjcEak1PdOyzpxNRkBzQVVxnHpxax1fZHFqWlgbNIStZpSCRsGs6c+Zk32WpaW+cym7oPa",
+	"eNBHtmylVHg8NnMhjf6C4VTfd0Si7sj9cII0WowOXKoBFM+0K7tk5ZofIey83vaMysvUZZqbVTiV3JpR",
+	"AsL3c144cD4yY+2JHuzov3XGxE+F1letrbiQnwGy0ENz/jak508BUXABXptC7CPOlsQkU6xnNfds29V9",
+	"naFY4/zdBIwBeflZ/17UgZESbKRHwLPdVgeyuNhu283GoA0wSRxO6uE1MoI7wqnjevJ7UNW1Hfe4aT2M",
+	"rb3LMG5se64C4oncupJrgp5qfecGARWdkZSy+ni0Z1W2CM4lZ855laWY2fg30wrWxDwV7im/+19Ua/l+",
+	"4dawz2Jnbo66PoVQfbgNmL1fBG25el9ZRqyRrLi8qlrofizZis83xAa/gDf2WmJuztar5HqRrRVopZol",
+	"xFoPh70Dssr8qucerCs0NiU4VdOf1NLB8WCA5lOaElt/gkPJQ5Ez2UcXeKHvJAN0fKUpQF/gE0EufvCh",
+	"viXOSUJlkAQ+sNPuEQhmijWF72EnVKJbhfTUlAj7kN4QRqR/8nIhFZnZY4cmT5tOnTD/PDVU4UCtubNI",
+	"s0iwwldYEmR2jmYQ/SiNYGh0ykeX7OHgvvM5Z2YDxuNsFUHnq5hRKSGcTk2JmGsOFo5qOzcbeCvwg7nB",
+	"lE/EjUmbezi4//aqLur10FpoVz/8onNFsCDiNNe3+mcvtYpru5eccX5NCfyoh9d7CzaJSnmMU5SQG5Ly",
+	"TGvBqDuCIIWE3IwObFHwk85Uqezk8PDo+Lv9QX/QPzp5d/DuAGQnu8blcR3ORmARgw0Bjs2IwhrH+l6Y",
+	"lNmdXvxq7cweZVHRfMXiqLPXm64jpSavT2F1lHPHpAC3YRDoDIG61QJjkIztDwdlqDeOZ0LNqqlREBKn",
+	"9+0NV/LK1SGfCkJYL55ixkhaBkl3//W/fv3mv//bA6MCjSkooYqD8wTS173B7Y23OvYHfO6HXZsjpMJp",
+	"U5CQbjxO/ng2X2Z1uGesh7NsKW4fLEPVJgbeYNUw/tCBFvGLps9dVATOyqhs12dK+tj4xjd//fU3v/rT",
+	"b//5j7/91c99oGlJbXWGb3751a9/8dM3f/vVm7/5e/QvX/0cathatxukZWaaA5bYQG+qmYhlTS8vU/D1",
+	"y9f/JwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

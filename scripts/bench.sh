@@ -1,6 +1,396 @@
 #!/usr/bin/env bash
 # Benchmarks. Each figure is printed beside a baseline measured in the same
-# run on the same machine, because this machine is shared and noisy.
+# run on the same machine, because this machine is shared and noisy; every
+# main figure is the median of several runs (--runs, default 3).
+#
+#   A  filing requests (issue 4): HTTP create vs pgbench running the same SQL,
+#      serve's RSS, list/search at 1,000,000 requests vs pgbench of the list SQL
+#   B  routing burst (issue 5): assignments/s vs asynq's own no-op throughput,
+#      steady 200 requests/s commit-to-assigned vs asynq's enqueue-to-run
+#
+# It never touches the dev data: its own database greenchannel_bench (dropped
+# and re-created at start; left behind at the end for inspection), Redis
+# database 15 (flushed), HTTP port 18080. It starts and stops its own serve and
+# worker processes. The output is also saved to .data/bench/<timestamp>.txt.
+# The load generator and helpers are scripts/bench/load (Go), the pgbench
+# scripts scripts/bench/pgbench/.
+#
+# Usage: scripts/bench.sh [--create-seconds N] [--list-seconds N] [--steady-seconds N]
+#                         [--runs N] [--rows N] [--burst N]
+# (or the same as BENCH_CREATE_SECONDS=… etc. in the environment, e.g.
+#  `make bench BENCH_CREATE_SECONDS=30`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "bench: no benchmarks yet"
+ROOT=$(pwd -P)
+
+CREATE_SECONDS=${BENCH_CREATE_SECONDS:-20} # A1/A2 per run; 30 s is the brief, 20 s keeps `make bench` near 12 min
+LIST_SECONDS=${BENCH_LIST_SECONDS:-5}      # A4 per query per run: 3 × 5 s = 15 s per query
+STEADY_SECONDS=${BENCH_STEADY_SECONDS:-30} # B3
+RUNS=${BENCH_RUNS:-3}
+ROWS=${BENCH_ROWS:-1000000}
+BURST=${BENCH_BURST:-10000}
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --create-seconds) CREATE_SECONDS=$2; shift 2 ;;
+    --list-seconds) LIST_SECONDS=$2; shift 2 ;;
+    --steady-seconds) STEADY_SECONDS=$2; shift 2 ;;
+    --runs) RUNS=$2; shift 2 ;;
+    --rows) ROWS=$2; shift 2 ;;
+    --burst) BURST=$2; shift 2 ;;
+    *) echo "usage: scripts/bench.sh [--create-seconds N] [--list-seconds N] [--steady-seconds N] [--runs N] [--rows N] [--burst N]" >&2; exit 2 ;;
+  esac
+done
+
+HTTP_ADDR=127.0.0.1:18080
+BASE_URL=http://$HTTP_ADDR
+BENCH_DBNAME=greenchannel_bench
+REDIS_DB=15
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUTDIR=$ROOT/.data/bench
+WORK=$OUTDIR/$STAMP.work # binaries, logs of the processes, pgbench logs
+OUT=$OUTDIR/$STAMP.txt
+export BENCH_RESULTS=$WORK/results.jsonl
+
+say() { echo "bench: $*"; }
+die() { echo "bench: $*" >&2; exit 1; }
+section() { echo; echo "== $* [$(date -u +%H:%M:%S), +$((SECONDS))s]"; }
+
+mkdir -p "$WORK"
+exec > >(tee -a "$OUT") 2>&1
+say "started $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) cores; output also in ${OUT#"$ROOT"/}"
+say "runs $RUNS; create ${CREATE_SECONDS}s per run; list ${LIST_SECONDS}s per query per run; steady ${STEADY_SECONDS}s; $ROWS rows; burst $BURST"
+
+# ---- tools ----
+
+APT_UPDATED=""
+apt_install() {
+  local -a sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    if sudo -n true 2>/dev/null; then sudo=(sudo -n); else
+      die "missing: $*; install them with: sudo apt-get install -y $*"
+    fi
+  fi
+  say "installing $*"
+  [[ -n $APT_UPDATED ]] || { "${sudo[@]}" apt-get update -q >/dev/null; APT_UPDATED=1; }
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null
+}
+
+PGBENCH=""
+find_pgbench() { # the real binary: /usr/bin/pgbench may be a wrapper without one
+  local d
+  PGBENCH=""
+  for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V); do
+    [[ -x $d/pgbench ]] && PGBENCH=$d/pgbench
+  done
+  return 0
+}
+
+ensure_tools() {
+  local -a missing=()
+  command -v go >/dev/null || die "go is not installed"
+  command -v psql >/dev/null || missing+=(postgresql-client)
+  find_pgbench
+  [[ -n $PGBENCH ]] || missing+=(postgresql-contrib) # Debian: pgbench ships with the server package
+  { command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null; } || missing+=(redis-tools)
+  command -v curl >/dev/null || missing+=(curl)
+  if [[ ${#missing[@]} -gt 0 ]]; then
+    apt_install "${missing[@]}"
+    find_pgbench
+  fi
+  [[ -n $PGBENCH ]] || die "no pgbench under /usr/lib/postgresql/*/bin"
+}
+
+# ---- where things are ----
+
+BASE_DB_URL=${GC_DATABASE_URL:-postgres://greenchannel@127.0.0.1:55432/greenchannel?sslmode=disable}
+BASE_REDIS_URL=${GC_REDIS_URL:-redis://127.0.0.1:56379/0}
+
+db_url() { # $1: database name; same server, user and options as GC_DATABASE_URL
+  local url=$BASE_DB_URL query="" prefix
+  if [[ $url == *\?* ]]; then query="?${url#*\?}"; url=${url%%\?*}; fi
+  if [[ ${url#*://} == */* ]]; then prefix=${url%/*}; else prefix=$url; fi
+  echo "$prefix/$1$query"
+}
+BENCH_DB=$(db_url "$BENCH_DBNAME")
+ADMIN_DB=$(db_url postgres)
+
+redis_base=${BASE_REDIS_URL%/}
+[[ ${redis_base#*://} == */* ]] && redis_base=${redis_base%/*}
+BENCH_REDIS=$redis_base/$REDIS_DB
+redis_hostport=${redis_base#*://}; redis_hostport=${redis_hostport##*@}
+REDIS_HOST=${redis_hostport%:*}; REDIS_PORT=${redis_hostport##*:}
+[[ $REDIS_PORT =~ ^[0-9]+$ ]] || REDIS_PORT=6379
+REDIS_AUTH=()
+if [[ ${redis_base#*://} == *@* ]]; then
+  userinfo=${redis_base#*://}; userinfo=${userinfo%%@*}
+  [[ $userinfo == *:* ]] && REDIS_AUTH=(-a "${userinfo#*:}" --no-auth-warning)
+fi
+
+psql_admin() { psql "$ADMIN_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
+psql_bench() { psql "$BENCH_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
+flush_redis() { redis-cli -u "$BENCH_REDIS" flushdb >/dev/null; }
+
+BIN=$WORK/bin/greenchannel
+LOAD=$WORK/bin/load
+load() { "$LOAD" "$@"; }
+
+# The product's processes, as in production but on the bench database.
+PRODUCT_ENV=(GC_ENV=dev GC_LOG_LEVEL=warn GC_LOG_FORMAT=text GC_DATABASE_URL="$BENCH_DB" GC_REDIS_URL="$BENCH_REDIS"
+  GC_HTTP_ADDR="$HTTP_ADDR" GC_PUBLIC_URL="$BASE_URL" GC_DATA_DIR="$WORK/files" GC_SHUTDOWN_TIMEOUT=15s)
+
+# ---- processes we start (and only those are stopped) ----
+
+PIDS=()
+start_proc() { # $1: log name, rest: greenchannel arguments. Sets LAST_PID.
+  local name=$1; shift
+  env "${PRODUCT_ENV[@]}" "$BIN" "$@" >>"$WORK/$name.log" 2>&1 &
+  LAST_PID=$!
+  PIDS+=("$LAST_PID")
+}
+
+stop_proc() { # $1: pid; SIGTERM (graceful), SIGKILL after 30 s
+  local pid=$1 i keep=()
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then say "pid $pid did not stop in 30 s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+  fi
+  wait "$pid" 2>/dev/null || true
+  for i in "${PIDS[@]}"; do [[ $i == "$pid" ]] || keep+=("$i"); done
+  PIDS=("${keep[@]}")
+}
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_proc "$pid"; done
+}
+trap cleanup EXIT
+trap 'say "interrupted"; exit 130' INT TERM
+
+wait_ready() { # $1: pid of serve
+  local i
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$1" 2>/dev/null || { tail -n 20 "$WORK/serve.log" >&2; die "serve exited during start-up"; }
+    curl -sf -o /dev/null "$BASE_URL/readyz" && return 0
+    sleep 0.1
+  done
+  die "serve did not become ready on $BASE_URL in 30 s"
+}
+
+start_serve() { start_proc serve serve; SERVE_PID=$LAST_PID; wait_ready "$SERVE_PID"; }
+stop_serve() { stop_proc "$SERVE_PID"; SERVE_PID=""; }
+
+kb_of() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
+
+# pgbench: prints its summary lines; records tps, latency average and, from
+# the per-transaction logs, p50/p99 under $1.
+run_pgbench() { # $1: figure key, $2: clients, $3: seconds, rest: pgbench arguments
+  local key=$1 clients=$2 secs=$3 out prefix
+  shift 3
+  prefix=$WORK/pgbench/${key}.$(date +%s%N)
+  mkdir -p "$WORK/pgbench"
+  out=$("$PGBENCH" -n -c "$clients" -j 2 -T "$secs" -l --log-prefix="$prefix" "$@" "$BENCH_DB" 2>&1) ||
+    { echo "$out"; die "pgbench failed"; }
+  if grep -q "failed transactions: [1-9]\|aborted" <<<"$out"; then echo "$out"; die "pgbench had failures"; fi
+  local tps lat
+  tps=$(awk '/^tps = / { print $3 }' <<<"$out")
+  lat=$(awk '/^latency average = / { print $4 }' <<<"$out")
+  echo "  $key: pgbench $clients clients, ${secs}s: $tps tps, latency average $lat ms"
+  load record -key "$key.tps" -value "$tps" -unit tps
+  load record -key "$key.lat_avg" -value "$lat" -unit ms
+  load pgbench-log -prefix "$prefix" -name "$key"
+}
+
+# ---- setup ----
+
+setup() {
+  section "setup"
+  ensure_tools
+  say "building greenchannel and the bench tool"
+  go build -ldflags "-X greenchannel/internal/app.Version=$(git describe --always --dirty 2>/dev/null || echo dev)" \
+    -o "$BIN" ./cmd/greenchannel
+  go build -o "$LOAD" ./scripts/bench/load
+  psql "$BASE_DB_URL" -X -q -c 'select 1' >/dev/null 2>&1 ||
+    die "PostgreSQL not reachable at $BASE_DB_URL (run scripts/services.sh up)"
+  redis-cli -u "$BASE_REDIS_URL" ping >/dev/null 2>&1 || die "Redis not reachable at $BASE_REDIS_URL"
+  if curl -s -o /dev/null "$BASE_URL/healthz"; then die "something already listens on $HTTP_ADDR; stop it first"; fi
+  say "database $BENCH_DBNAME (dropped and re-created), Redis $BENCH_REDIS (flushed), HTTP $HTTP_ADDR"
+  psql_admin -c "DROP DATABASE IF EXISTS $BENCH_DBNAME WITH (FORCE)" -c "CREATE DATABASE $BENCH_DBNAME"
+  flush_redis
+  env "${PRODUCT_ENV[@]}" "$BIN" migrate up | sed 's/^/  /'
+  env "${PRODUCT_ENV[@]}" "$BIN" seed --demo | sed 's/^/  /'
+  load setup -users
+  psql_bench -At -c "SELECT '  postgres: ' || version()" \
+    -c "SELECT '  settings: ' || string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings
+        WHERE name IN ('shared_buffers', 'max_connections', 'fsync', 'synchronous_commit', 'jit', 'work_mem', 'lc_collate')"
+}
+
+# ---- A: filing requests ----
+
+bench_create() {
+  section "A1–A3: filing requests — HTTP (32 clients, ${CREATE_SECONDS}s, only serve running: no worker, so routing does not compete; serve's own outbox relay does run) vs pgbench of the same SQL (32 clients, -M prepared, serve stopped)"
+  local users pgvars run
+  users=$(seq -f 'bench.ent%02g' 1 16 | paste -sd, -)
+  mapfile -t pgvars < <(load pgbench-vars -users 16)
+  say "16 enterprise users (bench.ent01–16), 2 clients each; category security_protection"
+  for ((run = 1; run <= RUNS; run++)); do
+    echo " run $run/$RUNS"
+    start_serve
+    if [[ $run == 1 ]]; then
+      sleep 1
+      local idle; idle=$(kb_of VmRSS "$SERVE_PID")
+      echo "  serve idle RSS after start: $((idle / 1024)) MB"
+      load record -key A.serve.rss_idle -value "$(awk -v k="$idle" 'BEGIN { print k / 1024 }')" -unit MB
+    fi
+    load http -mode create -c 32 -d "${CREATE_SECONDS}s" -users "$users" -rss-pid "$SERVE_PID" -name A.create
+    load record -key A.serve.hwm_end -value "$(awk -v k="$(kb_of VmHWM "$SERVE_PID")" 'BEGIN { print k / 1024 }')" -unit MB
+    stop_serve
+    run_pgbench A.pgb_create 32 "$CREATE_SECONDS" -M prepared "${pgvars[@]}" -f scripts/bench/pgbench/create.sql
+    # serve was stopped: mark pgbench's outbox rows sent, so the next serve
+    # does not start with a backlog to relay.
+    psql_bench -c "UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL"
+  done
+}
+
+# name|path|label
+LIST_CATEGORY=litigation_service
+LIST_QUERIES=(
+  "filter|/api/v1/requests?status=in_progress&category=$LIST_CATEGORY&limit=50|status=in_progress&category=$LIST_CATEGORY"
+  "q_hetong|/api/v1/requests?q=%E5%90%88%E5%90%8C&limit=50|q=合同 (2 chars, common)"
+  "q_shangbiao|/api/v1/requests?q=%E5%95%86%E6%A0%87&limit=50|q=商标 (2 chars, rarer)"
+  "q_laodongzhongcai|/api/v1/requests?q=%E5%8A%B3%E5%8A%A8%E4%BB%B2%E8%A3%81&limit=50|q=劳动仲裁 (4 chars)"
+  "page2|/api/v1/requests?status=in_progress&category=$LIST_CATEGORY&limit=50|page 2 (next_cursor) of the filter"
+)
+declare -A LIST_Q=([q_hetong]=合同 [q_shangbiao]=商标 [q_laodongzhongcai]=劳动仲裁)
+
+list_sql() { # $1: user, $2: query name, rest: extra pgbench-list flags
+  local user=$1 q=$2 agency=0
+  shift 2
+  [[ $user == court1 ]] && agency=$COURT_AGENCY
+  case $q in
+    filter | page2) load pgbench-list -agency "$agency" -status in_progress -category "$LIST_CATEGORY" "$@" ;;
+    *) load pgbench-list -agency "$agency" -q "${LIST_Q[$q]}" "$@" ;;
+  esac
+}
+
+bench_list() {
+  section "A4: list and search at $ROWS requests (8 clients, ${LIST_SECONDS}s per query per run, $RUNS runs; as oversight1 = all, court1 = own agency)"
+  load setup -agency-officers 50 -capacity 100
+  load bulkload -n "$ROWS"
+  COURT_AGENCY=$(psql_bench -At -c "SELECT agency_id FROM users WHERE username = 'court1'")
+  psql_bench -At -c "SELECT '  statuses: ' || string_agg(status || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT status, count(*) n FROM requests GROUP BY 1) s" \
+    -c "SELECT '  matches: 合同 ' || count(*) FILTER (WHERE search_terms @> '{合同}') || ', 商标 ' || count(*) FILTER (WHERE search_terms @> '{商标}')
+        || ', 劳动仲裁 ' || count(*) FILTER (WHERE search_terms @> '{劳动,动仲,仲裁}')
+        || ', in_progress ' || '$LIST_CATEGORY ' || count(*) FILTER (WHERE status = 'in_progress' AND category = '$LIST_CATEGORY') FROM requests"
+  local dir=$WORK/pgbench-scripts run user entry name path label
+  mkdir -p "$dir"
+  for user in oversight1 court1; do
+    list_sql "$user" filter >"$dir/list-$user-filter.sql"
+  done
+  start_serve
+  for ((run = 1; run <= RUNS; run++)); do
+    echo " run $run/$RUNS"
+    for user in oversight1 court1; do
+      for entry in "${LIST_QUERIES[@]}"; do
+        IFS='|' read -r name path label <<<"$entry"
+        local extra=()
+        [[ $name == page2 ]] && extra=(-page2)
+        load http -mode get -c 8 -d "${LIST_SECONDS}s" -warmup 1s -users "$user" -path "$path" "${extra[@]}" \
+          -name "A.list.$user.$name" -label "$user: $label"
+      done
+      run_pgbench "A.pgb_list.$user.filter" 8 "$LIST_SECONDS" -M prepared -f "$dir/list-$user-filter.sql"
+    done
+  done
+  stop_serve
+  # Why a query misses its target: the plan, from the SQL the server sends.
+  local key p99
+  for user in oversight1 court1; do
+    for entry in "${LIST_QUERIES[@]}"; do
+      IFS='|' read -r name path label <<<"$entry"
+      [[ $name == page2 ]] && continue
+      p99=$(load median -key "A.list.$user.$name.p99")
+      if awk -v p="$p99" 'BEGIN { exit !(p > 50) }'; then
+        echo
+        echo "  A.list.$user.$name: p99 ${p99} ms > 50 ms; EXPLAIN ANALYZE of the statement casework.List sends:"
+        list_sql "$user" "$name" -explain | psql_bench -At | sed 's/^/    /'
+      fi
+    done
+  done
+}
+
+# ---- B: routing ----
+
+redis_benchmark() {
+  local line t v
+  while IFS= read -r line; do
+    line=${line##*$'\r'}
+    [[ $line =~ ^([A-Z]+)[^:]*:\ ([0-9.]+)\ requests\ per\ second ]] || continue
+    t=${BASH_REMATCH[1],,}; v=${BASH_REMATCH[2]}
+    echo "  redis-benchmark ${BASH_REMATCH[1]}: $v requests/s"
+    load record -key "B.redis.$t" -value "$v" -unit "req/s"
+  done < <(redis-benchmark -h "$REDIS_HOST" -p "$REDIS_PORT" "${REDIS_AUTH[@]}" --dbnum "$REDIS_DB" -q -n 100000 -t set,get,lpush,rpop 2>&1)
+}
+
+bench_baselines_b() {
+  section "B1: asynq baselines on the bench Redis (database $REDIS_DB)"
+  local run
+  for ((run = 1; run <= RUNS; run++)); do
+    load asynq-noop -redis "$BENCH_REDIS" -n "$BURST" -name B.noop
+  done
+  load asynq-latency -redis "$BENCH_REDIS" -rate 200 -d 10s -name B.noop_latency
+  redis_benchmark
+  flush_redis
+}
+
+bench_burst() {
+  section "B2: routing burst — $BURST requests filed through casework.Service.Create (32 callers, no HTTP, serve stopped), workers started only after all are committed; time from worker launch to the last 'assigned' event"
+  load setup -officers 200 -capacity 100
+  flush_redis
+  BURST_SINCE=$(psql_bench -At -c "SELECT coalesce(max(id), 0) FROM requests")
+  load burst -n "$BURST" -c 32 -users 16 -name B.burst
+  local workers run start pids pid
+  for workers in 1 2; do
+    for ((run = 1; run <= RUNS; run++)); do
+      echo " $workers worker process(es), run $run/$RUNS"
+      if [[ $workers != 1 || $run != 1 ]]; then
+        load reset-burst -since-id "$BURST_SINCE" # same requests, unrouted again
+        flush_redis
+      fi
+      start=$(date +%s.%N)
+      pids=()
+      for ((i = 0; i < workers; i++)); do start_proc "worker$i" worker; pids+=("$LAST_PID"); done
+      load wait-routed -since-id "$BURST_SINCE" -start "$start" -timeout 240s -name "B.route$workers" || true
+      for pid in "${pids[@]}"; do stop_proc "$pid"; done
+    done
+  done
+}
+
+bench_steady() {
+  section "B3: steady load — 200 requests/s over HTTP for ${STEADY_SECONDS}s (open loop), serve + 1 worker; commit-to-assigned = requests.created_at → 'assigned' event at"
+  load reset-load -since-id "$BURST_SINCE"
+  flush_redis
+  start_serve
+  start_proc worker0 worker
+  local worker=$LAST_PID
+  sleep 1
+  load steady -rate 200 -d "${STEADY_SECONDS}s" -users "$(seq -f 'bench.ent%02g' 1 16 | paste -sd, -)" -name B.steady
+  stop_proc "$worker"
+  stop_serve
+}
+
+# ---- main ----
+
+setup
+bench_create
+bench_list
+bench_baselines_b
+bench_burst
+bench_steady
+
+section "results (median of $RUNS runs where a figure has runs; 'runs' lists each)"
+load report
+cleanup
+echo
+if curl -s -o /dev/null "$BASE_URL/healthz"; then say "WARNING: something still answers on $HTTP_ADDR"; fi
+say "done in $((SECONDS / 60))m$((SECONDS % 60))s; full output: ${OUT#"$ROOT"/} (process logs and raw figures: ${WORK#"$ROOT"/}/)"

@@ -11,6 +11,7 @@ import (
 
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
 	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/routing"
 	"greenchannel/internal/sla"
@@ -35,6 +36,8 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 			Policies  []sla.PolicySeed   `yaml:"policies"`
 		}
 		holidays sla.Holidays
+		insp     inspection.Reference
+		certs    []inspection.Certificate
 	)
 	files := map[string]any{
 		"reference/towns.yaml":         &towns,
@@ -42,10 +45,12 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 		"reference/categories.yaml":    &categories,
 		"reference/routing_rules.yaml": &rules,
 		"reference/sla.yaml":           &slaRef,
+		"reference/inspection.yaml":    &insp,
 	}
 	if demo {
 		files["demo/enterprises.yaml"] = &enterprises
 		files["demo/users.yaml"] = &users
+		files["demo/inspectors.yaml"] = &certs
 	}
 	for name, dst := range files {
 		if err := readYAML(name, dst); err != nil {
@@ -75,16 +80,23 @@ func Load(ctx context.Context, db bun.IDB, demo bool) ([]string, error) {
 		if err := sla.SeedPolicies(ctx, tx, slaRef.Policies); err != nil {
 			return err
 		}
-		if demo {
-			return identity.SeedDemo(ctx, tx, enterprises, users, DemoPassword)
+		if err := inspection.SeedReference(ctx, tx, insp); err != nil {
+			return err
 		}
-		return nil
+		if !demo {
+			return nil
+		}
+		if err := identity.SeedDemo(ctx, tx, enterprises, users, DemoPassword); err != nil {
+			return err
+		}
+		return inspection.SeedCertificates(ctx, tx, certs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	out := []string{fmt.Sprintf("reference data loaded (%d towns, %d agencies, %d categories, %d routing rules, %d calendars, %d SLA policies)",
-		len(towns), len(agencies), len(categories), len(rules), len(slaRef.Calendars), len(slaRef.Policies))}
+		len(towns), len(agencies), len(categories), len(rules), len(slaRef.Calendars), len(slaRef.Policies)),
+		fmt.Sprintf("inspection reference loaded (%d items, %d caps, %d triggers, %d plans)", len(insp.Items), len(insp.Caps), len(insp.Triggers), len(insp.Plans))}
 	if demo {
 		out = append(out, fmt.Sprintf("demo data loaded (%d enterprises, %d users, password %s)", len(enterprises), len(users), DemoPassword))
 	}

@@ -13,10 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"greenchannel/api"
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
 	"greenchannel/internal/notify"
 	"greenchannel/internal/platform/jobs/jobstest"
 	"greenchannel/internal/platform/pg/pgtest"
@@ -30,6 +32,7 @@ type world struct {
 	h      http.Handler
 	tokens map[string]string
 	ids    map[string]int64 // fixture name → id
+	strs   map[string]string
 }
 
 func newWorld(t *testing.T) *world {
@@ -40,7 +43,7 @@ func newWorld(t *testing.T) *world {
 	if err := seed(context.Background(), d, true, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, d: d, h: handler(t, d), tokens: map[string]string{}, ids: map[string]int64{}}
+	w := &world{t: t, d: d, h: handler(t, d), tokens: map[string]string{}, ids: map[string]int64{}, strs: map[string]string{}}
 	for _, u := range []string{"admin", "oversight1", "court1", "court2", "lead.court", "police1", "inspector.market1", "ent1", "ent2"} {
 		tok, user, err := d.identity.Login(context.Background(), u, demoPassword, "127.0.0.1")
 		if err != nil {
@@ -71,6 +74,7 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.ids["webhook:police"] = hook.ID
+	w.fileInspection()
 	return w
 }
 
@@ -100,6 +104,33 @@ func (w *world) fileRequest(ent, category, title, officer string) int64 {
 	w.ids["request:"+ent] = r.ID
 	w.ids["attachment:"+ent] = att.ID
 	return r.ID
+}
+
+// fileInspection has the fire brigade inspect ent2's enterprise (a
+// triggered, off-site check), record it, and ent2 rate it.
+func (w *world) fileInspection() {
+	w.t.Helper()
+	ctx := context.Background()
+	fire, err := w.d.identity.ActorByUsername(ctx, "inspector.fire1")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	now := time.Now()
+	i, err := w.d.inspection.Issue(ctx, fire, inspection.IssueInput{USCC: "91510118MA66RUMRHK", Items: []string{"FIRE-002"},
+		Mode: "offsite", Kind: "triggered", Trigger: "hotline_12345", TriggerRef: "12345-2026-0001",
+		From: now.Add(-time.Hour), To: now.Add(24 * time.Hour), Inspectors: []int64{fire.UserID}})
+	if err != nil {
+		w.t.Fatalf("issue: %v", err)
+	}
+	if _, err := w.d.inspection.Record(ctx, fire, i.ID, inspection.RecordInput{Start: now.Add(-30 * time.Minute), End: now, Outcome: "no_issue"}); err != nil {
+		w.t.Fatal(err)
+	}
+	ent2, _ := w.d.identity.ActorByUsername(ctx, "ent2")
+	if _, err := w.d.inspection.Evaluate(ctx, ent2, i.ID, 2, []string{"推销服务"}, "检查人员推销灭火器", true); err != nil {
+		w.t.Fatal(err)
+	}
+	w.ids["inspection:fire"] = i.ID
+	w.strs["code:fire"] = i.Code
 }
 
 // call sends a request as user ("" for nobody) and returns status and body.
@@ -198,6 +229,19 @@ var accessRules = map[string]rule{
 	"listWebhooks":          {roles: []string{"admin"}, leak: []string{"127.0.0.1:9"}},
 	"createWebhook":         {roles: []string{"admin"}, body: `{"agency_id":1,"url":"http://127.0.0.1:9/x","secret":"0123456789abcdef"}`},
 	"listWebhookDeliveries": {roles: []string{"admin"}, target: "webhook:police"},
+
+	"listInspectionItems":     {list: true, roles: []string{"admin", "oversight1", "inspector.market1"}},
+	"createInspection":        {roles: []string{"inspector.market1"}, body: `{"uscc":"91510118MA66RUMRHK","items":["MKT-004"],"mode":"offsite","kind":"routine","window_from":"2026-12-01T09:00:00+08:00","window_to":"2026-12-02T09:00:00+08:00","inspectors":[1]}`},
+	"listInspections":         {list: true, roles: []string{"oversight1"}, leak: []string{"hotline_12345"}},
+	"getInspection":           {roles: []string{"oversight1"}, target: "inspection:fire", leak: []string{"hotline_12345"}},
+	"getInspectionQRSVG":      {roles: []string{"oversight1"}, target: "inspection:fire"},
+	"getInspectionQRPNG":      {roles: []string{"oversight1"}, target: "inspection:fire"},
+	"recordInspection":        {target: "inspection:fire", body: `{"start":"2026-12-01T09:00:00+08:00","end":"2026-12-01T10:00:00+08:00","outcome":"no_issue"}`},
+	"cancelInspection":        {target: "inspection:fire", body: `{"reason":"改期"}`},
+	"evaluateInspection":      {target: "inspection:fire", body: `{"rating":1}`},
+	"getInspectionEvaluation": {roles: []string{"oversight1"}, target: "inspection:fire", leak: []string{"推销"}},
+	"verifyInspectionCode":    {open: "public"},
+	"confirmInspectionCode":   {target: "inspection:fire", params: map[string]string{"code": "code:fire"}},
 }
 
 type operation struct{ id, method, path string }
@@ -241,6 +285,9 @@ func TestNobodyReachesWhatIsNotTheirs(t *testing.T) {
 			fixture := r.target
 			if name != "id" {
 				fixture = r.params[name]
+			}
+			if v, ok := w.strs[fixture]; ok {
+				return v
 			}
 			id, ok := w.ids[fixture]
 			if !ok {

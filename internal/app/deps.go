@@ -14,10 +14,12 @@ import (
 	"greenchannel/internal/casework"
 	"greenchannel/internal/config"
 	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/jobs"
 	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/platform/storage"
+	"greenchannel/internal/platform/workcal"
 	"greenchannel/internal/routing"
 	"greenchannel/internal/sla"
 	"greenchannel/migrations"
@@ -34,10 +36,11 @@ type deps struct {
 	metrics *prometheus.Registry
 	files   storage.Store
 
-	identity *identity.Service
-	casework *casework.Service
-	routing  *routing.Engine
-	sla      *sla.Service
+	identity   *identity.Service
+	casework   *casework.Service
+	routing    *routing.Engine
+	sla        *sla.Service
+	inspection *inspection.Service
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -81,6 +84,12 @@ func (d *deps) wire() {
 	d.routing = routing.NewEngine(d.db, d.clock, d.log.With("component", "routing"), d.casework, d.sla.AcknowledgeDue)
 	d.casework.Observe(d.sla)
 	d.casework.Observe(d.routing)
+	secrets := make([][]byte, len(d.cfg.SecretKeys))
+	for i, k := range d.cfg.SecretKeys {
+		secrets[i] = k.Secret
+	}
+	d.inspection = inspection.NewService(d.db, d.clock, d.log.With("component", "inspection"), secrets, d.cfg.PublicURL,
+		func(ctx context.Context) (*workcal.Calendar, error) { return d.sla.CalendarByCode(ctx, "working") })
 }
 
 func (d *deps) close() {

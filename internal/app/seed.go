@@ -8,7 +8,11 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/uptrace/bun"
+
 	"greenchannel/internal/casework"
+	"greenchannel/internal/inspection"
+	"greenchannel/internal/platform/pg"
 	"greenchannel/seeds"
 )
 
@@ -26,6 +30,20 @@ func seed(ctx context.Context, d *deps, demo bool, out io.Writer) error {
 	n, err := seedRequests(ctx, d)
 	if n > 0 {
 		fmt.Fprintf(out, "seed: %d demo requests filed and routed\n", n)
+	}
+	if err != nil {
+		return err
+	}
+	secrets := make([][]byte, len(d.cfg.SecretKeys))
+	for i, k := range d.cfg.SecretKeys {
+		secrets[i] = k.Secret
+	}
+	err = pg.RunInTx(ctx, d.db, func(ctx context.Context, tx bun.Tx) error {
+		n, err = inspection.SeedHistory(ctx, tx, d.clock.Now(), secrets)
+		return err
+	})
+	if n > 0 {
+		fmt.Fprintf(out, "seed: a year of %d demo inspections written\n", n)
 	}
 	return err
 }

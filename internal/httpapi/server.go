@@ -15,6 +15,7 @@ import (
 	"greenchannel/api"
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
 	"greenchannel/internal/platform/httpx"
 	"greenchannel/internal/routing"
 	"greenchannel/internal/sla"
@@ -24,13 +25,14 @@ import (
 type Deps struct {
 	Version string
 	// Ready checks each dependency; a nil error means it is fine.
-	Ready    func(ctx context.Context) map[string]error
-	Identity *identity.Service
-	Casework *casework.Service
-	Routing  *routing.Engine
-	SLA      *sla.Service
-	DB       bun.IDB          // for small reads that have no service of their own (notifications)
-	Now      func() time.Time // the clock, for timestamps the handler writes
+	Ready      func(ctx context.Context) map[string]error
+	Identity   *identity.Service
+	Casework   *casework.Service
+	Routing    *routing.Engine
+	SLA        *sla.Service
+	Inspection *inspection.Service
+	DB         bun.IDB          // for small reads that have no service of their own (notifications)
+	Now        func() time.Time // the clock, for timestamps the handler writes
 }
 
 // Server implements api.StrictServerInterface.

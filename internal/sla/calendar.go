@@ -134,3 +134,13 @@ func windows(pairs [][2]int) []workcal.Window {
 	}
 	return out
 }
+
+// CalendarByCode returns a calendar by its code (other domains count
+// working days on "working").
+func (s *Service) CalendarByCode(ctx context.Context, code string) (*workcal.Calendar, error) {
+	var id int64
+	if err := s.db.NewSelect().Table("calendars").Column("id").Where("code = ?", code).Scan(ctx, &id); err != nil {
+		return nil, fmt.Errorf("calendar %s: %w", code, err)
+	}
+	return s.cals.get(ctx, s.db, id)
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -184,10 +185,16 @@ type refData struct {
 	catAgency   map[string]int64
 	catPrio     map[string]string
 	officers    map[int64][]int64 // agency -> officers
+
+	// Open requests never exceed an officer's capacity, as in production
+	// (routing guarantees it): free counts what each officer can still take.
+	mu   sync.Mutex
+	free map[int64]int
 }
 
 func loadRef(ctx context.Context, pool *pgxpool.Pool) (*refData, error) {
-	r := &refData{entUser: map[int64]int64{}, catAgency: map[string]int64{}, catPrio: map[string]string{}, officers: map[int64][]int64{}}
+	r := &refData{entUser: map[int64]int64{}, catAgency: map[string]int64{}, catPrio: map[string]string{},
+		officers: map[int64][]int64{}, free: map[int64]int{}}
 	rows, err := pool.Query(ctx, `SELECT e.id, min(u.id) FROM enterprises e JOIN users u ON u.enterprise_id = e.id GROUP BY 1 ORDER BY 1`)
 	if err != nil {
 		return nil, err
@@ -221,16 +228,19 @@ func loadRef(ctx context.Context, pool *pgxpool.Pool) (*refData, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = pool.Query(ctx, `SELECT agency_id, id FROM users WHERE role = 'officer' ORDER BY id`)
+	rows, err = pool.Query(ctx, `SELECT u.agency_id, u.id, p.capacity FROM users u JOIN officer_profiles p ON p.user_id = u.id
+		WHERE u.role = 'officer' ORDER BY u.id`)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		var a, u int64
-		if err := rows.Scan(&a, &u); err != nil {
+		var capacity int
+		if err := rows.Scan(&a, &u, &capacity); err != nil {
 			return nil, err
 		}
 		r.officers[a] = append(r.officers[a], u)
+		r.free[u] = capacity * 9 / 10 // leave some room, as a busy but not saturated agency would
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -243,18 +253,18 @@ func loadRef(ctx context.Context, pool *pgxpool.Pool) (*refData, error) {
 	return r, nil
 }
 
-// statusFor draws a status: old requests are mostly closed, recent ones
-// mostly open.
+// statusFor draws a status: requests older than 60 days are finished;
+// recent ones are spread over the whole lifecycle.
 func statusFor(g *textGen, age time.Duration) string {
 	n := g.r.IntN(100)
 	type w struct {
 		s string
 		p int
 	}
-	table := []w{{"closed", 78}, {"resolved", 5}, {"withdrawn", 7}, {"in_progress", 6}, {"waiting_enterprise", 3}, {"assigned", 1}}
+	table := []w{{"closed", 90}, {"withdrawn", 10}}
 	if age < 60*24*time.Hour {
-		table = []w{{"submitted", 12}, {"assigned", 10}, {"in_progress", 35}, {"waiting_enterprise", 10},
-			{"resolved", 15}, {"closed", 13}, {"withdrawn", 5}}
+		table = []w{{"submitted", 2}, {"assigned", 5}, {"in_progress", 25}, {"waiting_enterprise", 5},
+			{"resolved", 15}, {"closed", 40}, {"withdrawn", 8}}
 	}
 	for _, x := range table {
 		if n < x.p {
@@ -263,6 +273,30 @@ func statusFor(g *textGen, age time.Duration) string {
 		n -= x.p
 	}
 	return "closed"
+}
+
+var openStatus = map[string]bool{"assigned": true, "in_progress": true, "waiting_enterprise": true}
+
+// take picks an officer of the agency for a request; an open one only if
+// that officer has capacity left (ok false: nobody has).
+func (r *refData) take(g *textGen, agency int64, open bool) (int64, bool) {
+	offs := r.officers[agency]
+	if len(offs) == 0 {
+		return 0, false
+	}
+	if !open {
+		return offs[g.r.IntN(len(offs))], true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for range 8 {
+		o := offs[g.r.IntN(len(offs))]
+		if r.free[o] > 0 {
+			r.free[o]--
+			return o, true
+		}
+	}
+	return 0, false
 }
 
 func (r *refData) row(g *textGen, ticket string, created, now time.Time) []any {
@@ -280,16 +314,26 @@ func (r *refData) row(g *textGen, ticket string, created, now time.Time) []any {
 		}
 	}
 	status := statusFor(g, now.Sub(created))
+	if status == "assigned" && now.Sub(created) > 3*24*time.Hour {
+		status = "in_progress" // offers do not stay unanswered for days
+	}
 	var agency, assignee any
 	var accepted, resolved, closed, offered, pool any
 	updated := created
 	if status != "submitted" || g.r.IntN(3) == 0 { // a third of the submitted ones sit in an agency pool
 		a := r.catAgency[cat]
 		agency = a
-		if offs := r.officers[a]; status != "submitted" && status != "withdrawn" && len(offs) > 0 {
-			assignee = offs[g.r.IntN(len(offs))]
-			offered = created.Add(time.Duration(1+g.r.IntN(600)) * time.Second)
-			updated = offered.(time.Time)
+		if status != "submitted" && status != "withdrawn" {
+			o, ok := r.take(g, a, openStatus[status])
+			if !ok { // every officer of the agency is full: it was finished
+				status = "closed"
+				o, _ = r.take(g, a, false)
+			}
+			if o != 0 {
+				assignee = o
+				offered = created.Add(time.Duration(1+g.r.IntN(600)) * time.Second)
+				updated = offered.(time.Time)
+			}
 		}
 		if status == "submitted" {
 			pool = "no_eligible_officer"

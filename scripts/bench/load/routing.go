@@ -118,8 +118,9 @@ type checks struct {
 	MinLoad, MaxLoad            int
 }
 
-// integrity: no officer over capacity (weighted open load, as routing
-// counts it), no request with two `assigned` events.
+// integrity: no officer who took part of the burst is over capacity
+// (weighted open load, as routing counts it), no request of the burst has
+// two `assigned` events.
 func integrity(ctx context.Context, pool *pgxpool.Pool, sinceID int64) (checks, error) {
 	var c checks
 	err := pool.QueryRow(ctx, `
@@ -128,6 +129,8 @@ func integrity(ctx context.Context, pool *pgxpool.Pool, sinceID int64) (checks, 
 		  FROM officer_profiles p
 		  LEFT JOIN requests q ON q.assignee_id = p.user_id AND q.status IN ('assigned', 'in_progress', 'waiting_enterprise')
 		  LEFT JOIN categories c ON c.code = q.category
+		  WHERE p.user_id IN (SELECT assignee_id FROM requests WHERE id > $1 AND assignee_id IS NOT NULL)
+		     OR p.user_id IN (SELECT id FROM users WHERE username LIKE 'bench.cop%')
 		  GROUP BY 1, 2)
 		SELECT (SELECT count(*) FROM load WHERE load > capacity),
 		       (SELECT count(*) FROM (SELECT request_id FROM request_events WHERE kind = 'assigned' AND request_id > $1
@@ -202,11 +205,12 @@ func runWaitRouted(args []string) error {
 	return emit(*results, recs...)
 }
 
-// runResetLoad closes the open requests so the officers have their whole
-// capacity again for the next run.
+// runResetLoad closes the burst's open requests so the officers have
+// their capacity back for the next benchmark.
 func runResetLoad(args []string) error {
 	fs := flag.NewFlagSet("reset-load", flag.ExitOnError)
 	db := dbFlag(fs)
+	since := fs.Int64("since-id", 0, "only requests with a larger id")
 	_ = fs.Parse(args)
 	ctx := context.Background()
 	pool, err := connect(ctx, *db, 1)
@@ -215,8 +219,54 @@ func runResetLoad(args []string) error {
 	}
 	defer pool.Close()
 	_, err = pool.Exec(ctx, `UPDATE requests SET status = 'closed', closed_at = now(), updated_at = now()
-		WHERE status IN ('assigned', 'in_progress', 'waiting_enterprise')`)
+		WHERE id > $1 AND status IN ('assigned', 'in_progress', 'waiting_enterprise')`, *since)
 	return err
+}
+
+// runResetBurst puts the burst back to the state Create left it in
+// (submitted, unrouted, its routing task undispatched in the outbox), so
+// the next routing run replays the same 10,000 requests without filing
+// them again. Run it with no worker running; bench.sh flushes Redis after.
+func runResetBurst(args []string) error {
+	fs := flag.NewFlagSet("reset-burst", flag.ExitOnError)
+	db := dbFlag(fs)
+	since := fs.Int64("since-id", 0, "the burst's requests have a larger id")
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	pool, err := connect(ctx, *db, 1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // a no-op after Commit
+	for _, q := range []string{
+		`DELETE FROM notifications WHERE request_id > $1`,
+		`DELETE FROM request_events WHERE request_id > $1 AND kind <> 'created'`,
+		`DELETE FROM request_declines WHERE request_id > $1`,
+		`DELETE FROM outbox WHERE task_type <> 'routing:assign' AND (payload->>'request_id')::bigint > $1`,
+		`UPDATE outbox SET dispatched_at = NULL, attempts = 0, last_error = NULL
+		  WHERE task_type = 'routing:assign' AND (payload->>'request_id')::bigint > $1`,
+		`UPDATE requests SET status = 'submitted', agency_id = NULL, assignee_id = NULL, offered_at = NULL,
+		  pool_reason = NULL, offer_misses = 0, version = 1, updated_at = created_at WHERE id > $1`,
+		`UPDATE officer_profiles SET last_assigned_at = NULL WHERE last_assigned_at IS NOT NULL AND $1::bigint >= 0`,
+	} {
+		if _, err := tx.Exec(ctx, q, *since); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	for _, t := range []string{"requests", "request_events", "outbox", "notifications", "officer_profiles"} {
+		if _, err := pool.Exec(ctx, "VACUUM ANALYZE "+t); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runSteady files requests over HTTP at a fixed rate (open loop: a request

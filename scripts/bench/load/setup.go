@@ -19,6 +19,7 @@ func runSetup(args []string) error {
 	db := dbFlag(fs)
 	officers := fs.Int("officers", 0, "add this many police officers (skill security_protection)")
 	capacity := fs.Int("capacity", 100, "capacity of each added officer")
+	agencyOfficers := fs.Int("agency-officers", 0, "add this many officers to each of court, procuratorate, police, justice (skills: the agency's categories)")
 	users := fs.Bool("users", false, "add one enterprise user per demo enterprise ("+benchUserPrefix+"NN)")
 	_ = fs.Parse(args)
 	ctx := context.Background()
@@ -39,6 +40,23 @@ func runSetup(args []string) error {
 			return fmt.Errorf("bench users: %w", err)
 		}
 		fmt.Printf("  setup: %d bench enterprise users (%s01…, password demo12345)\n", tag.RowsAffected(), benchUserPrefix)
+	}
+	if *agencyOfficers > 0 {
+		tag, err := pool.Exec(ctx, `
+			WITH u AS (
+			  INSERT INTO users (username, display_name, role, password_hash, agency_id)
+			  SELECT 'bench.off.' || a.code || '.' || g, a.name || '干警' || g, 'officer', 'x', a.id
+			  FROM agencies a, generate_series(1, $1::int) g
+			  WHERE a.code IN ('court', 'procuratorate', 'police', 'justice')
+			  RETURNING id, agency_id)
+			INSERT INTO officer_profiles (user_id, skills, capacity, on_duty)
+			SELECT u.id, (SELECT array_agg(c.code ORDER BY c.code) FROM categories c JOIN agencies a ON a.kind = c.agency_kind WHERE a.id = u.agency_id),
+			       $2::int, true
+			FROM u`, *agencyOfficers, *capacity)
+		if err != nil {
+			return fmt.Errorf("agency officers: %w", err)
+		}
+		fmt.Printf("  setup: %d officers across court, procuratorate, police, justice (capacity %d)\n", tag.RowsAffected(), *capacity)
 	}
 	if *officers > 0 {
 		tag, err := pool.Exec(ctx, `

@@ -1,0 +1,350 @@
+package inspection
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/clock"
+)
+
+// Rule ids of the pre-checks; stable words the oversight office filters by.
+const (
+	RuleUnauthorizedItem = "unauthorized_item"
+	RuleUnlistedItem     = "unlisted_item"
+	RuleUnpublishedItem  = "unpublished_item"
+	RuleUncertified      = "inspector_uncertified"
+	RuleTooFewInspectors = "too_few_inspectors"
+	RuleSpecialNoPlan    = "special_without_plan"
+	RuleNoDisturb        = "no_disturb"
+	RuleCapReached       = "cap_reached"
+	RuleLowYield         = "low_yield"
+	RuleRepeatDay        = "repeat_visit_day"
+	RuleRepeatWeek       = "repeat_visit_week"
+	RuleRepeatMonth      = "repeat_visit_month"
+	RuleMultiAgency      = "multi_agency"
+	RuleSplitItems       = "split_items"
+	RuleOffsiteCapable   = "offsite_capable"
+)
+
+// overridable blocks may be passed with a recorded reason, which raises an
+// oversight alert; every other block stops the code.
+var overridable = map[string]bool{RuleCapReached: true, RuleLowYield: true}
+
+// request is what the pre-checks look at.
+type request struct {
+	agencyID   int64
+	enterprise identity.Enterprise
+	items      []string
+	mode, kind string
+	planID     int64
+	from, to   time.Time
+	inspectors []int64
+	joint      []int64
+}
+
+type checker struct {
+	tx       bun.IDB
+	settings map[string]int
+	out      []Check
+}
+
+func (c *checker) block(rule, zh, en string, data map[string]any) {
+	c.out = append(c.out, Check{Rule: rule, Severity: "block", MessageZh: zh, MessageEn: en, Data: data})
+}
+
+func (c *checker) warn(rule, zh, en string, data map[string]any) {
+	c.out = append(c.out, Check{Rule: rule, Severity: "warn", MessageZh: zh, MessageEn: en, Data: data})
+}
+
+func loadSettings(ctx context.Context, tx bun.IDB) (map[string]int, error) {
+	var rows []struct {
+		Key   string `bun:"key"`
+		Value int    `bun:"value"`
+	}
+	if err := tx.NewSelect().Table("inspection_settings").Column("key", "value").Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.Key] = r.Value
+	}
+	return out, nil
+}
+
+// precheck runs every rule and returns all findings, blocks and warnings.
+func precheck(ctx context.Context, tx bun.IDB, r request) ([]Check, error) {
+	settings, err := loadSettings(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	c := &checker{tx: tx, settings: settings}
+	for _, step := range []func(context.Context, *checker, request) error{
+		checkItems, checkInspectors, checkPlan, checkNoDisturb, checkCaps, checkLowYield, checkRepeats, checkOtherAgencies,
+	} {
+		if err := step(ctx, c, r); err != nil {
+			return nil, err
+		}
+	}
+	return c.out, nil
+}
+
+func checkItems(ctx context.Context, c *checker, r request) error {
+	var rows []struct {
+		Code       string `bun:"code"`
+		Name       string `bun:"name"`
+		Status     string `bun:"status"`
+		Offsite    bool   `bun:"offsite_capable"`
+		Authorized bool   `bun:"authorized"`
+	}
+	if err := c.tx.NewRaw(`SELECT i.code, i.name, i.status, i.offsite_capable,
+		EXISTS (SELECT 1 FROM agency_items a WHERE a.item_code = i.code AND a.agency_id = ?) AS authorized
+		FROM inspection_items i WHERE i.code IN (?)`, r.agencyID, bun.List(r.items)).Scan(ctx, &rows); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, it := range rows {
+		known[it.Code] = true
+		switch {
+		case it.Status != "published":
+			c.block(RuleUnpublishedItem, fmt.Sprintf("检查事项 %s（%s）未公布或已暂停，不得检查", it.Code, it.Name),
+				fmt.Sprintf("item %s is %s, not published", it.Code, it.Status), map[string]any{"item": it.Code})
+		case !it.Authorized:
+			c.block(RuleUnauthorizedItem, fmt.Sprintf("本机关无权检查事项 %s（%s）", it.Code, it.Name),
+				fmt.Sprintf("your agency may not inspect item %s", it.Code), map[string]any{"item": it.Code})
+		}
+		if it.Offsite && r.mode == "onsite" {
+			c.warn(RuleOffsiteCapable, fmt.Sprintf("事项 %s 可以非现场检查，建议优先采用非现场方式", it.Code),
+				fmt.Sprintf("item %s can be checked off-site; prefer that", it.Code), map[string]any{"item": it.Code})
+		}
+	}
+	for _, code := range r.items {
+		if !known[code] {
+			c.block(RuleUnlistedItem, fmt.Sprintf("%s 不在检查事项清单内（清单之外无检查）", code),
+				fmt.Sprintf("%s is not on the published list", code), map[string]any{"item": code})
+		}
+	}
+	return nil
+}
+
+func checkInspectors(ctx context.Context, c *checker, r request) error {
+	var rows []struct {
+		ID        int64      `bun:"id"`
+		Name      string     `bun:"display_name"`
+		AgencyID  *int64     `bun:"agency_id"`
+		Role      string     `bun:"role"`
+		Disabled  bool       `bun:"disabled"`
+		Number    *string    `bun:"number"`
+		ValidFrom *time.Time `bun:"valid_from"`
+		ValidTo   *time.Time `bun:"valid_to"`
+	}
+	if err := c.tx.NewRaw(`SELECT u.id, u.display_name, u.agency_id, u.role, u.disabled_at IS NOT NULL AS disabled,
+		c.number, c.valid_from, c.valid_to
+		FROM users u LEFT JOIN inspector_certificates c ON c.user_id = u.id WHERE u.id IN (?)`, bun.List(r.inspectors)).Scan(ctx, &rows); err != nil {
+		return err
+	}
+	agencies := append([]int64{r.agencyID}, r.joint...)
+	from, to := dateIn(r.from), dateIn(r.to)
+	certified := 0
+	for _, u := range rows {
+		inAgency := u.AgencyID != nil && slices.Contains(agencies, *u.AgencyID)
+		switch {
+		case u.Role != string(identity.RoleInspector) || !inAgency || u.Disabled:
+			c.block(RuleUncertified, fmt.Sprintf("%s 不是本次检查机关的在职执法人员", u.Name),
+				fmt.Sprintf("%s is not an active inspector of the inspecting agencies", u.Name), map[string]any{"user_id": u.ID})
+		case u.Number == nil || u.ValidFrom.After(from) || u.ValidTo.Before(to):
+			c.block(RuleUncertified, fmt.Sprintf("%s 无有效执法证（检查期间须持证）", u.Name),
+				fmt.Sprintf("%s holds no enforcement certificate valid for the whole window", u.Name), map[string]any{"user_id": u.ID})
+		default:
+			certified++
+		}
+	}
+	if len(rows) < len(r.inspectors) {
+		c.block(RuleUncertified, "检查人员中有未登记的人员", "an inspector is unknown", nil)
+	}
+	if r.mode == "onsite" && certified < 2 {
+		c.block(RuleTooFewInspectors, fmt.Sprintf("现场检查须至少2名持证执法人员，目前 %d 名", certified),
+			fmt.Sprintf("on-site visits need at least 2 certified inspectors; %d given", certified), map[string]any{"certified": certified})
+	}
+	return nil
+}
+
+func checkPlan(ctx context.Context, c *checker, r request) error {
+	if r.kind != "special" {
+		return nil
+	}
+	var plan struct {
+		Items    []string   `bun:"item_codes,array"`
+		Year     int        `bun:"year"`
+		Approved *time.Time `bun:"approved_at"`
+		Filed    *time.Time `bun:"filed_at"`
+	}
+	err := c.tx.NewRaw(`SELECT item_codes, year, approved_at, filed_at FROM inspection_plans
+		WHERE id = ? AND agency_id = ? AND kind = 'special'`, r.planID, r.agencyID).Scan(ctx, &plan)
+	switch {
+	case err != nil:
+		c.block(RuleSpecialNoPlan, "专项检查须引用本机关经批准并备案的专项检查计划", "a special inspection needs an approved, filed plan of your agency", nil)
+	case plan.Approved == nil || plan.Filed == nil:
+		c.block(RuleSpecialNoPlan, "该专项检查计划未经批准或未备案", "the plan is not approved and filed", map[string]any{"plan_id": r.planID})
+	case plan.Year != dateIn(r.from).Year():
+		c.block(RuleSpecialNoPlan, "专项检查计划年度与检查时间不符", "the plan is for another year", map[string]any{"plan_id": r.planID})
+	default:
+		for _, it := range r.items {
+			if !slices.Contains(plan.Items, it) {
+				c.block(RuleSpecialNoPlan, fmt.Sprintf("事项 %s 不在专项检查计划内", it), fmt.Sprintf("item %s is not in the plan", it), map[string]any{"item": it})
+			}
+		}
+	}
+	return nil
+}
+
+func checkNoDisturb(_ context.Context, c *checker, r request) error {
+	if r.kind != "triggered" && r.enterprise.NoDisturbOn(dateIn(r.from)) {
+		c.block(RuleNoDisturb, "该企业在“无事不扰”名单内，只能开展触发式检查",
+			"the enterprise is on the no-disturb list: only triggered inspections", map[string]any{"basis": r.enterprise.NoDisturbBasis})
+	}
+	return nil
+}
+
+// checkCaps counts this year's routine and special inspections of the
+// enterprise against every cap that applies; triggered ones are exempt.
+func checkCaps(ctx context.Context, c *checker, r request) error {
+	if r.kind == "triggered" {
+		return nil
+	}
+	var caps []struct {
+		ID       int64   `bun:"id"`
+		Scope    string  `bun:"scope"`
+		ItemCode *string `bun:"item_code"`
+		Max      int     `bun:"max_per_year"`
+	}
+	if err := c.tx.NewRaw(`SELECT id, scope, item_code, max_per_year FROM inspection_caps
+		WHERE active AND (agency_id IS NULL OR agency_id = ?) AND (grade IS NULL OR grade = ?)
+		AND (item_code IS NULL OR item_code IN (?))`, r.agencyID, r.enterprise.Grade, bun.List(r.items)).Scan(ctx, &caps); err != nil {
+		return err
+	}
+	year := dateIn(r.from).Year()
+	yearStart := time.Date(year, 1, 1, 0, 0, 0, 0, clock.Shanghai)
+	for _, cp := range caps {
+		q := c.tx.NewSelect().Table("inspections").
+			Where("enterprise_id = ? AND status <> 'cancelled' AND kind <> 'triggered'", r.enterprise.ID).
+			Where("window_from >= ? AND window_from < ?", yearStart, yearStart.AddDate(1, 0, 0))
+		if cp.Scope == "agency" {
+			q.Where("agency_id = ?", r.agencyID)
+		}
+		if cp.ItemCode != nil {
+			q.Where("? = ANY(item_codes)", *cp.ItemCode)
+		}
+		n, err := q.Count(ctx)
+		if err != nil {
+			return err
+		}
+		if int(n)+1 > cp.Max {
+			scope := "本机关"
+			if cp.Scope == "all" {
+				scope = "各机关合计"
+			}
+			c.block(RuleCapReached, fmt.Sprintf("%s对该企业%d年的检查已达上限（%d次/年，已有%d次）", scope, year, cp.Max, n),
+				fmt.Sprintf("yearly cap reached (%s: %d a year, %d already)", cp.Scope, cp.Max, n),
+				map[string]any{"cap_id": cp.ID, "scope": cp.Scope, "max": cp.Max, "count": n})
+		}
+	}
+	return nil
+}
+
+// checkLowYield blocks an inspector whose last N visits to the enterprise
+// within the period all found nothing.
+func checkLowYield(ctx context.Context, c *checker, r request) error {
+	n, days := c.settings["low_yield_count"], c.settings["low_yield_days"]
+	for _, u := range r.inspectors {
+		var outcomes []string
+		if err := c.tx.NewRaw(`SELECT i.outcome FROM inspections i JOIN inspection_inspectors x ON x.inspection_id = i.id
+			WHERE x.user_id = ? AND i.enterprise_id = ? AND i.status = 'recorded' AND i.window_from >= ?
+			ORDER BY i.window_from DESC LIMIT ?`, u, r.enterprise.ID, r.from.AddDate(0, 0, -days), n).Scan(ctx, &outcomes); err != nil {
+			return err
+		}
+		if len(outcomes) == n && !slices.ContainsFunc(outcomes, func(o string) bool { return o != "no_issue" }) {
+			c.block(RuleLowYield, fmt.Sprintf("该检查人员最近%d次检查该企业均未发现问题，须说明理由", n),
+				fmt.Sprintf("this inspector's last %d visits to the enterprise found nothing", n), map[string]any{"user_id": u})
+		}
+	}
+	return nil
+}
+
+// checkRepeats counts every agency's visits, planned ones included, on the
+// same day, within a week either side, and in the calendar month.
+func checkRepeats(ctx context.Context, c *checker, r request) error {
+	d := dateIn(r.from)
+	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Shanghai)
+	month := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, clock.Shanghai)
+	var n struct {
+		Day   int `bun:"day"`
+		Week  int `bun:"week"`
+		Month int `bun:"month"`
+	}
+	if err := c.tx.NewRaw(`SELECT
+		  count(*) FILTER (WHERE window_from >= ? AND window_from < ?) AS day,
+		  count(*) FILTER (WHERE window_from >= ? AND window_from < ?) AS week,
+		  count(*) FILTER (WHERE window_from >= ? AND window_from < ?) AS month
+		FROM inspections WHERE enterprise_id = ? AND status <> 'cancelled'
+		AND window_from >= least(?::timestamptz, ?::timestamptz) AND window_from < greatest(?::timestamptz, ?::timestamptz)`,
+		day, day.AddDate(0, 0, 1), day.AddDate(0, 0, -6), day.AddDate(0, 0, 7), month, month.AddDate(0, 1, 0),
+		r.enterprise.ID, day.AddDate(0, 0, -6), month, day.AddDate(0, 0, 7), month.AddDate(0, 1, 0)).Scan(ctx, &n); err != nil {
+		return err
+	}
+	for _, x := range []struct {
+		rule       string
+		count, max int
+		zh, en     string
+	}{
+		{RuleRepeatDay, n.Day + 1, c.settings["repeat_day"], "当天", "that day"},
+		{RuleRepeatWeek, n.Week + 1, c.settings["repeat_week"], "7天内", "within 7 days"},
+		{RuleRepeatMonth, n.Month + 1, c.settings["repeat_month"], "本月", "this month"},
+	} {
+		if x.count > x.max {
+			c.warn(x.rule, fmt.Sprintf("该企业%s将被检查%d次（超过%d次），请考虑合并或推迟", x.zh, x.count, x.max),
+				fmt.Sprintf("%d visits to the enterprise %s (more than %d)", x.count, x.en, x.max), map[string]any{"count": x.count, "max": x.max})
+		}
+	}
+	return nil
+}
+
+// checkOtherAgencies proposes a joint inspection when other agencies visit
+// near the date, and flags the same agency splitting items into visits.
+func checkOtherAgencies(ctx context.Context, c *checker, r request) error {
+	near, split := c.settings["multi_agency_days"], c.settings["split_days"]
+	var rows []struct {
+		AgencyID int64  `bun:"agency_id"`
+		Name     string `bun:"name"`
+		Near     bool   `bun:"near"`
+	}
+	if err := c.tx.NewRaw(`SELECT i.agency_id, a.name, bool_or(abs(extract(epoch FROM i.window_from - ?::timestamptz)) < ? * 86400) AS near
+		FROM inspections i JOIN agencies a ON a.id = i.agency_id
+		WHERE i.enterprise_id = ? AND i.status <> 'cancelled' AND i.window_from > ? AND i.window_from < ?
+		GROUP BY 1, 2`, r.from, split, r.enterprise.ID, r.from.AddDate(0, 0, -near), r.from.AddDate(0, 0, near)).Scan(ctx, &rows); err != nil {
+		return err
+	}
+	var others []string
+	var ids []int64
+	for _, o := range rows {
+		switch {
+		case o.AgencyID == r.agencyID && o.Near:
+			c.warn(RuleSplitItems, fmt.Sprintf("本机关%d天内已安排对该企业的检查，请将事项合并为一次检查", split),
+				fmt.Sprintf("your agency already visits within %d days: merge the items into one visit", split), nil)
+		case o.AgencyID != r.agencyID && !slices.Contains(r.joint, o.AgencyID):
+			others, ids = append(others, o.Name), append(ids, o.AgencyID)
+		}
+	}
+	if len(others) > 0 {
+		c.warn(RuleMultiAgency, fmt.Sprintf("%d天内还有 %s 检查该企业，建议开展联合检查（综合查一次）", near, strings.Join(others, "、")),
+			fmt.Sprintf("other agencies visit within %d days; propose a joint inspection", near), map[string]any{"agency_ids": ids, "agencies": others})
+	}
+	return nil
+}
+
+func dateIn(t time.Time) time.Time { return t.In(clock.Shanghai) }

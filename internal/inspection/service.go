@@ -1,0 +1,572 @@
+package inspection
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/audit"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/jobs"
+	"greenchannel/internal/platform/pg"
+	"greenchannel/internal/platform/workcal"
+)
+
+// Service is the inspection domain.
+type Service struct {
+	db        *bun.DB
+	clock     clock.Clock
+	log       *slog.Logger
+	keys      [][]byte // code signing keys, newest first
+	publicURL string
+	// Calendar counts rectification deadlines in working days.
+	calendar func(ctx context.Context) (*workcal.Calendar, error)
+}
+
+// NewService returns the inspection service.
+func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger, keys [][]byte, publicURL string,
+	calendar func(ctx context.Context) (*workcal.Calendar, error)) *Service {
+	db.RegisterModel((*InspectionInspector)(nil))
+	return &Service{db: db, clock: clk, log: log, keys: keys, publicURL: strings.TrimRight(publicURL, "/"), calendar: calendar}
+}
+
+// VerifyURL is what the QR code on a code holds.
+func (s *Service) VerifyURL(code string) string { return s.publicURL + "/v/" + code }
+
+// IssueInput is an inspector's request for a code.
+type IssueInput struct {
+	USCC           string
+	Items          []string
+	Mode           string // onsite, offsite
+	Kind           string // routine, triggered, special
+	Trigger        string
+	TriggerRef     string
+	PlanID         int64
+	From, To       time.Time
+	Inspectors     []int64
+	JointAgencies  []int64
+	OverrideReason string
+}
+
+// Issue runs the pre-checks and, if nothing blocks (or only overridable
+// rules do and a reason is given), issues a signed code in the same
+// transaction. A refusal is a fault.Invalid whose Extra lists every
+// finding under "checks".
+func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (Inspection, error) {
+	if a.Role != identity.RoleInspector {
+		return Inspection{}, fault.New(fault.Forbidden, "只有执法人员可以申请检查码 / only inspectors request codes")
+	}
+	if err := s.validate(in); err != nil {
+		return Inspection{}, err
+	}
+	var out Inspection
+	err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		code, err := identity.ParseUSCC("uscc", in.USCC)
+		if err != nil {
+			return err
+		}
+		var ent identity.Enterprise
+		if err := tx.NewSelect().Model(&ent).Where("uscc = ?", code).Scan(ctx); err != nil {
+			return fault.InvalidField("uscc", "未找到该统一社会信用代码的企业 / no enterprise with this credit code")
+		}
+		if in.Kind == "triggered" {
+			n, err := tx.NewSelect().Table("inspection_triggers").Where("code = ?", in.Trigger).Count(ctx)
+			if err != nil {
+				return err
+			}
+			if n == 0 || strings.TrimSpace(in.TriggerRef) == "" {
+				return fault.InvalidField("trigger", "触发式检查须写明触发类型和依据编号 / name the trigger and its reference")
+			}
+		}
+		checks, err := precheck(ctx, tx, request{agencyID: a.AgencyID, enterprise: ent, items: in.Items, mode: in.Mode,
+			kind: in.Kind, planID: in.PlanID, from: in.From, to: in.To, inspectors: in.Inspectors, joint: in.JointAgencies})
+		if err != nil {
+			return err
+		}
+		blocked := false
+		for i := range checks {
+			if checks[i].Severity != "block" {
+				continue
+			}
+			if overridable[checks[i].Rule] && strings.TrimSpace(in.OverrideReason) != "" {
+				checks[i].Overridden = true
+				continue
+			}
+			blocked = true
+		}
+		if blocked {
+			return &fault.Error{Kind: fault.Invalid, Msg: "预检未通过，不能签发检查码 / the pre-checks block this inspection",
+				Extra: map[string]any{"checks": checks}}
+		}
+		now := s.clock.Now()
+		out = Inspection{Code: newCode(s.keys[0]), EnterpriseID: ent.ID, AgencyID: a.AgencyID, CreatedBy: a.UserID,
+			ItemCodes: in.Items, Mode: in.Mode, Kind: in.Kind, TriggerRef: in.TriggerRef, WindowFrom: in.From, WindowTo: in.To,
+			JointAgencyIDs: nonNil(in.JointAgencies), Checks: checks, Status: CodeIssued, CreatedAt: now, UpdatedAt: now}
+		if in.Kind == "triggered" {
+			out.TriggerType = &in.Trigger
+		}
+		if in.PlanID != 0 {
+			out.PlanID = &in.PlanID
+		}
+		if in.OverrideReason != "" {
+			out.OverrideReason = &in.OverrideReason
+		}
+		if _, err := tx.NewInsert().Model(&out).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
+			return err
+		}
+		links := make([]InspectionInspector, len(in.Inspectors))
+		for i, u := range in.Inspectors {
+			links[i] = InspectionInspector{InspectionID: out.ID, UserID: u}
+		}
+		if _, err := tx.NewInsert().Model(&links).Exec(ctx); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, out.ID, now, &a.UserID, "code_issued", map[string]any{"checks": checks}); err != nil {
+			return err
+		}
+		if out.OverrideReason != nil {
+			if err := audit.Append(ctx, tx, now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
+				TargetID: strconv.FormatInt(out.ID, 10), Detail: map[string]any{"reason": in.OverrideReason, "checks": checks}}); err != nil {
+				return err
+			}
+		}
+		return analyze(ctx, tx, out.ID, "issued")
+	})
+	if err != nil {
+		return Inspection{}, err
+	}
+	return s.Get(ctx, a, out.ID)
+}
+
+func nonNil(v []int64) []int64 {
+	if v == nil {
+		return []int64{}
+	}
+	return v
+}
+
+func (s *Service) validate(in IssueInput) error {
+	var fields []fault.Field
+	add := func(f, m string) { fields = append(fields, fault.Field{Name: f, Message: m}) }
+	if len(in.Items) == 0 {
+		add("items", "至少选择一个检查事项 / choose at least one item")
+	}
+	if in.Mode != "onsite" && in.Mode != "offsite" {
+		add("mode", "onsite or offsite")
+	}
+	if in.Kind != "routine" && in.Kind != "triggered" && in.Kind != "special" {
+		add("kind", "routine, triggered or special")
+	}
+	if in.Kind == "special" && in.PlanID == 0 {
+		add("plan_id", "专项检查须引用检查计划 / a special inspection names its plan")
+	}
+	if !in.To.After(in.From) {
+		add("window", "结束时间须晚于开始时间 / the window must end after it starts")
+	} else if in.To.Sub(in.From) > 31*24*time.Hour {
+		add("window", "检查码有效期最长31天 / a code is valid for at most 31 days")
+	}
+	if len(in.Inspectors) == 0 {
+		add("inspectors", "请填写检查人员 / name the inspectors")
+	}
+	if len(fields) > 0 {
+		return &fault.Error{Kind: fault.Invalid, Msg: fields[0].Message, Fields: fields}
+	}
+	return nil
+}
+
+func (s *Service) event(ctx context.Context, tx bun.IDB, id int64, at time.Time, actor *int64, kind string, data map[string]any) error {
+	if data == nil {
+		data = map[string]any{}
+	}
+	_, err := tx.NewRaw(`INSERT INTO inspection_events (inspection_id, at, actor_id, kind, data) VALUES (?, ?, ?, ?, ?)`,
+		id, at, actor, kind, data).Exec(ctx)
+	return err
+}
+
+func analyze(ctx context.Context, tx bun.IDB, id int64, event string) error {
+	return jobs.Enqueue(ctx, tx, jobs.Task{Type: TaskAnalyze, Queue: jobs.QueueLow,
+		Key: fmt.Sprintf("analyze:%d:%s", id, event), Payload: AnalyzePayload{InspectionID: id, Event: event}})
+}
+
+func load(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Inspection, error) {
+	i := new(Inspection)
+	q := db.NewSelect().Model(i).Where("?TableAlias.id = ?", id)
+	if forUpdate {
+		q.For("UPDATE")
+	} else {
+		q.Relation("Agency").Relation("Enterprise").Relation("Inspectors")
+	}
+	if err := q.Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fault.New(fault.NotFound, "inspection not found")
+		}
+		return nil, err
+	}
+	return i, nil
+}
+
+// Get returns an inspection the actor may see.
+func (s *Service) Get(ctx context.Context, a identity.Actor, id int64) (Inspection, error) {
+	i, err := load(ctx, s.db, id, false)
+	if err != nil {
+		return Inspection{}, err
+	}
+	if err := identity.Authorize(a, identity.Read, i.Resource()); err != nil {
+		return Inspection{}, err
+	}
+	return *i, nil
+}
+
+// Lookup reads an inspection without an access check (for jobs).
+func Lookup(ctx context.Context, db bun.IDB, id int64) (*Inspection, error) {
+	return load(ctx, db, id, false)
+}
+
+// Filter narrows List.
+type Filter struct {
+	EnterpriseID int64
+	AgencyID     int64
+	Item         string
+	Status       string
+	From, To     *time.Time // window overlaps
+	BeforeID     int64
+	Limit        int
+}
+
+// List returns inspections the actor may see, newest first.
+func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Inspection, bool, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	var out []Inspection
+	q := s.db.NewSelect().Model(&out).Relation("Agency").Relation("Enterprise").Relation("Inspectors").
+		OrderExpr("?TableAlias.id DESC").Limit(int64(limit + 1))
+	switch a.Role {
+	case identity.RoleEnterprise:
+		q.Where("?TableAlias.enterprise_id = ?", a.EnterpriseID)
+	case identity.RoleInspector, identity.RoleLead:
+		q.Where("?TableAlias.agency_id = ? OR ? = ANY(?TableAlias.joint_agency_ids)", a.AgencyID, a.AgencyID)
+	case identity.RoleOversight:
+	default:
+		return nil, false, fault.New(fault.Forbidden, "your role does not read inspections")
+	}
+	if f.BeforeID > 0 {
+		q.Where("?TableAlias.id < ?", f.BeforeID)
+	}
+	if f.EnterpriseID != 0 {
+		q.Where("?TableAlias.enterprise_id = ?", f.EnterpriseID)
+	}
+	if f.AgencyID != 0 {
+		q.Where("?TableAlias.agency_id = ?", f.AgencyID)
+	}
+	if f.Item != "" {
+		q.Where("? = ANY(?TableAlias.item_codes)", f.Item)
+	}
+	if f.Status != "" {
+		q.Where("?TableAlias.status = ?", f.Status)
+	}
+	if f.From != nil {
+		q.Where("?TableAlias.window_to >= ?", *f.From)
+	}
+	if f.To != nil {
+		q.Where("?TableAlias.window_from < ?", *f.To)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, false, err
+	}
+	if len(out) > limit {
+		return out[:limit], true, nil
+	}
+	return out, false, nil
+}
+
+// Items lists the items an inspector's agency may use (all for the
+// administrator and oversight).
+func (s *Service) Items(ctx context.Context, a identity.Actor) ([]Item, error) {
+	var out []Item
+	q := s.db.NewSelect().Model(&out).OrderExpr("code")
+	switch a.Role {
+	case identity.RoleAdmin, identity.RoleOversight:
+	case identity.RoleInspector:
+		q.Where("code IN (SELECT item_code FROM agency_items WHERE agency_id = ?)", a.AgencyID).Where("status = 'published'")
+	default:
+		return nil, fault.New(fault.Forbidden, "your role does not use inspection items")
+	}
+	err := q.Scan(ctx)
+	return out, err
+}
+
+// Verified is what the public verify page shows for a scanned code.
+type Verified struct {
+	Valid      bool
+	Reason     string // why not valid, in plain words
+	Inspection *Inspection
+	Items      []Item
+	// Inspectors are masked names with certificate numbers.
+	Inspectors []struct{ Name, Certificate string }
+}
+
+// Verify checks a code for anyone who scanned it. A forged or altered code
+// is refused before any lookup.
+func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
+	code := NormalizeCode(raw)
+	if !validCode(s.keys, code) {
+		return Verified{Reason: "无效的检查码：不是本系统签发的 / not a code issued by this system"}, nil
+	}
+	i := new(Inspection)
+	err := s.db.NewSelect().Model(i).Relation("Agency").Relation("Enterprise").Where("code = ?", code).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Verified{Reason: "查无此检查码 / no inspection has this code"}, nil
+	}
+	if err != nil {
+		return Verified{}, err
+	}
+	v := Verified{Inspection: i}
+	if err := s.db.NewSelect().Model(&v.Items).Where("code IN (?)", bun.List(i.ItemCodes)).OrderExpr("code").Scan(ctx); err != nil {
+		return Verified{}, err
+	}
+	var people []struct {
+		Name   string  `bun:"display_name"`
+		Number *string `bun:"number"`
+	}
+	if err := s.db.NewRaw(`SELECT u.display_name, c.number FROM inspection_inspectors x JOIN users u ON u.id = x.user_id
+		LEFT JOIN inspector_certificates c ON c.user_id = u.id WHERE x.inspection_id = ? ORDER BY u.id`, i.ID).Scan(ctx, &people); err != nil {
+		return Verified{}, err
+	}
+	for _, p := range people {
+		cert := ""
+		if p.Number != nil {
+			cert = *p.Number
+		}
+		v.Inspectors = append(v.Inspectors, struct{ Name, Certificate string }{MaskName(p.Name), cert})
+	}
+	now := s.clock.Now()
+	switch {
+	case i.Status == Cancelled:
+		v.Reason = "该检查已取消 / this inspection was cancelled"
+	case now.After(i.WindowTo):
+		v.Reason = "检查码已过期 / this code has expired"
+	case now.Before(i.WindowFrom.Add(-24 * time.Hour)):
+		v.Reason = "检查码尚未生效 / this code is not valid yet"
+	default:
+		v.Valid = true
+	}
+	return v, nil
+}
+
+// Confirm records that the inspectors arrived, as the enterprise says. A
+// code of another enterprise, or used outside its window, is refused and
+// reported to the oversight office.
+func (s *Service) Confirm(ctx context.Context, a identity.Actor, raw string) (Inspection, error) {
+	if a.Role != identity.RoleEnterprise {
+		return Inspection{}, fault.New(fault.Forbidden, "只有被检查企业可以确认 / only the inspected enterprise confirms")
+	}
+	code := NormalizeCode(raw)
+	if !validCode(s.keys, code) {
+		return Inspection{}, fault.New(fault.NotFound, "no such code")
+	}
+	var refused error
+	var id int64
+	err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		i := new(Inspection)
+		if err := tx.NewSelect().Model(i).Where("code = ?", code).For("UPDATE").Scan(ctx); err != nil {
+			return fault.New(fault.NotFound, "no such code")
+		}
+		id = i.ID
+		now := s.clock.Now()
+		why, kind := "", fault.Conflict
+		switch {
+		case i.EnterpriseID != a.EnterpriseID:
+			why, kind = "该检查码不是针对贵企业的 / this code is for another enterprise", fault.Forbidden
+		case i.Status == Cancelled:
+			why = "该检查已取消 / this inspection was cancelled"
+		case now.Before(i.WindowFrom) || now.After(i.WindowTo):
+			why = "不在检查码有效时间内 / outside the code's window"
+		case i.Status != CodeIssued:
+			return fault.New(fault.Conflict, "已确认过 / already confirmed")
+		}
+		if why != "" {
+			refused = &fault.Error{Kind: kind, Msg: why}
+			if err := s.event(ctx, tx, i.ID, now, &a.UserID, "confirm_refused", map[string]any{"reason": why, "enterprise_id": a.EnterpriseID}); err != nil {
+				return err
+			}
+			return analyze(ctx, tx, i.ID, fmt.Sprintf("confirm_refused:%d", now.UnixMicro()))
+		}
+		i.Status, i.ConfirmedAt, i.UpdatedAt = Confirmed, &now, now
+		if _, err := tx.NewUpdate().Model(i).Column("status", "confirmed_at", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.event(ctx, tx, i.ID, now, &a.UserID, "confirmed", nil)
+	})
+	if err != nil {
+		return Inspection{}, err
+	}
+	if refused != nil {
+		return Inspection{}, refused
+	}
+	return s.Get(ctx, a, id)
+}
+
+// RecordInput is the visit record.
+type RecordInput struct {
+	Start, End    time.Time
+	Findings      []map[string]any // per item: item, result, note
+	Outcome       string
+	RectifyDays   int
+	PenaltyAmount float64
+	Documents     []string
+}
+
+// Record writes the visit record. A record without the enterprise's
+// confirmation is allowed but reported (no code scan).
+func (s *Service) Record(ctx context.Context, a identity.Actor, id int64, in RecordInput) (Inspection, error) {
+	switch {
+	case !slices.Contains([]string{"no_issue", "rectify", "case_opened", "penalty"}, in.Outcome):
+		return Inspection{}, fault.InvalidField("outcome", "no_issue, rectify, case_opened or penalty")
+	case in.Outcome == "rectify" && in.RectifyDays <= 0:
+		return Inspection{}, fault.InvalidField("rectify_days", "责令整改须给出整改期限（工作日）/ give the rectification period in working days")
+	case in.Outcome == "penalty" && in.PenaltyAmount <= 0:
+		return Inspection{}, fault.InvalidField("penalty_amount", "give the penalty amount")
+	case !in.End.After(in.Start):
+		return Inspection{}, fault.InvalidField("end", "the visit ends after it starts")
+	}
+	err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		i, err := load(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := identity.Authorize(a, identity.Work, i.Resource()); err != nil {
+			return err
+		}
+		if a.Role != identity.RoleInspector {
+			return fault.New(fault.Forbidden, "only inspectors record visits")
+		}
+		if i.Status != CodeIssued && i.Status != Confirmed {
+			return &fault.Error{Kind: fault.Conflict, Msg: "该检查已" + i.Status + "，不能再记录 / this inspection is " + i.Status,
+				Extra: map[string]any{"current_status": i.Status}}
+		}
+		now := s.clock.Now()
+		noScan := i.ConfirmedAt == nil
+		i.Status, i.StartedAt, i.EndedAt, i.Outcome, i.UpdatedAt = Recorded, &in.Start, &in.End, &in.Outcome, now
+		i.Record = map[string]any{"findings": in.Findings, "documents": in.Documents, "no_code_scan": noScan}
+		if in.Outcome == "rectify" {
+			cal, err := s.calendar(ctx)
+			if err != nil {
+				return err
+			}
+			due, _ := cal.AddWorkingDays(workcal.DateOf(in.End, clock.Shanghai), in.RectifyDays)
+			t := due.Time()
+			i.RectifyDue = &t
+		}
+		if in.Outcome == "penalty" {
+			i.PenaltyAmount = &in.PenaltyAmount
+		}
+		if _, err := tx.NewUpdate().Model(i).Column("status", "started_at", "ended_at", "outcome", "record", "rectify_due",
+			"penalty_amount", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, i.ID, now, &a.UserID, "recorded", map[string]any{"outcome": in.Outcome, "no_code_scan": noScan}); err != nil {
+			return err
+		}
+		return analyze(ctx, tx, i.ID, "recorded")
+	})
+	if err != nil {
+		return Inspection{}, err
+	}
+	return s.Get(ctx, a, id)
+}
+
+// Evaluate records the enterprise's rating of a visit.
+func (s *Service) Evaluate(ctx context.Context, a identity.Actor, id int64, rating int, tags []string, comment string, complaint bool) (Evaluation, error) {
+	if rating < 1 || rating > 5 {
+		return Evaluation{}, fault.InvalidField("rating", "1–5")
+	}
+	ev := Evaluation{InspectionID: id, EnterpriseID: a.EnterpriseID, AuthorID: a.UserID, Rating: rating, Tags: tags, Comment: comment, Complaint: complaint}
+	if ev.Tags == nil {
+		ev.Tags = []string{}
+	}
+	err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		i, err := load(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		res := identity.Resource{Kind: identity.ResEvaluation, EnterpriseID: i.EnterpriseID, AgencyID: i.AgencyID}
+		if err := identity.Authorize(a, identity.Work, res); err != nil {
+			return err
+		}
+		if i.Status != Recorded && i.Status != Confirmed {
+			return &fault.Error{Kind: fault.Conflict, Msg: "检查完成后才能评价 / rate the visit after it happened", Extra: map[string]any{"current_status": i.Status}}
+		}
+		ev.CreatedAt = s.clock.Now()
+		r, err := tx.NewInsert().Model(&ev).On("CONFLICT (inspection_id) DO NOTHING").Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := r.RowsAffected(); n == 0 {
+			return fault.New(fault.Conflict, "已经评价过 / already rated")
+		}
+		return analyze(ctx, tx, id, "evaluated")
+	})
+	return ev, err
+}
+
+// Evaluation returns the rating of a visit to those who may read it: the
+// enterprise that gave it and the oversight office, never the agency.
+func (s *Service) Evaluation(ctx context.Context, a identity.Actor, id int64) (Evaluation, error) {
+	i, err := load(ctx, s.db, id, false)
+	if err != nil {
+		return Evaluation{}, err
+	}
+	res := identity.Resource{Kind: identity.ResEvaluation, EnterpriseID: i.EnterpriseID, AgencyID: i.AgencyID}
+	if err := identity.Authorize(a, identity.Read, res); err != nil {
+		return Evaluation{}, err
+	}
+	var ev Evaluation
+	if err := s.db.NewSelect().Model(&ev).Where("inspection_id = ?", id).Scan(ctx); err != nil {
+		return Evaluation{}, fault.New(fault.NotFound, "not rated yet")
+	}
+	return ev, nil
+}
+
+// Cancel withdraws a code before the visit.
+func (s *Service) Cancel(ctx context.Context, a identity.Actor, id int64, reason string) (Inspection, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Inspection{}, fault.InvalidField("reason", "请写明取消原因 / give the reason")
+	}
+	err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		i, err := load(ctx, tx, id, true)
+		if err != nil {
+			return err
+		}
+		if err := identity.Authorize(a, identity.Work, i.Resource()); err != nil {
+			return err
+		}
+		if a.Role != identity.RoleInspector && a.Role != identity.RoleLead {
+			return fault.New(fault.Forbidden, "only the inspecting agency cancels")
+		}
+		if i.Status != CodeIssued && i.Status != Confirmed {
+			return &fault.Error{Kind: fault.Conflict, Msg: "该检查已" + i.Status + " / this inspection is " + i.Status, Extra: map[string]any{"current_status": i.Status}}
+		}
+		now := s.clock.Now()
+		i.Status, i.CancelReason, i.UpdatedAt = Cancelled, &reason, now
+		if _, err := tx.NewUpdate().Model(i).Column("status", "cancel_reason", "updated_at").WherePK().Exec(ctx); err != nil {
+			return err
+		}
+		return s.event(ctx, tx, i.ID, now, &a.UserID, "cancelled", map[string]any{"reason": reason})
+	})
+	if err != nil {
+		return Inspection{}, err
+	}
+	return s.Get(ctx, a, id)
+}

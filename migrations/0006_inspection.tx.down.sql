@@ -1,0 +1,11 @@
+DROP TABLE inspection_settings;
+DROP TABLE inspection_evaluations;
+DROP TABLE inspection_events;
+DROP TABLE inspection_inspectors;
+DROP TABLE inspections;
+DROP TABLE inspection_plans;
+DROP TABLE inspection_triggers;
+DROP TABLE inspection_caps;
+DROP TABLE inspector_certificates;
+DROP TABLE agency_items;
+DROP TABLE inspection_items;
