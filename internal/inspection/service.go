@@ -325,7 +325,7 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 		return Verified{Reason: "无效的检查码：不是本系统签发的 / not a code issued by this system"}, nil
 	}
 	i := new(Inspection)
-	err := s.db.NewSelect().Model(i).Relation("Agency").Relation("Enterprise").Where("code = ?", code).Scan(ctx)
+	err := s.db.NewSelect().Model(i).Relation("Agency").Relation("Enterprise").Where("?TableAlias.code = ?", code).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Verified{Reason: "查无此检查码 / no inspection has this code"}, nil
 	}

@@ -42,6 +42,9 @@ func openRedis(ctx context.Context, url string) (*redis.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if opt.DB == 0 {
+		return nil, errors.New("refusing to flush Redis database 0 (the dev database); give the bench one, e.g. redis://…/15")
+	}
 	rdb := redis.NewClient(opt)
 	if err := rdb.FlushDB(ctx).Err(); err != nil {
 		rdb.Close()

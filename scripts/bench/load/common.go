@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -61,10 +62,22 @@ func connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, er
 	if err != nil {
 		return nil, err
 	}
+	if err := benchOnly(cfg.ConnConfig.Database); err != nil {
+		return nil, err
+	}
 	if maxConns > 0 {
 		cfg.MaxConns = maxConns
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// benchOnly refuses any database but a bench one: this tool inserts,
+// bulk-loads and rewrites rows, which must never happen to dev data.
+func benchOnly(database string) error {
+	if !strings.Contains(database, "bench") {
+		return fmt.Errorf("refusing to work on database %q: not a bench database (-db or GC_DATABASE_URL)", database)
+	}
+	return nil
 }
 
 // latencies summarises a set of durations.

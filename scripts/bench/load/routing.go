@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"greenchannel/internal/casework"
@@ -40,6 +41,13 @@ func runBurst(args []string) error {
 	_ = fs.Parse(args)
 	ctx := context.Background()
 
+	pcfg, err := pgx.ParseConfig(*db)
+	if err != nil {
+		return err
+	}
+	if err := benchOnly(pcfg.Database); err != nil {
+		return err
+	}
 	bdb, err := pg.Open(ctx, *db) // the product's pool settings
 	if err != nil {
 		return err

@@ -1,0 +1,347 @@
+package inspection_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg/pgtest"
+	"greenchannel/internal/platform/workcal"
+	"greenchannel/internal/sla"
+	"greenchannel/seeds"
+)
+
+var (
+	ctx   = context.Background()
+	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	key   = []byte("test-key-0123456789abcdef0123456789")
+)
+
+func cst(s string) time.Time {
+	t, _ := time.ParseInLocation("2006-01-02 15:04", s, clock.Shanghai)
+	return t
+}
+
+type world struct {
+	t     *testing.T
+	db    *bun.DB
+	clock *clock.Fake
+	svc   *inspection.Service
+	as    map[string]identity.Actor
+	uscc  []string // demo enterprises' codes, in seed order
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db := pgtest.New(t)
+	if _, err := seeds.Load(ctx, db, true); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(cst("2026-03-02 08:00"))
+	slaSvc := sla.NewService(db, clk, quiet)
+	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
+		svc: inspection.NewService(db, clk, quiet, [][]byte{key}, "https://gc.example", func(ctx context.Context) (*workcal.Calendar, error) {
+			return slaSvc.CalendarByCode(ctx, "working")
+		})}
+	ids := identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)
+	for _, u := range []string{"inspector.market1", "inspector.market2", "inspector.fire1", "inspector.fire2", "inspector.emg1", "inspector.emg2",
+		"inspector.env1", "inspector.env2", "ent1", "ent2", "oversight1", "admin"} {
+		a, err := ids.ActorByUsername(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.as[u] = a
+	}
+	if err := db.NewRaw("SELECT uscc FROM enterprises ORDER BY id").Scan(ctx, &w.uscc); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+var teams = map[string][2]string{
+	"market": {"inspector.market1", "inspector.market2"}, "fire": {"inspector.fire1", "inspector.fire2"},
+	"emergency": {"inspector.emg1", "inspector.emg2"}, "environment": {"inspector.env1", "inspector.env2"},
+}
+
+var itemOf = map[string]string{"market": "MKT-001", "fire": "FIRE-001", "emergency": "EMG-002", "environment": "ENV-001"}
+
+// in builds a routine on-site request by a two-person team on a day.
+func (w *world) in(team string, ent int, day string) (identity.Actor, inspection.IssueInput) {
+	a := w.as[teams[team][0]]
+	from := cst(day + " 09:00")
+	return a, inspection.IssueInput{USCC: w.uscc[ent], Items: []string{itemOf[team]}, Mode: "onsite", Kind: "routine",
+		From: from, To: from.Add(8 * time.Hour), Inspectors: []int64{a.UserID, w.as[teams[team][1]].UserID}}
+}
+
+func (w *world) issue(a identity.Actor, in inspection.IssueInput) (inspection.Inspection, []inspection.Check, error) {
+	i, err := w.svc.Issue(ctx, a, in)
+	if err != nil {
+		if f, ok := fault.As(err); ok {
+			checks, _ := f.Extra["checks"].([]inspection.Check)
+			return i, checks, err
+		}
+		return i, nil, err
+	}
+	return i, i.Checks, nil
+}
+
+func rules(checks []inspection.Check, severity string) []string {
+	var out []string
+	for _, c := range checks {
+		if c.Severity == severity && !c.Overridden {
+			out = append(out, c.Rule)
+		}
+	}
+	return out
+}
+
+func (w *world) mustIssue(team string, ent int, day string) inspection.Inspection {
+	w.t.Helper()
+	a, in := w.in(team, ent, day)
+	i, checks, err := w.issue(a, in)
+	if err != nil {
+		w.t.Fatalf("%s %d %s: %v %+v", team, ent, day, err, checks)
+	}
+	return i
+}
+
+func TestRepeatVisitWarningsAtTheirThresholds(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	// fire has its second inspector's certificate expired in 2026-06; use March.
+	w.mustIssue("market", 5, "2026-03-09")
+	a, in := w.in("environment", 5, "2026-03-11")
+	_, checks, err := w.issue(a, in) // the 2nd visit within 7 days: fine
+	if err != nil || slices.Contains(rules(checks, "warn"), inspection.RuleRepeatWeek) {
+		t.Fatalf("2nd visit in a week: %v %v", err, rules(checks, "warn"))
+	}
+	a, in = w.in("emergency", 5, "2026-03-12")
+	_, checks, err = w.issue(a, in) // the 3rd: warned
+	if err != nil || !slices.Contains(rules(checks, "warn"), inspection.RuleRepeatWeek) {
+		t.Fatalf("3rd visit in a week: %v %v", err, rules(checks, "warn"))
+	}
+	if slices.Contains(rules(checks, "warn"), inspection.RuleRepeatMonth) {
+		t.Fatal("the 3rd visit of the month is not over the monthly limit")
+	}
+	// The same day as an existing one: >1 that day.
+	a, in = w.in("fire", 5, "2026-03-12")
+	_, checks, _ = w.issue(a, in)
+	if !slices.Contains(rules(checks, "warn"), inspection.RuleRepeatDay) || !slices.Contains(rules(checks, "warn"), inspection.RuleRepeatMonth) {
+		t.Fatalf("4th visit, same day: %v", rules(checks, "warn"))
+	}
+	if !slices.Contains(rules(checks, "warn"), inspection.RuleMultiAgency) {
+		t.Fatalf("other agencies nearby must propose a joint inspection: %v", rules(checks, "warn"))
+	}
+}
+
+func TestYearlyCapBlocksUnlessOverriddenOrTriggered(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if _, err := w.db.ExecContext(ctx, "UPDATE enterprises SET grade = 'B' WHERE uscc = ?", w.uscc[6]); err != nil {
+		t.Fatal(err)
+	}
+	w.mustIssue("market", 6, "2026-03-02")
+	w.mustIssue("market", 6, "2026-05-02") // the agency's 2nd this year: at the cap of 2, allowed
+	a, in := w.in("market", 6, "2026-08-03")
+	_, checks, err := w.issue(a, in)
+	if !fault.Is(err, fault.Invalid) || !slices.Contains(rules(checks, "block"), inspection.RuleCapReached) {
+		t.Fatalf("3rd routine visit: %v %v", err, rules(checks, "block"))
+	}
+	in.OverrideReason = "群众反映强烈，经分管领导批准"
+	i, _, err := w.issue(a, in)
+	if err != nil || len(i.Checks) == 0 || !i.Checks[slices.IndexFunc(i.Checks, func(c inspection.Check) bool { return c.Rule == inspection.RuleCapReached })].Overridden {
+		t.Fatalf("override: %v %+v", err, i.Checks)
+	}
+	a, in = w.in("market", 6, "2026-09-01")
+	in.Kind, in.Trigger, in.TriggerRef = "triggered", "hotline_12345", "12345-0001"
+	if _, checks, err := w.issue(a, in); err != nil {
+		t.Fatalf("a triggered inspection is exempt from caps: %v %v", err, rules(checks, "block"))
+	}
+}
+
+func TestLowYieldBlocksTheFourthNoIssueVisit(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	record := func(i inspection.Inspection) {
+		t.Helper()
+		if _, err := w.svc.Record(ctx, w.as["inspector.env1"], i.ID, inspection.RecordInput{Start: i.WindowFrom, End: i.WindowFrom.Add(time.Hour), Outcome: "no_issue"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trig := func(day string) (identity.Actor, inspection.IssueInput) {
+		a, in := w.in("environment", 7, day)
+		in.Kind, in.Trigger, in.TriggerRef = "triggered", "referral", "移送-"+day // past the cap, exempt
+		return a, in
+	}
+	for _, day := range []string{"2026-03-02", "2026-04-02"} {
+		a, in := trig(day)
+		i, _, err := w.issue(a, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		record(i)
+	}
+	a, in := trig("2026-05-04")
+	i, checks, err := w.issue(a, in) // two no-issue visits so far: the third is allowed
+	if err != nil || slices.Contains(rules(checks, "block"), inspection.RuleLowYield) {
+		t.Fatalf("3rd visit: %v %v", err, rules(checks, "block"))
+	}
+	record(i)
+	a, in = trig("2026-06-01")
+	_, checks, err = w.issue(a, in)
+	if !fault.Is(err, fault.Invalid) || !slices.Contains(rules(checks, "block"), inspection.RuleLowYield) {
+		t.Fatalf("4th after three no-issue visits: %v %v", err, rules(checks, "block"))
+	}
+}
+
+func TestAuthorityItemsCertificatesPlansAndNoDisturb(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	a, in := w.in("market", 8, "2026-03-03")
+	in.Items = []string{"FIRE-001", "NOPE-999", "MKT-001"}
+	_, checks, _ := w.issue(a, in)
+	blocks := rules(checks, "block")
+	if !slices.Contains(blocks, inspection.RuleUnauthorizedItem) || !slices.Contains(blocks, inspection.RuleUnlistedItem) {
+		t.Fatalf("items: %v", blocks)
+	}
+	if _, err := w.db.ExecContext(ctx, "UPDATE inspection_items SET status = 'suspended' WHERE code = 'MKT-003'"); err != nil {
+		t.Fatal(err)
+	}
+	in.Items = []string{"MKT-003"}
+	if _, checks, _ := w.issue(a, in); !slices.Contains(rules(checks, "block"), inspection.RuleUnpublishedItem) {
+		t.Fatal("suspended item must block")
+	}
+	// inspector.fire2's certificate ran out on 2026-06-30.
+	fa, fin := w.in("fire", 8, "2026-07-06")
+	if _, checks, _ := w.issue(fa, fin); !slices.Contains(rules(checks, "block"), inspection.RuleUncertified) ||
+		!slices.Contains(rules(checks, "block"), inspection.RuleTooFewInspectors) {
+		t.Fatalf("expired certificate: %v", rules(checks, "block"))
+	}
+	fin.Mode = "offsite" // off-site needs no second inspector, but the expired one still may not be named
+	fin.Inspectors = fin.Inspectors[:1]
+	if _, checks, err := w.issue(fa, fin); err != nil {
+		t.Fatalf("one certified inspector off-site: %v %v", err, rules(checks, "block"))
+	}
+	// Special inspections need an approved, filed plan.
+	var marketPlan, firePlan int64
+	_ = w.db.NewRaw("SELECT id FROM inspection_plans WHERE kind = 'special' AND filed_at IS NOT NULL").Scan(ctx, &marketPlan)
+	_ = w.db.NewRaw("SELECT id FROM inspection_plans WHERE kind = 'special' AND filed_at IS NULL").Scan(ctx, &firePlan)
+	a, in = w.in("market", 9, "2026-04-10")
+	in.Kind, in.PlanID = "special", marketPlan
+	if _, checks, err := w.issue(a, in); err != nil {
+		t.Fatalf("special with its filed plan: %v %v", err, rules(checks, "block"))
+	}
+	fa, fin = w.in("fire", 9, "2026-04-10")
+	fin.Kind, fin.PlanID = "special", firePlan
+	if _, checks, _ := w.issue(fa, fin); !slices.Contains(rules(checks, "block"), inspection.RuleSpecialNoPlan) {
+		t.Fatalf("unfiled plan: %v", rules(checks, "block"))
+	}
+	// No-disturb list: routine blocked, triggered allowed.
+	if _, err := w.db.ExecContext(ctx, "UPDATE enterprises SET no_disturb = true, no_disturb_basis = 'A级纳税人' WHERE uscc = ?", w.uscc[10]); err != nil {
+		t.Fatal(err)
+	}
+	a, in = w.in("market", 10, "2026-03-05")
+	if _, checks, _ := w.issue(a, in); !slices.Contains(rules(checks, "block"), inspection.RuleNoDisturb) {
+		t.Fatalf("no-disturb: %v", rules(checks, "block"))
+	}
+	in.Kind, in.Trigger, in.TriggerRef = "triggered", "media_exposure", "成都日报 2026-03-04"
+	if _, checks, err := w.issue(a, in); err != nil {
+		t.Fatalf("triggered on the no-disturb list: %v %v", err, rules(checks, "block"))
+	}
+}
+
+func TestSplitAndOffsiteWarnings(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.mustIssue("market", 11, "2026-03-02")
+	a, in := w.in("market", 11, "2026-03-05")
+	in.Items = []string{"MKT-004"} // off-site capable, asked on-site
+	_, checks, err := w.issue(a, in)
+	warns := rules(checks, "warn")
+	if err != nil || !slices.Contains(warns, inspection.RuleSplitItems) || !slices.Contains(warns, inspection.RuleOffsiteCapable) {
+		t.Fatalf("warnings: %v %v", err, warns)
+	}
+}
+
+func TestTheCodeLoop(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	// ent1's enterprise is the first demo enterprise.
+	i := w.mustIssue("market", 0, "2026-03-03")
+	if len(i.Code) != 12 || len(i.Inspectors) != 2 {
+		t.Fatalf("issued: %+v", i)
+	}
+	w.clock.Set(cst("2026-03-03 09:30"))
+	v, err := w.svc.Verify(ctx, i.Code)
+	if err != nil || !v.Valid || len(v.Items) != 1 || v.Items[0].LegalBasis == "" || v.Inspectors[0].Name != "吴*亮" || v.Inspectors[0].Certificate == "" {
+		t.Fatalf("verify: %v %+v", err, v)
+	}
+	altered := []byte(i.Code)
+	altered[3] ^= 1
+	for _, bad := range []string{string(altered), "AAAAAAAAAAAA", "x"} {
+		if v, _ := w.svc.Verify(ctx, bad); v.Valid || v.Reason == "" {
+			t.Fatalf("%q verified", bad)
+		}
+	}
+	// Another enterprise cannot confirm it: refused, and the oversight office hears of it.
+	if _, err := w.svc.Confirm(ctx, w.as["ent2"], i.Code); !fault.Is(err, fault.Forbidden) {
+		t.Fatalf("cross-enterprise confirm: %v", err)
+	}
+	var refused int
+	_ = w.db.NewRaw("SELECT count(*) FROM inspection_events WHERE inspection_id = ? AND kind = 'confirm_refused'", i.ID).Scan(ctx, &refused)
+	var analyze int
+	_ = w.db.NewRaw("SELECT count(*) FROM outbox WHERE task_type = ? AND payload->>'event' LIKE 'confirm_refused%'", inspection.TaskAnalyze).Scan(ctx, &analyze)
+	if refused != 1 || analyze != 1 {
+		t.Fatalf("refusal recorded %d, analysis queued %d", refused, analyze)
+	}
+	if _, err := w.svc.Confirm(ctx, w.as["ent1"], i.Code); err != nil {
+		t.Fatalf("confirm: %v", err)
+	}
+	got, err := w.svc.Record(ctx, w.as["inspector.market1"], i.ID, inspection.RecordInput{
+		Start: cst("2026-03-03 09:30"), End: cst("2026-03-03 11:00"), Outcome: "rectify", RectifyDays: 5,
+		Findings: []map[string]any{{"item": "MKT-001", "result": "minor", "note": "健康证过期"}}})
+	if err != nil || got.Status != inspection.Recorded || got.RectifyDue == nil || got.RectifyDue.Format("2006-01-02") != "2026-03-10" {
+		t.Fatalf("record: %v %+v", err, got.RectifyDue)
+	}
+	if _, err := w.svc.Evaluate(ctx, w.as["ent1"], i.ID, 2, []string{"变相检查"}, "要求购买指定产品", true); err != nil {
+		t.Fatal(err)
+	}
+	// The rating is for oversight, never for the inspecting agency.
+	if _, err := w.svc.Evaluation(ctx, w.as["inspector.market1"], i.ID); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("inspector reads the rating: %v", err)
+	}
+	if ev, err := w.svc.Evaluation(ctx, w.as["oversight1"], i.ID); err != nil || ev.Rating != 2 {
+		t.Fatalf("oversight reads the rating: %v", err)
+	}
+	// Expired and cancelled codes say so.
+	w.clock.Set(cst("2026-03-05 09:00"))
+	if v, _ := w.svc.Verify(ctx, i.Code); v.Valid {
+		t.Fatal("an expired code verified")
+	}
+	j := w.mustIssue("market", 1, "2026-03-06")
+	if _, err := w.svc.Cancel(ctx, w.as["inspector.market2"], j.ID, "企业停产"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := w.svc.Verify(ctx, j.Code); v.Valid {
+		t.Fatal("a cancelled code verified")
+	}
+}
+
+func TestRecordWithoutScanIsAllowedButReported(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	i := w.mustIssue("market", 2, "2026-03-03")
+	got, err := w.svc.Record(ctx, w.as["inspector.market1"], i.ID, inspection.RecordInput{Start: cst("2026-03-03 10:00"), End: cst("2026-03-03 11:00"), Outcome: "no_issue"})
+	if err != nil || got.Record["no_code_scan"] != true {
+		t.Fatalf("record without scan: %v %+v", err, got.Record)
+	}
+}
