@@ -127,6 +127,10 @@ if [[ ${redis_base#*://} == *@* ]]; then
   [[ $userinfo == *:* ]] && REDIS_AUTH=(-a "${userinfo#*:}" --no-auth-warning)
 fi
 
+# Everything below (the bench tool included) works on the bench database and
+# Redis database only.
+export GC_DATABASE_URL=$BENCH_DB GC_REDIS_URL=$BENCH_REDIS
+
 psql_admin() { psql "$ADMIN_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql_bench() { psql "$BENCH_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
 flush_redis() { redis-cli -u "$BENCH_REDIS" flushdb >/dev/null; }

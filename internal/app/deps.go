@@ -15,6 +15,7 @@ import (
 	"greenchannel/internal/config"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/inspection"
+	"greenchannel/internal/oversight"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/jobs"
 	"greenchannel/internal/platform/pg"
@@ -41,6 +42,7 @@ type deps struct {
 	routing    *routing.Engine
 	sla        *sla.Service
 	inspection *inspection.Service
+	oversight  *oversight.Service
 }
 
 func openDeps(ctx context.Context, cfg config.Config, log *slog.Logger) (*deps, error) {
@@ -88,8 +90,9 @@ func (d *deps) wire() {
 	for i, k := range d.cfg.SecretKeys {
 		secrets[i] = k.Secret
 	}
-	d.inspection = inspection.NewService(d.db, d.clock, d.log.With("component", "inspection"), secrets, d.cfg.PublicURL,
-		func(ctx context.Context) (*workcal.Calendar, error) { return d.sla.CalendarByCode(ctx, "working") })
+	working := func(ctx context.Context) (*workcal.Calendar, error) { return d.sla.CalendarByCode(ctx, "working") }
+	d.inspection = inspection.NewService(d.db, d.clock, d.log.With("component", "inspection"), secrets, d.cfg.PublicURL, working)
+	d.oversight = oversight.NewService(d.db, d.clock, d.log.With("component", "oversight"), working)
 }
 
 func (d *deps) close() {

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"greenchannel/internal/config"
+	"greenchannel/internal/inspection"
 	"greenchannel/internal/notify"
 	"greenchannel/internal/platform/idem"
 	"greenchannel/internal/platform/jobs"
@@ -127,6 +128,9 @@ const (
 	taskIdemPrune   = "idempotency:prune"
 	taskAutoClose   = "casework:autoclose"
 	taskReconcile   = "routing:reconcile"
+	taskScan        = "oversight:scan"
+	taskNightly     = "oversight:nightly"
+	taskOverdue     = "oversight:overdue_orders"
 )
 
 // newRegistry maps every task type to its handler. Domain packages expose
@@ -178,6 +182,20 @@ func newRegistry(d *deps) *jobs.Registry {
 		return err
 	})
 	jobs.Handle(reg, notify.TaskWebhook, notify.Deliverer{DB: d.db, Client: &http.Client{Timeout: 10 * time.Second}, Now: d.clock.Now}.Deliver)
+	jobs.Handle(reg, inspection.TaskAnalyze, d.oversight.AnalyzeInspection)
+	jobs.Handle(reg, taskScan, func(ctx context.Context, _ struct{}) error {
+		_, err := d.oversight.ScanRequests(ctx)
+		return err
+	})
+	jobs.Handle(reg, taskNightly, func(ctx context.Context, _ struct{}) error {
+		n, err := d.oversight.Nightly(ctx)
+		d.log.Info("oversight: nightly pass", "evaluated", n)
+		return err
+	})
+	jobs.Handle(reg, taskOverdue, func(ctx context.Context, _ struct{}) error {
+		_, err := d.oversight.OverdueOrders(ctx)
+		return err
+	})
 	jobs.Handle(reg, taskAutoClose, func(ctx context.Context, _ struct{}) error {
 		n, err := d.casework.AutoClose(ctx)
 		if n > 0 {
@@ -196,5 +214,8 @@ func periodicTasks() []jobs.Periodic {
 		{Name: "auto-close", Every: 10 * time.Minute, Task: jobs.Task{Type: taskAutoClose, Queue: jobs.QueueLow}},
 		{Name: "routing-reconcile", Every: time.Minute, Task: jobs.Task{Type: taskReconcile, Queue: jobs.QueueCritical}},
 		{Name: "sla-sweep", Every: time.Minute, Task: jobs.Task{Type: sla.TaskSweep, Queue: jobs.QueueCritical}},
+		{Name: "oversight-scan", Every: time.Minute, Task: jobs.Task{Type: taskScan, Queue: jobs.QueueLow}},
+		{Name: "oversight-overdue", Every: 10 * time.Minute, Task: jobs.Task{Type: taskOverdue, Queue: jobs.QueueDefault}},
+		{Name: "oversight-nightly", Every: 24 * time.Hour, Task: jobs.Task{Type: taskNightly, Queue: jobs.QueueLow, Timeout: 10 * time.Minute}},
 	}
 }

@@ -207,7 +207,8 @@ func runHTTP(args []string) error {
 			return err
 		}
 		if p.NextCursor == nil || *p.NextCursor == "" {
-			return fmt.Errorf("page 1 of %s has no next_cursor (%d items)", *path, len(p.Items))
+			fmt.Printf("  %s: skipped: page 1 of %s has no next_cursor (%d items)\n", *name, *path, len(p.Items))
+			return nil
 		}
 		target = *path + "&cursor=" + url.QueryEscape(*p.NextCursor)
 	}

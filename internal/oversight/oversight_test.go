@@ -1,0 +1,328 @@
+package oversight_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
+	"greenchannel/internal/oversight"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg/pgtest"
+	"greenchannel/internal/platform/workcal"
+	"greenchannel/internal/sla"
+	"greenchannel/seeds"
+)
+
+var (
+	ctx   = context.Background()
+	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+)
+
+func cst(s string) time.Time {
+	t, _ := time.ParseInLocation("2006-01-02 15:04", s, clock.Shanghai)
+	return t
+}
+
+type world struct {
+	t     *testing.T
+	db    *bun.DB
+	clock *clock.Fake
+	insp  *inspection.Service
+	ov    *oversight.Service
+	as    map[string]identity.Actor
+	uscc  []string
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	db := pgtest.New(t)
+	if _, err := seeds.Load(ctx, db, true); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(cst("2026-03-02 08:00"))
+	slaSvc := sla.NewService(db, clk, quiet)
+	working := func(ctx context.Context) (*workcal.Calendar, error) { return slaSvc.CalendarByCode(ctx, "working") }
+	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
+		insp: inspection.NewService(db, clk, quiet, [][]byte{[]byte("key-0123456789abcdef0123456789ab")}, "https://gc.example", working),
+		ov:   oversight.NewService(db, clk, quiet, working)}
+	ids := identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)
+	for _, u := range []string{"inspector.market1", "inspector.market2", "inspector.emg1", "inspector.emg2", "inspector.env1", "inspector.env2",
+		"ent1", "ent2", "oversight1", "lead.court", "court1", "admin"} {
+		a, err := ids.ActorByUsername(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.as[u] = a
+	}
+	_ = db.NewRaw("SELECT uscc FROM enterprises ORDER BY id").Scan(ctx, &w.uscc)
+	if _, err := db.ExecContext(ctx, "UPDATE enterprises SET grade = 'B'"); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+var teams = map[string][3]string{
+	"market": {"inspector.market1", "inspector.market2", "MKT-001"}, "emergency": {"inspector.emg1", "inspector.emg2", "EMG-002"},
+	"environment": {"inspector.env1", "inspector.env2", "ENV-001"},
+}
+
+// visit issues and analyses an inspection the way the worker would.
+func (w *world) visit(team string, ent int, day string, change func(*inspection.IssueInput)) inspection.Inspection {
+	w.t.Helper()
+	tm := teams[team]
+	a := w.as[tm[0]]
+	from := cst(day + " 09:00")
+	in := inspection.IssueInput{USCC: w.uscc[ent], Items: []string{tm[2]}, Mode: "onsite", Kind: "routine",
+		From: from, To: from.Add(8 * time.Hour), Inspectors: []int64{a.UserID, w.as[tm[1]].UserID}}
+	if change != nil {
+		change(&in)
+	}
+	i, err := w.insp.Issue(ctx, a, in)
+	if err != nil {
+		w.t.Fatalf("issue %s %s: %v", team, day, err)
+	}
+	w.analyze(i.ID)
+	return i
+}
+
+func (w *world) analyze(id int64) {
+	w.t.Helper()
+	if err := w.ov.AnalyzeInspection(ctx, inspection.AnalyzePayload{InspectionID: id}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+func (w *world) alerts(rule string) []oversight.Alert {
+	w.t.Helper()
+	out, _, err := w.ov.Alerts(ctx, w.as["oversight1"], oversight.AlertFilter{Rule: rule, Limit: 100})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return out
+}
+
+func TestRepeatVisitsFireAtTheirThresholdAndDeduplicate(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.visit("market", 20, "2026-03-09", nil)
+	w.visit("emergency", 20, "2026-03-11", nil)
+	if n := len(w.alerts("repeat_visit_week")); n != 0 {
+		t.Fatalf("2 visits in 7 days raised %d alerts", n)
+	}
+	w.visit("environment", 20, "2026-03-12", nil)
+	week := w.alerts("repeat_visit_week")
+	if len(week) != 1 || len(week[0].InspectionIDs) != 3 || week[0].Status != "open" {
+		t.Fatalf("3rd visit in a week: %+v", week)
+	}
+	w.visit("market", 20, "2026-03-12", func(in *inspection.IssueInput) { in.Items = []string{"MKT-006"} })
+	week = w.alerts("repeat_visit_week")
+	if len(week) != 1 || len(week[0].InspectionIDs) != 4 || week[0].Occurrences < 2 {
+		t.Fatalf("the same week must update the same alert: %+v", week)
+	}
+	if day := w.alerts("repeat_visit_day"); len(day) != 1 {
+		t.Fatalf("2 visits on 3/12: %d day alerts", len(day))
+	}
+	if month := w.alerts("repeat_visit_month"); len(month) != 1 || len(month[0].InspectionIDs) != 4 {
+		t.Fatalf("4 visits in March: %+v", month)
+	}
+	if multi := w.alerts("multi_agency"); len(multi) != 1 {
+		t.Fatalf("three agencies without a joint inspection: %d alerts", len(multi))
+	}
+}
+
+func TestJointInspectionsAreNotMultiAgency(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var emg int64
+	_ = w.db.NewRaw("SELECT id FROM agencies WHERE code = 'emergency'").Scan(ctx, &emg)
+	w.visit("emergency", 21, "2026-03-03", nil)
+	w.visit("market", 21, "2026-03-03", func(in *inspection.IssueInput) {
+		in.JointAgencies = []int64{emg}
+		in.Inspectors = append(in.Inspectors, w.as["inspector.emg1"].UserID)
+	})
+	if n := len(w.alerts("multi_agency")); n != 0 {
+		t.Fatalf("a joint inspection raised %d multi-agency alerts", n)
+	}
+}
+
+func TestCapOverrideAndCapExceeded(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.visit("market", 22, "2026-03-02", nil)
+	w.visit("market", 22, "2026-05-04", nil)
+	if n := len(w.alerts("cap_exceeded")); n != 0 {
+		t.Fatalf("at the cap (2 of 2): %d alerts", n)
+	}
+	w.visit("market", 22, "2026-08-03", func(in *inspection.IssueInput) { in.OverrideReason = "领导批示" })
+	if len(w.alerts("cap_exceeded")) != 1 || len(w.alerts("cap_override")) != 1 {
+		t.Fatalf("over the cap with an override: %d exceeded, %d override", len(w.alerts("cap_exceeded")), len(w.alerts("cap_override")))
+	}
+}
+
+func TestCodeUseEvaluationsAndPenalties(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	// Recorded without a scan.
+	a := w.visit("market", 0, "2026-03-03", nil)
+	w.clock.Set(cst("2026-03-03 11:00"))
+	if _, err := w.insp.Record(ctx, w.as["inspector.market1"], a.ID, inspection.RecordInput{Start: cst("2026-03-03 09:30"), End: cst("2026-03-03 10:30"), Outcome: "no_issue"}); err != nil {
+		t.Fatal(err)
+	}
+	w.analyze(a.ID)
+	if n := len(w.alerts("no_code_scan")); n != 1 {
+		t.Fatalf("no code scan: %d", n)
+	}
+	// Scanned and confirmed first: no alert. Another enterprise tried to confirm: alert.
+	b := w.visit("emergency", 0, "2026-03-04", nil)
+	w.clock.Set(cst("2026-03-04 09:10"))
+	if _, err := w.insp.Confirm(ctx, w.as["ent2"], b.Code); !fault.Is(err, fault.Forbidden) {
+		t.Fatalf("cross confirm: %v", err)
+	}
+	if _, err := w.insp.Confirm(ctx, w.as["ent1"], b.Code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.insp.Record(ctx, w.as["inspector.emg1"], b.ID, inspection.RecordInput{Start: cst("2026-03-04 09:10"), End: cst("2026-03-04 10:00"), Outcome: "no_issue"}); err != nil {
+		t.Fatal(err)
+	}
+	w.analyze(b.ID)
+	if n := len(w.alerts("no_code_scan")); n != 1 {
+		t.Fatalf("a scanned visit raised a no-code-scan alert (%d)", n)
+	}
+	if n := len(w.alerts("confirm_refused")); n != 1 {
+		t.Fatalf("confirm refused: %d", n)
+	}
+	// Ratings: 3 without bad tags is fine; 2 is poor; a 4 that says 推销服务 is poor too.
+	for _, c := range []struct {
+		i      inspection.Inspection
+		rating int
+		tags   []string
+	}{{a, 3, nil}, {b, 4, []string{"推销服务"}}} {
+		if _, err := w.insp.Evaluate(ctx, w.as["ent1"], c.i.ID, c.rating, c.tags, "", false); err != nil {
+			t.Fatal(err)
+		}
+		w.analyze(c.i.ID)
+	}
+	poor := w.alerts("poor_evaluation")
+	if len(poor) != 1 || poor[0].InspectionIDs[0] != b.ID {
+		t.Fatalf("poor evaluations: %+v", poor)
+	}
+	// A penalty where every finding was minor and the item says 首违不罚.
+	c := w.visit("market", 1, "2026-03-05", func(in *inspection.IssueInput) { in.Items = []string{"MKT-006"} })
+	w.clock.Set(cst("2026-03-05 12:00"))
+	if _, err := w.insp.Record(ctx, w.as["inspector.market1"], c.ID, inspection.RecordInput{Start: cst("2026-03-05 09:30"), End: cst("2026-03-05 10:30"),
+		Outcome: "penalty", PenaltyAmount: 5000, Findings: []map[string]any{{"item": "MKT-006", "result": "minor"}}}); err != nil {
+		t.Fatal(err)
+	}
+	w.analyze(c.ID)
+	if n := len(w.alerts("heavy_penalty")); n != 1 {
+		t.Fatalf("heavy penalty: %d", n)
+	}
+}
+
+func TestAlertHandling(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.visit("market", 23, "2026-03-02", nil)
+	w.visit("market", 23, "2026-03-02", func(in *inspection.IssueInput) { in.Items = []string{"MKT-006"} })
+	al := w.alerts("repeat_visit_day")
+	if len(al) != 1 {
+		t.Fatalf("fixture: %d alerts", len(al))
+	}
+	if _, err := w.ov.HandleAlert(ctx, w.as["oversight1"], al[0].ID, "dismiss", ""); !fault.Is(err, fault.Invalid) {
+		t.Fatalf("dismiss without a reason: %v", err)
+	}
+	got, err := w.ov.HandleAlert(ctx, w.as["oversight1"], al[0].ID, "ack", "")
+	if err != nil || got.Status != "acknowledged" {
+		t.Fatalf("ack: %v %s", err, got.Status)
+	}
+	if _, err := w.ov.HandleAlert(ctx, w.as["oversight1"], al[0].ID, "ack", ""); !fault.Is(err, fault.Conflict) {
+		t.Fatalf("ack twice: %v", err)
+	}
+	if _, err := w.ov.HandleAlert(ctx, w.as["lead.court"], al[0].ID, "resolve", ""); err == nil {
+		t.Fatal("only the oversight office handles alerts")
+	}
+}
+
+func TestSupervisionOrderLifecycle(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var court int64
+	_ = w.db.NewRaw("SELECT id FROM agencies WHERE code = 'court'").Scan(ctx, &court)
+	w.visit("market", 24, "2026-03-02", nil)
+	w.visit("market", 24, "2026-03-02", func(in *inspection.IssueInput) { in.Items = []string{"MKT-006"} })
+	al := w.alerts("repeat_visit_day")
+	w.clock.Set(cst("2026-03-06 16:00")) // Friday
+	o, err := w.ov.IssueOrder(ctx, w.as["oversight1"], oversight.OrderInput{AgencyID: court, AlertID: al[0].ID,
+		Instruction: "请说明重复检查原因并整改", DueInWorkingDays: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := o.DueAt.In(clock.Shanghai).Format("2006-01-02 15:04"); got != "2026-03-10 17:30" {
+		t.Fatalf("due %s, want the close of the 2nd working day (Tue 3/10)", got)
+	}
+	if _, err := w.ov.OrderStep(ctx, w.as["court1"], o.ID, "respond", "已整改"); err == nil {
+		t.Fatal("an officer does not answer orders")
+	}
+	if _, err := w.ov.OrderStep(ctx, w.as["lead.court"], o.ID, "respond", "已说明原因"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err = w.ov.OrderStep(ctx, w.as["oversight1"], o.ID, "return", "说明不充分"); err != nil || o.Status != "returned" {
+		t.Fatalf("return: %v %s", err, o.Status)
+	}
+	// Nobody answers again in time: overdue, once, like an SLA breach.
+	w.clock.Set(cst("2026-03-11 09:00"))
+	if n, err := w.ov.OverdueOrders(ctx); err != nil || n != 1 {
+		t.Fatalf("overdue: %d %v", n, err)
+	}
+	if n, _ := w.ov.OverdueOrders(ctx); n != 0 {
+		t.Fatal("escalated twice")
+	}
+	var told int
+	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE kind = 'order.overdue' AND user_id IN (?, ?)", w.as["lead.court"].UserID, w.as["oversight1"].UserID).Scan(ctx, &told)
+	if told != 2 {
+		t.Fatalf("overdue notices: %d", told)
+	}
+	if _, err := w.ov.OrderStep(ctx, w.as["lead.court"], o.ID, "respond", "补充说明"); err != nil {
+		t.Fatal(err)
+	}
+	if o, err = w.ov.OrderStep(ctx, w.as["oversight1"], o.ID, "accept", ""); err != nil || o.Status != "accepted" {
+		t.Fatalf("accept: %v %s", err, o.Status)
+	}
+	events, _ := w.ov.OrderEvents(ctx, w.as["oversight1"], o.ID)
+	if len(events) != 6 {
+		t.Fatalf("order timeline: %d events", len(events))
+	}
+}
+
+func TestReportsAndBurden(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.visit("market", 25, "2026-03-02", nil)
+	w.visit("emergency", 25, "2026-03-03", func(in *inspection.IssueInput) { in.Mode = "offsite"; in.Inspectors = in.Inspectors[:1] })
+	rows, err := w.ov.InspectionReport(ctx, w.as["oversight1"], cst("2026-03-01 00:00"), cst("2026-04-01 00:00"), "agency")
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("report: %v %+v", err, rows)
+	}
+	total, onsite := 0, 0
+	for _, r := range rows {
+		total += r.Inspections
+		onsite += r.Onsite
+	}
+	if total != 2 || onsite != 1 {
+		t.Fatalf("totals: %d inspections, %d on-site", total, onsite)
+	}
+	b, err := w.ov.EnterpriseBurden(ctx, w.as["oversight1"], identity.USCC(w.uscc[25]))
+	if err != nil || len(b.Timeline) != 2 || len(b.Visits) != 2 || b.Visits[0].Cap == nil {
+		t.Fatalf("burden: %v %+v", err, b)
+	}
+	if _, err := w.ov.EnterpriseBurden(ctx, w.as["lead.court"], identity.USCC(w.uscc[25])); err == nil {
+		t.Fatal("the burden view is for the oversight office")
+	}
+}

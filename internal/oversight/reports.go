@@ -1,0 +1,141 @@
+package oversight
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/fault"
+)
+
+// InspectionRow is one group of the inspections report.
+type InspectionRow struct {
+	Key          string  `bun:"key"`
+	Name         string  `bun:"name"`
+	Inspections  int     `bun:"inspections"`
+	Onsite       int     `bun:"onsite"`
+	Joint        int     `bun:"joint"`
+	RepeatVisits int     `bun:"repeat_visits"`
+	CapOverrides int     `bun:"cap_overrides"`
+	NoCodeScan   int     `bun:"no_code_scan"`
+	Rated        int     `bun:"rated"`
+	AvgRating    float64 `bun:"avg_rating"`
+}
+
+// Shares returns the on-site and joint-inspection shares.
+func (r InspectionRow) Shares() (onsite, joint float64) {
+	if r.Inspections == 0 {
+		return 0, 0
+	}
+	return float64(r.Onsite) / float64(r.Inspections), float64(r.Joint) / float64(r.Inspections)
+}
+
+var inspectionGroups = map[string][2]string{
+	"agency": {"i.agency_id::text", "a.name"},
+	"item":   {"it.code", "it.name"},
+	"town":   {"coalesce(e.town_code, '')", "coalesce(t.name, '未登记')"},
+}
+
+// InspectionReport counts the inspections that started in [from, to).
+func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, to time.Time, groupBy string) ([]InspectionRow, error) {
+	if err := mayOversee(a, identity.Read); err != nil {
+		return nil, err
+	}
+	g, ok := inspectionGroups[groupBy]
+	if !ok {
+		return nil, fault.InvalidField("group_by", "agency, item or town")
+	}
+	itemJoin := ""
+	if groupBy == "item" {
+		itemJoin = "JOIN inspection_items it ON it.code = ANY(i.item_codes)"
+	}
+	q := fmt.Sprintf(`
+		SELECT %[1]s AS key, %[2]s AS name,
+		  count(*) AS inspections,
+		  count(*) FILTER (WHERE i.mode = 'onsite') AS onsite,
+		  count(*) FILTER (WHERE cardinality(i.joint_agency_ids) > 0) AS joint,
+		  count(*) FILTER (WHERE EXISTS (SELECT 1 FROM alerts x WHERE x.rule LIKE 'repeat_visit_%%' AND i.id = ANY(x.inspection_ids))) AS repeat_visits,
+		  count(*) FILTER (WHERE i.override_reason IS NOT NULL AND i.checks @> '[{"rule":"cap_reached","overridden":true}]') AS cap_overrides,
+		  count(*) FILTER (WHERE i.status = 'recorded' AND i.confirmed_at IS NULL) AS no_code_scan,
+		  count(ev.rating) AS rated,
+		  coalesce(avg(ev.rating), 0) AS avg_rating
+		FROM inspections i
+		JOIN agencies a ON a.id = i.agency_id
+		JOIN enterprises e ON e.id = i.enterprise_id
+		LEFT JOIN towns t ON t.code = e.town_code
+		LEFT JOIN inspection_evaluations ev ON ev.inspection_id = i.id
+		%[3]s
+		WHERE i.window_from >= ? AND i.window_from < ? AND i.status <> 'cancelled'
+		GROUP BY 1, 2 ORDER BY inspections DESC, name`, g[0], g[1], itemJoin)
+	var rows []InspectionRow
+	err := s.db.NewRaw(q, from, to).Scan(ctx, &rows)
+	return rows, err
+}
+
+// Burden is everything one enterprise went through: its inspections and
+// requests on one timeline, visits per agency per year against the caps,
+// and its open alerts.
+type Burden struct {
+	Enterprise identity.Enterprise
+	Timeline   []BurdenEvent
+	Visits     []AgencyYear
+	Alerts     []Alert
+}
+
+// BurdenEvent is one line of the enterprise timeline.
+type BurdenEvent struct {
+	At     time.Time `bun:"at"`
+	Kind   string    `bun:"kind"` // inspection or request
+	ID     int64     `bun:"id"`
+	Agency string    `bun:"agency"`
+	Title  string    `bun:"title"`
+	Status string    `bun:"status"`
+}
+
+// AgencyYear is one agency's visits to the enterprise in a year.
+type AgencyYear struct {
+	Year     int    `bun:"year"`
+	AgencyID int64  `bun:"agency_id"`
+	Agency   string `bun:"agency"`
+	Visits   int    `bun:"visits"`
+	Routine  int    `bun:"routine"`
+	Cap      *int   `bun:"cap"`
+}
+
+// EnterpriseBurden builds the burden view (oversight only).
+func (s *Service) EnterpriseBurden(ctx context.Context, a identity.Actor, uscc identity.USCC) (Burden, error) {
+	if err := mayOversee(a, identity.Read); err != nil {
+		return Burden{}, err
+	}
+	var b Burden
+	if err := s.db.NewSelect().Model(&b.Enterprise).Where("uscc = ?", uscc).Scan(ctx); err != nil {
+		return Burden{}, fault.New(fault.NotFound, "no enterprise with this credit code")
+	}
+	id := b.Enterprise.ID
+	if err := s.db.NewRaw(`
+		SELECT * FROM (
+		  SELECT i.window_from AS at, 'inspection' AS kind, i.id, a.name AS agency, array_to_string(i.item_codes, ', ') AS title, i.status
+		  FROM inspections i JOIN agencies a ON a.id = i.agency_id WHERE i.enterprise_id = ?
+		  UNION ALL
+		  SELECT r.created_at, 'request', r.id, coalesce(a.name, ''), r.ticket_no || ' ' || r.title, r.status
+		  FROM requests r LEFT JOIN agencies a ON a.id = r.agency_id WHERE r.enterprise_id = ?
+		) x ORDER BY at DESC LIMIT 500`, id, id).Scan(ctx, &b.Timeline); err != nil {
+		return Burden{}, err
+	}
+	if err := s.db.NewRaw(`
+		SELECT y.year, y.agency_id, a.name AS agency, y.visits, y.routine,
+		  (SELECT min(c.max_per_year) FROM inspection_caps c WHERE c.active AND c.scope = 'agency' AND c.item_code IS NULL
+		     AND (c.agency_id IS NULL OR c.agency_id = y.agency_id) AND (c.grade IS NULL OR c.grade = ?)) AS cap
+		FROM (SELECT extract(year FROM i.window_from AT TIME ZONE 'Asia/Shanghai')::int AS year, i.agency_id,
+		        count(*) AS visits, count(*) FILTER (WHERE i.kind <> 'triggered') AS routine
+		      FROM inspections i WHERE i.enterprise_id = ? AND i.status <> 'cancelled' GROUP BY 1, 2) y
+		JOIN agencies a ON a.id = y.agency_id ORDER BY y.year DESC, y.visits DESC`, b.Enterprise.Grade, id).Scan(ctx, &b.Visits); err != nil {
+		return Burden{}, err
+	}
+	if err := s.db.NewSelect().Model(&b.Alerts).Where("enterprise_id = ? AND status IN ('open', 'acknowledged')", id).
+		OrderExpr("id DESC").Limit(200).Scan(ctx); err != nil {
+		return Burden{}, err
+	}
+	return b, nil
+}
