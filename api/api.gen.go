@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -48,6 +49,69 @@ func (e AgencyKind) Valid() bool {
 	case AgencyKindPolice:
 		return true
 	case AgencyKindProcuratorate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertSeverity.
+const (
+	AlertSeverityHigh   AlertSeverity = "high"
+	AlertSeverityLow    AlertSeverity = "low"
+	AlertSeverityMedium AlertSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the AlertSeverity enum.
+func (e AlertSeverity) Valid() bool {
+	switch e {
+	case AlertSeverityHigh:
+		return true
+	case AlertSeverityLow:
+		return true
+	case AlertSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AlertStatus.
+const (
+	AlertStatusAcknowledged AlertStatus = "acknowledged"
+	AlertStatusDismissed    AlertStatus = "dismissed"
+	AlertStatusOpen         AlertStatus = "open"
+	AlertStatusResolved     AlertStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the AlertStatus enum.
+func (e AlertStatus) Valid() bool {
+	switch e {
+	case AlertStatusAcknowledged:
+		return true
+	case AlertStatusDismissed:
+		return true
+	case AlertStatusOpen:
+		return true
+	case AlertStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for BurdenTimelineKind.
+const (
+	BurdenTimelineKindInspection BurdenTimelineKind = "inspection"
+	BurdenTimelineKindRequest    BurdenTimelineKind = "request"
+)
+
+// Valid indicates whether the value is a known member of the BurdenTimelineKind enum.
+func (e BurdenTimelineKind) Valid() bool {
+	switch e {
+	case BurdenTimelineKindInspection:
+		return true
+	case BurdenTimelineKindRequest:
 		return true
 	default:
 		return false
@@ -339,24 +403,48 @@ func (e InspectionRecordOutcome) Valid() bool {
 	}
 }
 
+// Defines values for OrderStatus.
+const (
+	OrderStatusAccepted OrderStatus = "accepted"
+	OrderStatusAnswered OrderStatus = "answered"
+	OrderStatusIssued   OrderStatus = "issued"
+	OrderStatusReturned OrderStatus = "returned"
+)
+
+// Valid indicates whether the value is a known member of the OrderStatus enum.
+func (e OrderStatus) Valid() bool {
+	switch e {
+	case OrderStatusAccepted:
+		return true
+	case OrderStatusAnswered:
+		return true
+	case OrderStatusIssued:
+		return true
+	case OrderStatusReturned:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Priority.
 const (
-	High   Priority = "high"
-	Low    Priority = "low"
-	Normal Priority = "normal"
-	Urgent Priority = "urgent"
+	PriorityHigh   Priority = "high"
+	PriorityLow    Priority = "low"
+	PriorityNormal Priority = "normal"
+	PriorityUrgent Priority = "urgent"
 )
 
 // Valid indicates whether the value is a known member of the Priority enum.
 func (e Priority) Valid() bool {
 	switch e {
-	case High:
+	case PriorityHigh:
 		return true
-	case Low:
+	case PriorityLow:
 		return true
-	case Normal:
+	case PriorityNormal:
 		return true
-	case Urgent:
+	case PriorityUrgent:
 		return true
 	default:
 		return false
@@ -407,31 +495,31 @@ func (e RequestActionAction) Valid() bool {
 
 // Defines values for RequestStatus.
 const (
-	Assigned          RequestStatus = "assigned"
-	Closed            RequestStatus = "closed"
-	InProgress        RequestStatus = "in_progress"
-	Resolved          RequestStatus = "resolved"
-	Submitted         RequestStatus = "submitted"
-	WaitingEnterprise RequestStatus = "waiting_enterprise"
-	Withdrawn         RequestStatus = "withdrawn"
+	RequestStatusAssigned          RequestStatus = "assigned"
+	RequestStatusClosed            RequestStatus = "closed"
+	RequestStatusInProgress        RequestStatus = "in_progress"
+	RequestStatusResolved          RequestStatus = "resolved"
+	RequestStatusSubmitted         RequestStatus = "submitted"
+	RequestStatusWaitingEnterprise RequestStatus = "waiting_enterprise"
+	RequestStatusWithdrawn         RequestStatus = "withdrawn"
 )
 
 // Valid indicates whether the value is a known member of the RequestStatus enum.
 func (e RequestStatus) Valid() bool {
 	switch e {
-	case Assigned:
+	case RequestStatusAssigned:
 		return true
-	case Closed:
+	case RequestStatusClosed:
 		return true
-	case InProgress:
+	case RequestStatusInProgress:
 		return true
-	case Resolved:
+	case RequestStatusResolved:
 		return true
-	case Submitted:
+	case RequestStatusSubmitted:
 		return true
-	case WaitingEnterprise:
+	case RequestStatusWaitingEnterprise:
 		return true
-	case Withdrawn:
+	case RequestStatusWithdrawn:
 		return true
 	default:
 		return false
@@ -507,6 +595,27 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for Format.
+const (
+	FormatCsv  Format = "csv"
+	FormatJson Format = "json"
+	FormatXlsx Format = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the Format enum.
+func (e Format) Valid() bool {
+	switch e {
+	case FormatCsv:
+		return true
+	case FormatJson:
+		return true
+	case FormatXlsx:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ListInspectionsParamsStatus.
 const (
 	ListInspectionsParamsStatusCancelled  ListInspectionsParamsStatus = "cancelled"
@@ -525,6 +634,180 @@ func (e ListInspectionsParamsStatus) Valid() bool {
 	case ListInspectionsParamsStatusConfirmed:
 		return true
 	case ListInspectionsParamsStatusRecorded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAlertsParamsSeverity.
+const (
+	ListAlertsParamsSeverityHigh   ListAlertsParamsSeverity = "high"
+	ListAlertsParamsSeverityLow    ListAlertsParamsSeverity = "low"
+	ListAlertsParamsSeverityMedium ListAlertsParamsSeverity = "medium"
+)
+
+// Valid indicates whether the value is a known member of the ListAlertsParamsSeverity enum.
+func (e ListAlertsParamsSeverity) Valid() bool {
+	switch e {
+	case ListAlertsParamsSeverityHigh:
+		return true
+	case ListAlertsParamsSeverityLow:
+		return true
+	case ListAlertsParamsSeverityMedium:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAlertsParamsStatus.
+const (
+	ListAlertsParamsStatusAcknowledged ListAlertsParamsStatus = "acknowledged"
+	ListAlertsParamsStatusDismissed    ListAlertsParamsStatus = "dismissed"
+	ListAlertsParamsStatusOpen         ListAlertsParamsStatus = "open"
+	ListAlertsParamsStatusResolved     ListAlertsParamsStatus = "resolved"
+)
+
+// Valid indicates whether the value is a known member of the ListAlertsParamsStatus enum.
+func (e ListAlertsParamsStatus) Valid() bool {
+	switch e {
+	case ListAlertsParamsStatusAcknowledged:
+		return true
+	case ListAlertsParamsStatusDismissed:
+		return true
+	case ListAlertsParamsStatusOpen:
+		return true
+	case ListAlertsParamsStatusResolved:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListAlertsParamsFormat.
+const (
+	ListAlertsParamsFormatCsv  ListAlertsParamsFormat = "csv"
+	ListAlertsParamsFormatJson ListAlertsParamsFormat = "json"
+	ListAlertsParamsFormatXlsx ListAlertsParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the ListAlertsParamsFormat enum.
+func (e ListAlertsParamsFormat) Valid() bool {
+	switch e {
+	case ListAlertsParamsFormatCsv:
+		return true
+	case ListAlertsParamsFormatJson:
+		return true
+	case ListAlertsParamsFormatXlsx:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ListOrdersParamsStatus.
+const (
+	ListOrdersParamsStatusAccepted ListOrdersParamsStatus = "accepted"
+	ListOrdersParamsStatusAnswered ListOrdersParamsStatus = "answered"
+	ListOrdersParamsStatusIssued   ListOrdersParamsStatus = "issued"
+	ListOrdersParamsStatusReturned ListOrdersParamsStatus = "returned"
+)
+
+// Valid indicates whether the value is a known member of the ListOrdersParamsStatus enum.
+func (e ListOrdersParamsStatus) Valid() bool {
+	switch e {
+	case ListOrdersParamsStatusAccepted:
+		return true
+	case ListOrdersParamsStatusAnswered:
+		return true
+	case ListOrdersParamsStatusIssued:
+		return true
+	case ListOrdersParamsStatusReturned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetInspectionReportParamsGroupBy.
+const (
+	GetInspectionReportParamsGroupByAgency GetInspectionReportParamsGroupBy = "agency"
+	GetInspectionReportParamsGroupByItem   GetInspectionReportParamsGroupBy = "item"
+	GetInspectionReportParamsGroupByTown   GetInspectionReportParamsGroupBy = "town"
+)
+
+// Valid indicates whether the value is a known member of the GetInspectionReportParamsGroupBy enum.
+func (e GetInspectionReportParamsGroupBy) Valid() bool {
+	switch e {
+	case GetInspectionReportParamsGroupByAgency:
+		return true
+	case GetInspectionReportParamsGroupByItem:
+		return true
+	case GetInspectionReportParamsGroupByTown:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetInspectionReportParamsFormat.
+const (
+	GetInspectionReportParamsFormatCsv  GetInspectionReportParamsFormat = "csv"
+	GetInspectionReportParamsFormatJson GetInspectionReportParamsFormat = "json"
+	GetInspectionReportParamsFormatXlsx GetInspectionReportParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the GetInspectionReportParamsFormat enum.
+func (e GetInspectionReportParamsFormat) Valid() bool {
+	switch e {
+	case GetInspectionReportParamsFormatCsv:
+		return true
+	case GetInspectionReportParamsFormatJson:
+		return true
+	case GetInspectionReportParamsFormatXlsx:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetRequestReportParamsGroupBy.
+const (
+	GetRequestReportParamsGroupByAgency   GetRequestReportParamsGroupBy = "agency"
+	GetRequestReportParamsGroupByCategory GetRequestReportParamsGroupBy = "category"
+	GetRequestReportParamsGroupByOfficer  GetRequestReportParamsGroupBy = "officer"
+)
+
+// Valid indicates whether the value is a known member of the GetRequestReportParamsGroupBy enum.
+func (e GetRequestReportParamsGroupBy) Valid() bool {
+	switch e {
+	case GetRequestReportParamsGroupByAgency:
+		return true
+	case GetRequestReportParamsGroupByCategory:
+		return true
+	case GetRequestReportParamsGroupByOfficer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetRequestReportParamsFormat.
+const (
+	GetRequestReportParamsFormatCsv  GetRequestReportParamsFormat = "csv"
+	GetRequestReportParamsFormatJson GetRequestReportParamsFormat = "json"
+	GetRequestReportParamsFormatXlsx GetRequestReportParamsFormat = "xlsx"
+)
+
+// Valid indicates whether the value is a known member of the GetRequestReportParamsFormat enum.
+func (e GetRequestReportParamsFormat) Valid() bool {
+	switch e {
+	case GetRequestReportParamsFormatCsv:
+		return true
+	case GetRequestReportParamsFormatJson:
+		return true
+	case GetRequestReportParamsFormatXlsx:
 		return true
 	default:
 		return false
@@ -613,6 +896,40 @@ type AgencyRef struct {
 	Name string     `json:"name"`
 }
 
+// Alert defines model for Alert.
+type Alert struct {
+	Agencies      []AgencyRef            `json:"agencies"`
+	Detail        map[string]interface{} `json:"detail"`
+	DismissReason *string                `json:"dismiss_reason,omitempty"`
+	Enterprise    *EnterpriseRef         `json:"enterprise,omitempty"`
+	FirstSeen     time.Time              `json:"first_seen"`
+	Id            int64                  `json:"id"`
+	InspectionIds []int64                `json:"inspection_ids"`
+	LastSeen      time.Time              `json:"last_seen"`
+	Occurrences   int                    `json:"occurrences"`
+	RequestIds    []int64                `json:"request_ids"`
+	Rule          string                 `json:"rule"`
+	Severity      AlertSeverity          `json:"severity"`
+	Status        AlertStatus            `json:"status"`
+}
+
+// AlertSeverity defines model for Alert.Severity.
+type AlertSeverity string
+
+// AlertStatus defines model for Alert.Status.
+type AlertStatus string
+
+// AlertAction defines model for AlertAction.
+type AlertAction struct {
+	Reason *string `json:"reason,omitempty"`
+}
+
+// AlertList defines model for AlertList.
+type AlertList struct {
+	Items      []Alert `json:"items"`
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // Attachment defines model for Attachment.
 type Attachment struct {
 	ContentType string    `json:"content_type"`
@@ -627,6 +944,31 @@ type Attachment struct {
 type AttachmentList struct {
 	Items []Attachment `json:"items"`
 }
+
+// Burden defines model for Burden.
+type Burden struct {
+	Alerts     []Alert    `json:"alerts"`
+	Enterprise Enterprise `json:"enterprise"`
+	Timeline   []struct {
+		Agency string             `json:"agency"`
+		At     time.Time          `json:"at"`
+		Id     int64              `json:"id"`
+		Kind   BurdenTimelineKind `json:"kind"`
+		Status string             `json:"status"`
+		Title  string             `json:"title"`
+	} `json:"timeline"`
+	Visits []struct {
+		Agency   string `json:"agency"`
+		AgencyId int64  `json:"agency_id"`
+		Cap      *int   `json:"cap,omitempty"`
+		Routine  int    `json:"routine"`
+		Visits   int    `json:"visits"`
+		Year     int    `json:"year"`
+	} `json:"visits"`
+}
+
+// BurdenTimelineKind defines model for Burden.Timeline.Kind.
+type BurdenTimelineKind string
 
 // Calendar defines model for Calendar.
 type Calendar struct {
@@ -968,6 +1310,22 @@ type InspectionRecordFindingsResult string
 // InspectionRecordOutcome defines model for InspectionRecord.Outcome.
 type InspectionRecordOutcome string
 
+// InspectionReport defines model for InspectionReport.
+type InspectionReport struct {
+	Items []struct {
+		AverageRating float32 `json:"average_rating"`
+		CapOverrides  int     `json:"cap_overrides"`
+		Inspections   int     `json:"inspections"`
+		JointShare    float32 `json:"joint_share"`
+		Key           string  `json:"key"`
+		Name          string  `json:"name"`
+		NoCodeScan    int     `json:"no_code_scan"`
+		OnsiteShare   float32 `json:"onsite_share"`
+		Rated         int     `json:"rated"`
+		RepeatVisits  int     `json:"repeat_visits"`
+	} `json:"items"`
+}
+
 // Me defines model for Me.
 type Me struct {
 	Agency      *AgencyRef     `json:"agency,omitempty"`
@@ -1019,6 +1377,46 @@ type OfficerProfile struct {
 
 	// Towns Town codes served; empty means all.
 	Towns *[]string `json:"towns,omitempty"`
+}
+
+// Order defines model for Order.
+type Order struct {
+	Agency       AgencyRef                `json:"agency"`
+	AlertId      *int64                   `json:"alert_id,omitempty"`
+	DueAt        time.Time                `json:"due_at"`
+	Events       []map[string]interface{} `json:"events"`
+	Id           int64                    `json:"id"`
+	InspectionId *int64                   `json:"inspection_id,omitempty"`
+	Instruction  string                   `json:"instruction"`
+	IssuedAt     time.Time                `json:"issued_at"`
+	Overdue      bool                     `json:"overdue"`
+	RequestId    *int64                   `json:"request_id,omitempty"`
+	Response     *string                  `json:"response,omitempty"`
+	ReviewNote   *string                  `json:"review_note,omitempty"`
+	Status       OrderStatus              `json:"status"`
+}
+
+// OrderStatus defines model for Order.Status.
+type OrderStatus string
+
+// OrderCreate defines model for OrderCreate.
+type OrderCreate struct {
+	AgencyId         int64  `json:"agency_id"`
+	AlertId          *int64 `json:"alert_id,omitempty"`
+	DueInWorkingDays int    `json:"due_in_working_days"`
+	InspectionId     *int64 `json:"inspection_id,omitempty"`
+	Instruction      string `json:"instruction"`
+	RequestId        *int64 `json:"request_id,omitempty"`
+}
+
+// OrderList defines model for OrderList.
+type OrderList struct {
+	Items []Order `json:"items"`
+}
+
+// OrderStep defines model for OrderStep.
+type OrderStep struct {
+	Text *string `json:"text,omitempty"`
 }
 
 // PasswordReset defines model for PasswordReset.
@@ -1259,6 +1657,16 @@ type SLAReportRow struct {
 	Satisfied        int     `json:"satisfied"`
 }
 
+// SnapshotList defines model for SnapshotList.
+type SnapshotList struct {
+	Items []struct {
+		CreatedAt time.Time `json:"created_at"`
+		Id        int64     `json:"id"`
+		Kind      string    `json:"kind"`
+		Period    string    `json:"period"`
+	} `json:"items"`
+}
+
 // Timeline defines model for Timeline.
 type Timeline struct {
 	Items []TimelineEvent `json:"items"`
@@ -1375,6 +1783,9 @@ type Code = string
 // Cursor defines model for Cursor.
 type Cursor = string
 
+// Format defines model for Format.
+type Format string
+
 // ID defines model for ID.
 type ID = int64
 
@@ -1460,6 +1871,75 @@ type ListNotificationsParams struct {
 type MarkNotificationsReadJSONBody struct {
 	Ids []int64 `json:"ids"`
 }
+
+// ListAlertsParams defines parameters for ListAlerts.
+type ListAlertsParams struct {
+	Rule     *string                   `form:"rule,omitempty" json:"rule,omitempty"`
+	Severity *ListAlertsParamsSeverity `form:"severity,omitempty" json:"severity,omitempty"`
+	Status   *ListAlertsParamsStatus   `form:"status,omitempty" json:"status,omitempty"`
+	AgencyId *int64                    `form:"agency_id,omitempty" json:"agency_id,omitempty"`
+
+	// Enterprise The enterprise's credit code.
+	Enterprise *string    `form:"enterprise,omitempty" json:"enterprise,omitempty"`
+	From       *time.Time `form:"from,omitempty" json:"from,omitempty"`
+	To         *time.Time `form:"to,omitempty" json:"to,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Limit  *Limit  `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Format json (default), csv, or xlsx (reports). `Accept: text/csv` also selects CSV.
+	Format *ListAlertsParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// ListAlertsParamsSeverity defines parameters for ListAlerts.
+type ListAlertsParamsSeverity string
+
+// ListAlertsParamsStatus defines parameters for ListAlerts.
+type ListAlertsParamsStatus string
+
+// ListAlertsParamsFormat defines parameters for ListAlerts.
+type ListAlertsParamsFormat string
+
+// ListOrdersParams defines parameters for ListOrders.
+type ListOrdersParams struct {
+	Status *ListOrdersParamsStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// ListOrdersParamsStatus defines parameters for ListOrders.
+type ListOrdersParamsStatus string
+
+// GetInspectionReportParams defines parameters for GetInspectionReport.
+type GetInspectionReportParams struct {
+	From    time.Time                         `form:"from" json:"from"`
+	To      time.Time                         `form:"to" json:"to"`
+	GroupBy *GetInspectionReportParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+
+	// Format json (default), csv, or xlsx (reports). `Accept: text/csv` also selects CSV.
+	Format *GetInspectionReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetInspectionReportParamsGroupBy defines parameters for GetInspectionReport.
+type GetInspectionReportParamsGroupBy string
+
+// GetInspectionReportParamsFormat defines parameters for GetInspectionReport.
+type GetInspectionReportParamsFormat string
+
+// GetRequestReportParams defines parameters for GetRequestReport.
+type GetRequestReportParams struct {
+	From    time.Time                      `form:"from" json:"from"`
+	To      time.Time                      `form:"to" json:"to"`
+	GroupBy *GetRequestReportParamsGroupBy `form:"group_by,omitempty" json:"group_by,omitempty"`
+
+	// Format json (default), csv, or xlsx (reports). `Accept: text/csv` also selects CSV.
+	Format *GetRequestReportParamsFormat `form:"format,omitempty" json:"format,omitempty"`
+}
+
+// GetRequestReportParamsGroupBy defines parameters for GetRequestReport.
+type GetRequestReportParamsGroupBy string
+
+// GetRequestReportParamsFormat defines parameters for GetRequestReport.
+type GetRequestReportParamsFormat string
 
 // GetSLAReportParams defines parameters for GetSLAReport.
 type GetSLAReportParams struct {
@@ -1581,6 +2061,27 @@ type SetDutyJSONRequestBody = Duty
 
 // MarkNotificationsReadJSONRequestBody defines body for MarkNotificationsRead for application/json ContentType.
 type MarkNotificationsReadJSONRequestBody MarkNotificationsReadJSONBody
+
+// AckAlertJSONRequestBody defines body for AckAlert for application/json ContentType.
+type AckAlertJSONRequestBody = AlertAction
+
+// DismissAlertJSONRequestBody defines body for DismissAlert for application/json ContentType.
+type DismissAlertJSONRequestBody = AlertAction
+
+// ResolveAlertJSONRequestBody defines body for ResolveAlert for application/json ContentType.
+type ResolveAlertJSONRequestBody = AlertAction
+
+// IssueOrderJSONRequestBody defines body for IssueOrder for application/json ContentType.
+type IssueOrderJSONRequestBody = OrderCreate
+
+// AcceptOrderJSONRequestBody defines body for AcceptOrder for application/json ContentType.
+type AcceptOrderJSONRequestBody = OrderStep
+
+// RespondToOrderJSONRequestBody defines body for RespondToOrder for application/json ContentType.
+type RespondToOrderJSONRequestBody = OrderStep
+
+// ReturnOrderJSONRequestBody defines body for ReturnOrder for application/json ContentType.
+type ReturnOrderJSONRequestBody = OrderStep
 
 // CreateRequestJSONRequestBody defines body for CreateRequest for application/json ContentType.
 type CreateRequestJSONRequestBody = RequestCreate
@@ -1740,6 +2241,51 @@ type ServerInterface interface {
 	// MarkNotificationsRead Mark notifications read
 	// (POST /api/v1/notifications/read)
 	MarkNotificationsRead(ctx echo.Context) error
+	// ListAlerts Alerts, newest first
+	// (GET /api/v1/oversight/alerts)
+	ListAlerts(ctx echo.Context, params ListAlertsParams) error
+	// AckAlert Acknowledge an alert
+	// (POST /api/v1/oversight/alerts/{id}/ack)
+	AckAlert(ctx echo.Context, id ID) error
+	// DismissAlert Dismiss an alert (with a reason)
+	// (POST /api/v1/oversight/alerts/{id}/dismiss)
+	DismissAlert(ctx echo.Context, id ID) error
+	// ResolveAlert Mark an alert resolved
+	// (POST /api/v1/oversight/alerts/{id}/resolve)
+	ResolveAlert(ctx echo.Context, id ID) error
+	// GetEnterpriseBurden An enterprise's burden
+	// (GET /api/v1/oversight/enterprises/{uscc})
+	GetEnterpriseBurden(ctx echo.Context, uscc string) error
+	// ListOrders Supervision orders (oversight: all; an agency lead: its own)
+	// (GET /api/v1/oversight/orders)
+	ListOrders(ctx echo.Context, params ListOrdersParams) error
+	// IssueOrder Issue a supervision order (督办)
+	// (POST /api/v1/oversight/orders)
+	IssueOrder(ctx echo.Context) error
+	// GetOrder One supervision order with its history
+	// (GET /api/v1/oversight/orders/{id})
+	GetOrder(ctx echo.Context, id ID) error
+	// AcceptOrder Accept the answer (oversight)
+	// (POST /api/v1/oversight/orders/{id}/accept)
+	AcceptOrder(ctx echo.Context, id ID) error
+	// RespondToOrder Answer a supervision order (agency lead)
+	// (POST /api/v1/oversight/orders/{id}/response)
+	RespondToOrder(ctx echo.Context, id ID) error
+	// ReturnOrder Return the answer (with a reason) (oversight)
+	// (POST /api/v1/oversight/orders/{id}/return)
+	ReturnOrder(ctx echo.Context, id ID) error
+	// GetInspectionReport Inspection figures
+	// (GET /api/v1/oversight/reports/inspections)
+	GetInspectionReport(ctx echo.Context, params GetInspectionReportParams) error
+	// GetRequestReport Request figures (三率 and breaches by agency)
+	// (GET /api/v1/oversight/reports/requests)
+	GetRequestReport(ctx echo.Context, params GetRequestReportParams) error
+	// ListSnapshots Stored monthly summaries
+	// (GET /api/v1/oversight/snapshots)
+	ListSnapshots(ctx echo.Context) error
+	// DownloadSnapshot Download a monthly summary (XLSX)
+	// (GET /api/v1/oversight/snapshots/{id})
+	DownloadSnapshot(ctx echo.Context, id ID) error
 	// GetQueue My work (officer, agency lead)
 	// (GET /api/v1/queue)
 	GetQueue(ctx echo.Context) error
@@ -2542,6 +3088,345 @@ func (w *ServerInterfaceWrapper) MarkNotificationsRead(ctx echo.Context) error {
 	return err
 }
 
+// ListAlerts converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAlerts(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAlertsParams
+	// ------------- Optional query parameter "rule" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "rule", ctx.QueryParams(), &params.Rule, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter rule: %s", err))
+	}
+
+	// ------------- Optional query parameter "severity" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "severity", ctx.QueryParams(), &params.Severity, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter severity: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "agency_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "agency_id", ctx.QueryParams(), &params.AgencyId, runtime.BindQueryParameterOptions{Type: "integer", Format: "int64"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter agency_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "enterprise" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enterprise", ctx.QueryParams(), &params.Enterprise, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enterprise: %s", err))
+	}
+
+	// ------------- Optional query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Optional query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAlerts(ctx, params)
+	return err
+}
+
+// AckAlert converts echo context to params.
+func (w *ServerInterfaceWrapper) AckAlert(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AckAlert(ctx, id)
+	return err
+}
+
+// DismissAlert converts echo context to params.
+func (w *ServerInterfaceWrapper) DismissAlert(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DismissAlert(ctx, id)
+	return err
+}
+
+// ResolveAlert converts echo context to params.
+func (w *ServerInterfaceWrapper) ResolveAlert(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResolveAlert(ctx, id)
+	return err
+}
+
+// GetEnterpriseBurden converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEnterpriseBurden(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "uscc" -------------
+	var uscc string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "uscc", ctx.Param("uscc"), &uscc, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter uscc: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEnterpriseBurden(ctx, uscc)
+	return err
+}
+
+// ListOrders converts echo context to params.
+func (w *ServerInterfaceWrapper) ListOrders(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListOrdersParams
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListOrders(ctx, params)
+	return err
+}
+
+// IssueOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) IssueOrder(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IssueOrder(ctx)
+	return err
+}
+
+// GetOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) GetOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetOrder(ctx, id)
+	return err
+}
+
+// AcceptOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) AcceptOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.AcceptOrder(ctx, id)
+	return err
+}
+
+// RespondToOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) RespondToOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RespondToOrder(ctx, id)
+	return err
+}
+
+// ReturnOrder converts echo context to params.
+func (w *ServerInterfaceWrapper) ReturnOrder(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReturnOrder(ctx, id)
+	return err
+}
+
+// GetInspectionReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetInspectionReport(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetInspectionReportParams
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "group_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_by", ctx.QueryParams(), &params.GroupBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetInspectionReport(ctx, params)
+	return err
+}
+
+// GetRequestReport converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRequestReport(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRequestReportParams
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// ------------- Optional query parameter "group_by" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "group_by", ctx.QueryParams(), &params.GroupBy, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter group_by: %s", err))
+	}
+
+	// ------------- Optional query parameter "format" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "format", ctx.QueryParams(), &params.Format, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter format: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRequestReport(ctx, params)
+	return err
+}
+
+// ListSnapshots converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSnapshots(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSnapshots(ctx)
+	return err
+}
+
+// DownloadSnapshot converts echo context to params.
+func (w *ServerInterfaceWrapper) DownloadSnapshot(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "integer", Format: "int64", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DownloadSnapshot(ctx, id)
+	return err
+}
+
 // GetQueue converts echo context to params.
 func (w *ServerInterfaceWrapper) GetQueue(ctx echo.Context) error {
 	var err error
@@ -2994,6 +3879,21 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/api/v1/inspections/:id/evaluation", wrapper.EvaluateInspection, options.OperationMiddlewares["evaluateInspection"]...)
 	router.GET(options.BaseURL+"/api/v1/inspection-codes/:code", wrapper.VerifyInspectionCode, options.OperationMiddlewares["verifyInspectionCode"]...)
 	router.POST(options.BaseURL+"/api/v1/inspection-codes/:code/confirm", wrapper.ConfirmInspectionCode, options.OperationMiddlewares["confirmInspectionCode"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/alerts", wrapper.ListAlerts, options.OperationMiddlewares["listAlerts"]...)
+	router.POST(options.BaseURL+"/api/v1/oversight/alerts/:id/ack", wrapper.AckAlert, options.OperationMiddlewares["ackAlert"]...)
+	router.POST(options.BaseURL+"/api/v1/oversight/alerts/:id/resolve", wrapper.ResolveAlert, options.OperationMiddlewares["resolveAlert"]...)
+	router.POST(options.BaseURL+"/api/v1/oversight/alerts/:id/dismiss", wrapper.DismissAlert, options.OperationMiddlewares["dismissAlert"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/orders", wrapper.ListOrders, options.OperationMiddlewares["listOrders"]...)
+	router.POST(options.BaseURL+"/api/v1/oversight/orders", wrapper.IssueOrder, options.OperationMiddlewares["issueOrder"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/orders/:id", wrapper.GetOrder, options.OperationMiddlewares["getOrder"]...)
+	router.POST(options.BaseURL+"/api/v1/oversight/orders/:id/response", wrapper.RespondToOrder, options.OperationMiddlewares["respondToOrder"]...)
+	router.POST(options.BaseURL+"/api/v1/oversight/orders/:id/accept", wrapper.AcceptOrder, options.OperationMiddlewares["acceptOrder"]...)
+	router.POST(options.BaseURL+"/api/v1/oversight/orders/:id/return", wrapper.ReturnOrder, options.OperationMiddlewares["returnOrder"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/reports/inspections", wrapper.GetInspectionReport, options.OperationMiddlewares["getInspectionReport"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/reports/requests", wrapper.GetRequestReport, options.OperationMiddlewares["getRequestReport"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/enterprises/:uscc", wrapper.GetEnterpriseBurden, options.OperationMiddlewares["getEnterpriseBurden"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/snapshots", wrapper.ListSnapshots, options.OperationMiddlewares["listSnapshots"]...)
+	router.GET(options.BaseURL+"/api/v1/oversight/snapshots/:id", wrapper.DownloadSnapshot, options.OperationMiddlewares["downloadSnapshot"]...)
 
 }
 
@@ -4827,6 +5727,702 @@ func (response MarkNotificationsReaddefaultApplicationProblemPlusJSONResponse) V
 	return err
 }
 
+type ListAlertsRequestObject struct {
+	Params ListAlertsParams
+}
+
+type ListAlertsResponseObject interface {
+	VisitListAlertsResponse(w http.ResponseWriter) error
+}
+
+type ListAlerts200JSONResponse AlertList
+
+func (response ListAlerts200JSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAlerts200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ListAlerts200TextcsvResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ListAlertsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListAlertsdefaultApplicationProblemPlusJSONResponse) VisitListAlertsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckAlertRequestObject struct {
+	Id   ID `json:"id"`
+	Body *AckAlertJSONRequestBody
+}
+
+type AckAlertResponseObject interface {
+	VisitAckAlertResponse(w http.ResponseWriter) error
+}
+
+type AckAlert200JSONResponse Alert
+
+func (response AckAlert200JSONResponse) VisitAckAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AckAlertdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AckAlertdefaultApplicationProblemPlusJSONResponse) VisitAckAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissAlertRequestObject struct {
+	Id   ID `json:"id"`
+	Body *DismissAlertJSONRequestBody
+}
+
+type DismissAlertResponseObject interface {
+	VisitDismissAlertResponse(w http.ResponseWriter) error
+}
+
+type DismissAlert200JSONResponse Alert
+
+func (response DismissAlert200JSONResponse) VisitDismissAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DismissAlertdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DismissAlertdefaultApplicationProblemPlusJSONResponse) VisitDismissAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveAlertRequestObject struct {
+	Id   ID `json:"id"`
+	Body *ResolveAlertJSONRequestBody
+}
+
+type ResolveAlertResponseObject interface {
+	VisitResolveAlertResponse(w http.ResponseWriter) error
+}
+
+type ResolveAlert200JSONResponse Alert
+
+func (response ResolveAlert200JSONResponse) VisitResolveAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResolveAlertdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ResolveAlertdefaultApplicationProblemPlusJSONResponse) VisitResolveAlertResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnterpriseBurdenRequestObject struct {
+	Uscc string `json:"uscc"`
+}
+
+type GetEnterpriseBurdenResponseObject interface {
+	VisitGetEnterpriseBurdenResponse(w http.ResponseWriter) error
+}
+
+type GetEnterpriseBurden200JSONResponse Burden
+
+func (response GetEnterpriseBurden200JSONResponse) VisitGetEnterpriseBurdenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEnterpriseBurdendefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetEnterpriseBurdendefaultApplicationProblemPlusJSONResponse) VisitGetEnterpriseBurdenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrdersRequestObject struct {
+	Params ListOrdersParams
+}
+
+type ListOrdersResponseObject interface {
+	VisitListOrdersResponse(w http.ResponseWriter) error
+}
+
+type ListOrders200JSONResponse OrderList
+
+func (response ListOrders200JSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListOrdersdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListOrdersdefaultApplicationProblemPlusJSONResponse) VisitListOrdersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueOrderRequestObject struct {
+	Body *IssueOrderJSONRequestBody
+}
+
+type IssueOrderResponseObject interface {
+	VisitIssueOrderResponse(w http.ResponseWriter) error
+}
+
+type IssueOrder201JSONResponse Order
+
+func (response IssueOrder201JSONResponse) VisitIssueOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssueOrderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response IssueOrderdefaultApplicationProblemPlusJSONResponse) VisitIssueOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrderRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetOrderResponseObject interface {
+	VisitGetOrderResponse(w http.ResponseWriter) error
+}
+
+type GetOrder200JSONResponse Order
+
+func (response GetOrder200JSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetOrderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetOrderdefaultApplicationProblemPlusJSONResponse) VisitGetOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptOrderRequestObject struct {
+	Id   ID `json:"id"`
+	Body *AcceptOrderJSONRequestBody
+}
+
+type AcceptOrderResponseObject interface {
+	VisitAcceptOrderResponse(w http.ResponseWriter) error
+}
+
+type AcceptOrder200JSONResponse Order
+
+func (response AcceptOrder200JSONResponse) VisitAcceptOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type AcceptOrderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response AcceptOrderdefaultApplicationProblemPlusJSONResponse) VisitAcceptOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RespondToOrderRequestObject struct {
+	Id   ID `json:"id"`
+	Body *RespondToOrderJSONRequestBody
+}
+
+type RespondToOrderResponseObject interface {
+	VisitRespondToOrderResponse(w http.ResponseWriter) error
+}
+
+type RespondToOrder200JSONResponse Order
+
+func (response RespondToOrder200JSONResponse) VisitRespondToOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RespondToOrderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response RespondToOrderdefaultApplicationProblemPlusJSONResponse) VisitRespondToOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReturnOrderRequestObject struct {
+	Id   ID `json:"id"`
+	Body *ReturnOrderJSONRequestBody
+}
+
+type ReturnOrderResponseObject interface {
+	VisitReturnOrderResponse(w http.ResponseWriter) error
+}
+
+type ReturnOrder200JSONResponse Order
+
+func (response ReturnOrder200JSONResponse) VisitReturnOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReturnOrderdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ReturnOrderdefaultApplicationProblemPlusJSONResponse) VisitReturnOrderResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectionReportRequestObject struct {
+	Params GetInspectionReportParams
+}
+
+type GetInspectionReportResponseObject interface {
+	VisitGetInspectionReportResponse(w http.ResponseWriter) error
+}
+
+type GetInspectionReport200JSONResponse InspectionReport
+
+func (response GetInspectionReport200JSONResponse) VisitGetInspectionReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetInspectionReport200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetInspectionReport200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse) VisitGetInspectionReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetInspectionReport200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetInspectionReport200TextcsvResponse) VisitGetInspectionReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetInspectionReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetInspectionReportdefaultApplicationProblemPlusJSONResponse) VisitGetInspectionReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestReportRequestObject struct {
+	Params GetRequestReportParams
+}
+
+type GetRequestReportResponseObject interface {
+	VisitGetRequestReportResponse(w http.ResponseWriter) error
+}
+
+type GetRequestReport200JSONResponse SLAReport
+
+func (response GetRequestReport200JSONResponse) VisitGetRequestReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRequestReport200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetRequestReport200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse) VisitGetRequestReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetRequestReport200TextcsvResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetRequestReport200TextcsvResponse) VisitGetRequestReportResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/csv")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetRequestReportdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response GetRequestReportdefaultApplicationProblemPlusJSONResponse) VisitGetRequestReportResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnapshotsRequestObject struct {
+}
+
+type ListSnapshotsResponseObject interface {
+	VisitListSnapshotsResponse(w http.ResponseWriter) error
+}
+
+type ListSnapshots200JSONResponse SnapshotList
+
+func (response ListSnapshots200JSONResponse) VisitListSnapshotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSnapshotsdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response ListSnapshotsdefaultApplicationProblemPlusJSONResponse) VisitListSnapshotsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DownloadSnapshotRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type DownloadSnapshotResponseObject interface {
+	VisitDownloadSnapshotResponse(w http.ResponseWriter) error
+}
+
+type DownloadSnapshot200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response DownloadSnapshot200ApplicationvndOpenxmlformatsOfficedocumentSpreadsheetmlSheetResponse) VisitDownloadSnapshotResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type DownloadSnapshotdefaultApplicationProblemPlusJSONResponse struct {
+	Body       Problem
+	StatusCode int
+}
+
+func (response DownloadSnapshotdefaultApplicationProblemPlusJSONResponse) VisitDownloadSnapshotResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(response.StatusCode)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetQueueRequestObject struct {
 }
 
@@ -5655,6 +7251,51 @@ type StrictServerInterface interface {
 	// MarkNotificationsRead Mark notifications read
 	// (POST /api/v1/notifications/read)
 	MarkNotificationsRead(ctx context.Context, request MarkNotificationsReadRequestObject) (MarkNotificationsReadResponseObject, error)
+	// ListAlerts Alerts, newest first
+	// (GET /api/v1/oversight/alerts)
+	ListAlerts(ctx context.Context, request ListAlertsRequestObject) (ListAlertsResponseObject, error)
+	// AckAlert Acknowledge an alert
+	// (POST /api/v1/oversight/alerts/{id}/ack)
+	AckAlert(ctx context.Context, request AckAlertRequestObject) (AckAlertResponseObject, error)
+	// DismissAlert Dismiss an alert (with a reason)
+	// (POST /api/v1/oversight/alerts/{id}/dismiss)
+	DismissAlert(ctx context.Context, request DismissAlertRequestObject) (DismissAlertResponseObject, error)
+	// ResolveAlert Mark an alert resolved
+	// (POST /api/v1/oversight/alerts/{id}/resolve)
+	ResolveAlert(ctx context.Context, request ResolveAlertRequestObject) (ResolveAlertResponseObject, error)
+	// GetEnterpriseBurden An enterprise's burden
+	// (GET /api/v1/oversight/enterprises/{uscc})
+	GetEnterpriseBurden(ctx context.Context, request GetEnterpriseBurdenRequestObject) (GetEnterpriseBurdenResponseObject, error)
+	// ListOrders Supervision orders (oversight: all; an agency lead: its own)
+	// (GET /api/v1/oversight/orders)
+	ListOrders(ctx context.Context, request ListOrdersRequestObject) (ListOrdersResponseObject, error)
+	// IssueOrder Issue a supervision order (督办)
+	// (POST /api/v1/oversight/orders)
+	IssueOrder(ctx context.Context, request IssueOrderRequestObject) (IssueOrderResponseObject, error)
+	// GetOrder One supervision order with its history
+	// (GET /api/v1/oversight/orders/{id})
+	GetOrder(ctx context.Context, request GetOrderRequestObject) (GetOrderResponseObject, error)
+	// AcceptOrder Accept the answer (oversight)
+	// (POST /api/v1/oversight/orders/{id}/accept)
+	AcceptOrder(ctx context.Context, request AcceptOrderRequestObject) (AcceptOrderResponseObject, error)
+	// RespondToOrder Answer a supervision order (agency lead)
+	// (POST /api/v1/oversight/orders/{id}/response)
+	RespondToOrder(ctx context.Context, request RespondToOrderRequestObject) (RespondToOrderResponseObject, error)
+	// ReturnOrder Return the answer (with a reason) (oversight)
+	// (POST /api/v1/oversight/orders/{id}/return)
+	ReturnOrder(ctx context.Context, request ReturnOrderRequestObject) (ReturnOrderResponseObject, error)
+	// GetInspectionReport Inspection figures
+	// (GET /api/v1/oversight/reports/inspections)
+	GetInspectionReport(ctx context.Context, request GetInspectionReportRequestObject) (GetInspectionReportResponseObject, error)
+	// GetRequestReport Request figures (三率 and breaches by agency)
+	// (GET /api/v1/oversight/reports/requests)
+	GetRequestReport(ctx context.Context, request GetRequestReportRequestObject) (GetRequestReportResponseObject, error)
+	// ListSnapshots Stored monthly summaries
+	// (GET /api/v1/oversight/snapshots)
+	ListSnapshots(ctx context.Context, request ListSnapshotsRequestObject) (ListSnapshotsResponseObject, error)
+	// DownloadSnapshot Download a monthly summary (XLSX)
+	// (GET /api/v1/oversight/snapshots/{id})
+	DownloadSnapshot(ctx context.Context, request DownloadSnapshotRequestObject) (DownloadSnapshotResponseObject, error)
 	// GetQueue My work (officer, agency lead)
 	// (GET /api/v1/queue)
 	GetQueue(ctx context.Context, request GetQueueRequestObject) (GetQueueResponseObject, error)
@@ -7382,6 +9023,547 @@ func (sh *strictHandler) MarkNotificationsRead(ctx echo.Context) error {
 	return nil
 }
 
+// ListAlerts operation middleware
+func (sh *strictHandler) ListAlerts(ctx echo.Context, params ListAlertsParams) error {
+	var request ListAlertsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAlerts(ctx.Request().Context(), request.(ListAlertsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAlerts")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAlertsResponseObject); ok {
+		return validResponse.VisitListAlertsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AckAlert operation middleware
+func (sh *strictHandler) AckAlert(ctx echo.Context, id ID) error {
+	var request AckAlertRequestObject
+
+	request.Id = id
+
+	var body AckAlertJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AckAlert(ctx.Request().Context(), request.(AckAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AckAlert")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AckAlertResponseObject); ok {
+		return validResponse.VisitAckAlertResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DismissAlert operation middleware
+func (sh *strictHandler) DismissAlert(ctx echo.Context, id ID) error {
+	var request DismissAlertRequestObject
+
+	request.Id = id
+
+	var body DismissAlertJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DismissAlert(ctx.Request().Context(), request.(DismissAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DismissAlert")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DismissAlertResponseObject); ok {
+		return validResponse.VisitDismissAlertResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResolveAlert operation middleware
+func (sh *strictHandler) ResolveAlert(ctx echo.Context, id ID) error {
+	var request ResolveAlertRequestObject
+
+	request.Id = id
+
+	var body ResolveAlertJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			return err
+		}
+	} else {
+		request.Body = &body
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResolveAlert(ctx.Request().Context(), request.(ResolveAlertRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResolveAlert")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResolveAlertResponseObject); ok {
+		return validResponse.VisitResolveAlertResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEnterpriseBurden operation middleware
+func (sh *strictHandler) GetEnterpriseBurden(ctx echo.Context, uscc string) error {
+	var request GetEnterpriseBurdenRequestObject
+
+	request.Uscc = uscc
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEnterpriseBurden(ctx.Request().Context(), request.(GetEnterpriseBurdenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEnterpriseBurden")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEnterpriseBurdenResponseObject); ok {
+		return validResponse.VisitGetEnterpriseBurdenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListOrders operation middleware
+func (sh *strictHandler) ListOrders(ctx echo.Context, params ListOrdersParams) error {
+	var request ListOrdersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListOrders(ctx.Request().Context(), request.(ListOrdersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListOrders")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListOrdersResponseObject); ok {
+		return validResponse.VisitListOrdersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// IssueOrder operation middleware
+func (sh *strictHandler) IssueOrder(ctx echo.Context) error {
+	var request IssueOrderRequestObject
+
+	var body IssueOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IssueOrder(ctx.Request().Context(), request.(IssueOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IssueOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IssueOrderResponseObject); ok {
+		return validResponse.VisitIssueOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetOrder operation middleware
+func (sh *strictHandler) GetOrder(ctx echo.Context, id ID) error {
+	var request GetOrderRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetOrder(ctx.Request().Context(), request.(GetOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetOrderResponseObject); ok {
+		return validResponse.VisitGetOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// AcceptOrder operation middleware
+func (sh *strictHandler) AcceptOrder(ctx echo.Context, id ID) error {
+	var request AcceptOrderRequestObject
+
+	request.Id = id
+
+	var body AcceptOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.AcceptOrder(ctx.Request().Context(), request.(AcceptOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "AcceptOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(AcceptOrderResponseObject); ok {
+		return validResponse.VisitAcceptOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RespondToOrder operation middleware
+func (sh *strictHandler) RespondToOrder(ctx echo.Context, id ID) error {
+	var request RespondToOrderRequestObject
+
+	request.Id = id
+
+	var body RespondToOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RespondToOrder(ctx.Request().Context(), request.(RespondToOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RespondToOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RespondToOrderResponseObject); ok {
+		return validResponse.VisitRespondToOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReturnOrder operation middleware
+func (sh *strictHandler) ReturnOrder(ctx echo.Context, id ID) error {
+	var request ReturnOrderRequestObject
+
+	request.Id = id
+
+	var body ReturnOrderJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReturnOrder(ctx.Request().Context(), request.(ReturnOrderRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReturnOrder")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReturnOrderResponseObject); ok {
+		return validResponse.VisitReturnOrderResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetInspectionReport operation middleware
+func (sh *strictHandler) GetInspectionReport(ctx echo.Context, params GetInspectionReportParams) error {
+	var request GetInspectionReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetInspectionReport(ctx.Request().Context(), request.(GetInspectionReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetInspectionReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetInspectionReportResponseObject); ok {
+		return validResponse.VisitGetInspectionReportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetRequestReport operation middleware
+func (sh *strictHandler) GetRequestReport(ctx echo.Context, params GetRequestReportParams) error {
+	var request GetRequestReportRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRequestReport(ctx.Request().Context(), request.(GetRequestReportRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRequestReport")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRequestReportResponseObject); ok {
+		return validResponse.VisitGetRequestReportResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSnapshots operation middleware
+func (sh *strictHandler) ListSnapshots(ctx echo.Context) error {
+	var request ListSnapshotsRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSnapshots(ctx.Request().Context(), request.(ListSnapshotsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSnapshots")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSnapshotsResponseObject); ok {
+		return validResponse.VisitListSnapshotsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DownloadSnapshot operation middleware
+func (sh *strictHandler) DownloadSnapshot(ctx echo.Context, id ID) error {
+	var request DownloadSnapshotRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DownloadSnapshot(ctx.Request().Context(), request.(DownloadSnapshotRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DownloadSnapshot")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DownloadSnapshotResponseObject); ok {
+		return validResponse.VisitDownloadSnapshotResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetQueue operation middleware
 func (sh *strictHandler) GetQueue(ctx echo.Context) error {
 	var request GetQueueRequestObject
@@ -7902,206 +10084,239 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3tjyPJeRj+rxT4M7Acq8nhzO6e7mbhD6PZ27217mU1s9L5h5sNWdNdJEvTrOqrqh4udbfAKYBhXAw5",
-	"HyzHRmLACmwD+ZbEARJBNuAP+U+Mu5X1XwT1VFV3NVlNNjnNWSnIB+l22N319rzU8/580Yn5LOOMMCU7",
-	"J190MizwjCgi4K8znhD9X8o6J50Mq2kn6jA8I52TTqwfRR1BPs+pIEnnRImcRB0ZT8kM629m+NWHhE3U",
-	"tHPyYBB1ZpS5P4+ijlpkehCpBGWTzuvXUecsF5IL/WFCZCxopijXs76YEjRi5JUaxvDGCPExUlOCMkFu",
-	"KM8lyvCE9DuRWeTnORELb5Vm1Jp1HQ8GoaU8e1yzZ5qs3fGYixlW+j2m3nnQgT3TWT7zd0yZIhMiYJ4P",
-	"6YyqYqqllafw0B8+IWOcp6pz8lAfJ35lhx4MNkz0Wq9ZZpxJAkB9LvhVSmb6nzFnijBYA86ylMZYn/ph",
-	"Zt74zo+lBsEX3hp+T5Bx56Tz/x2WWHNonspDNy7MWAXiKUPnT87Qew8efhfZwftwBPZbPfTphLB4ATgo",
-	"eEaEoma5OFb0BrDQ7uyK85Rg1nkdGSQsnzgYRhpSIYAsn03UuaYs2bQxs7Lv6zdfO/gE5lR8zmQAgfmc",
-	"Ib1QiSQRNyR5hMgsUws0I5hJQOX5lKcEJVSPFSvAZUVmMjyL+QELgRcdA1uHj58ZBLWUCeu0G3SLi9xp",
-	"viwG4lc/JrHSI5ttngmCFWwQJwnVe8Dpcw8gY5xKEi3ByMEhw0oRoXf9bz7DvZ+81P836L037L384ii6",
-	"/97r3+tEqzvaHQQeKTsyqOcxHoB2PN3Awdaf4/ftrgjTdKk/zoWm50zwOBdYcaGPOepkPKWx/sePc6nM",
-	"v/gNEZJOpgqYmsxIDKj0MrAlM9eHVKpVwil2Wfxj8wmvnkHU8ZivHoTlaYqvUuL43yr/rGAkzF1/TM+x",
-	"iqcbsW1Gmf/rUbQFj7hDZKnZ47k+9RXo3DmHCvGKjbisFI6nM3tHLBM9XB5D81HgfGJgJckQq8pWE6xI",
-	"T1GYeOWbMU1JLYdtfGZyio8fvhMcQ9KfkEajhI6rWF1U3b0dtpi4svf159oK7ZZQ2nhD1NLjGU4JS7AI",
-	"3MDpHC/kkGeE7esarr9UfxL8eUGwCNy1/7/+WV+nkiA+HtOY4hRNeUoTvJAIC4JSjhOShK5YbzXb3rHq",
-	"J/pm9U7JLXDdOT/Gi21v2ZRLkqzu+izlMhdEIs7SRYQ+kwoLFSHCkpdoRlmuiER4rIhAM5owfbFU9l/8",
-	"o5QpHzzwhcpBCGIz/OqZ+fAYXi3/WL4/lv9OrHxRYQghXhDg3A8Hmy4cGGzdubdBcAWt3J7cNMrugAca",
-	"3lsv93EYII5A2hpvhq9Jng3nXFy3N+zSwRZrXp0ufNqKTLgIqRdwdQ63v2VrmZ7V04aZoFxQtdisN9n3",
-	"qmrT8CfT4PBkRkShKoXFnWGFUVcJKjxsvaSr3y9HXVlhVDnAwObXQaMdUrSQvQUp8oT8iAg6tvpvHZKE",
-	"wcEUEZmgsuYGNPI7F9UdLRG0/ifMTmrhtsr2P8LymiSo++0//eL33/zVnx30O5t4oxNdvOlC57FMz6sA",
-	"CWt/K+tOyQSnwyssqVy7r8bI2KmO2WTxjrBXJp8RKfEkcK7PGMpSTBmac5HICN3glCaICzSfLhDjqh+6",
-	"q2Z1ZyAVVnl4+zBwmIrnlCV8PhwLPmsuO9uPFG/6ydJBm/WUJxM63sckpTckyEiVIrNM1YhUu+gCiZlr",
-	"/Vcb1NGoQ26s9rK7dJpiqYZEiEYKsAP50JFFzftrFQ2z6Kg81I0ahQNMGzy1APLuPPVxrrYVbzkbJvar",
-	"ZYJYmta9GZr4/Qo/XkLRJBFEhokxnpL4eshviBA0IUNBsDV+bgS31gRxrIa1Oox7IZtyRuouEaoWw9iT",
-	"Uqo86THR2JQgzRBQxiWcKTpG3RkW10T1BJnkKVxe1tSoVYGDIKeaCGzw0lmmTjtR53udqHPWiTqPg1am",
-	"xoRCWZJLJRbbcPuow/gwoVLl4qpGpCmer7tLypeCXLMJq/DGCDDRJiMIMqFSEf3nEOdqWgiATcB55Fwb",
-	"sSAJVQDJIAgVnzdDzVzGcUNLELxa3LIFIB2+VKC0nu52siB7pLnBQbOGVCuK4qABqXofvLPu/YJyvQ/u",
-	"D1oiLo9mlm2UTVTi44bGzCDVOASpoufRuyieYoFjRYR8hGSGYyIRZgmaLrIpYcaUQieMC2NLWfL1rUc3",
-	"H9PWY1Ibd5l3H9ydbbuctCX79jbU8f9wfAlma8BzO9N87Y22I98NotINTvMatTTms1mdcKtJQWsxqsZk",
-	"u4M8LrDS/wqbTPHkNq41O7QdJyp25u9jowhcHtWOTsziNKuoF6aatcdbHlVhVH243k1fHmGVF5P+pI/e",
-	"/OUvfv2Ln77526/e/M3fR+jbf/9Xv/5Pv3R/vfmz//Kbn3/15q9/9u2/+88RevPLP/72Z3/x7d/9B/f4",
-	"N3/ys2//7mfmL9/qW9litBu4QkB4QkhyhePrLbG1VXSsQy4Pq9ZjktvE/vFoe0TZAhSUpMn7Tm2tLnKs",
-	"n4WjbeAR0gwJdTH6w4tPPkYZ19MLRJniIKFe8WQRIS4QRkXEEHwS1jko8+8L/XEnKgJebIzNlOCEiOD1",
-	"4Zlq1nNUs6v1FowPCE7VNICeWqqU9bAOWnr9s/uEEUSYEguUEYESkhGWEBYvInTZ4deXHX1c+uyMvIqo",
-	"QmNMUyNArayyNBu5U+PX+rZg+AZTI6OETgoiBzjbfFJ2/MhtO3RSz8rYgzUW0c0Wc33JahrHLCbpdpp1",
-	"UqtRj6mY3dIytAvTqZp7mwmedv9baNFBm/G6yX4oibDTbLbebuD1UefHmtyH1rBPk+rXDTbQ3AZbB2Ce",
-	"q5jPSCMs2cVmkxGGU7UY4hnPDauu+YTlsyuzKaFJYbwYJjnZyTSwStEavYdUypwYl7LFaYgxjLlIzM9A",
-	"NSlJgvSuBJ3oQ2+y5xsi9PpzkQaPfI4FoywkgjwXpAdsArl3QBe0554Qhq5SHl9LhBWC7SBNPRUf8zrc",
-	"LdnMmZ4khEBvxRzuO/q9s4tK3jkzD63ry2y2ulh/FRXm4fxmnQq5e1DYKKMsH9sKi06wwvXXWQVJylHt",
-	"zVnnQXSPa3yTJUrUiMV5WuMlIfqEjamsEBM0UtkjCSD/shykh/YGqqy1sq8Nh7mLyFfDsRuwyjKM4mjg",
-	"x1Ec7cTIy9HubxptXzzeQU/wXFEGVGZ4FHAzfUwUp2Epj1fNCpxJCqyVj8fwr5fNmP9GK2CWYjZsfBt7",
-	"LLbKFp9oec7tDZWBmjJC2D0AGy7qTrlKKSPDo+P7Dx5GSJAxEQKnEer3+2GJ2X4/FMZAsdHq4ywO6y1x",
-	"b4mTWhuHY5BVtlnPLj2qWk+zGstbdEunVKphnGJZua09+3fUuSaLocwzIm4oyNtakWMJnw3hngxiaq2x",
-	"yKL3MMaZub9DnFPCQWzwMLulJgKPIdY4v0qpnBrKyyUoJJtkisbO92JNlQNb3U6xwM0wbMPeu4QVu3sw",
-	"y4HaXdYdmqHLSc9BoNzyVkt4nM9cYlDYcLTZcqSlnmSb+F+WOCm0mHKbm9iygoBvT5GGJhkiIc3GF9Rn",
-	"WUoxWI5mlAHO31BuHK6baQjWVIzbJGjFU3889gOydafQRICQJYGIUyBrq9QEuc+qwhMI7wwoOzZ+r3rz",
-	"fcrFNWUTBFG1E3pDGFIc2W+sP8iMff+djWZPiFbd8WIx3xoUK08tdMIfkXU2DJymn4w7J581tma8rFX4",
-	"yikTKrMUL+rjAqq2hGZrWLIqNFlHY0lH8HSjVeNcvwPyBhFb5BkUry8di500DDGQ2HeSx8HCuOJrauBE",
-	"AjMnw2kl385OsSEoBeYMbeRj/riMbthmE05A2SjQ1gU8bB1pEY562BBUuD4u4GOu1gRWOkC1YpvbOqUm",
-	"wPpxTUCe3jGRqk5t2BTjFXUUVWlTanE5e/BJ5Ozl3pHYlW467zYElwr8dpemPhmPaUzEc8HHNN3ao4Iz",
-	"HAcDaT7iUqE5oZOpIgnSNyGykAJrFGcxqdxHR4PBxsyGNXFoUUde0zQNXInnZlbkQrhsGJaa2kQUItAU",
-	"syQlcpv0zl2TSnGa3iKL1O4xKs89Whty9xxLOeciOSeSqC1Bm9lvNzj8393EhYpxggv0IvGdPJXyOQQ1",
-	"iRlOO1FnSidTfU+JCWEqKEF5adNLoF/KbEYJUZimAOglgRoeBOSpKdZYzBSaC84mSE2pBBtqhGglGDlo",
-	"KoDA1ACOVP1RlJk4ZnCRNbbNei7EkGuBSaVVybAf0RIiyrCaBhde5anVAX6Qc0UQVWg+JQxhCfLmmAs0",
-	"JWn2CJxnlCWGwIACBEr5BKWUkfAplVry6ko/ePHiOTIvLAfdhTj4Um47klMuFJL5bIbFwsXwaR6u/12k",
-	"u9dqSoEBlb5L0A/PnyGGZxQwIjgieYVnmV5UZ6pUJk8ODyeCEBZPMWMk7VuYu3x+eQh/Gla+iaBsXqO7",
-	"g9bo8OdkLIicWg64Jf0L8/FQ8WvCto76WbYBVwYLr7VY5HIGcUwydUuH4p4VCpymfK6XaMyMNXwEAkhx",
-	"mhKBZniBEo4Yn2936WAp6YSRLdSSwv/YZB9+mPOq4AdJjrfz694+IHu3dAUPFl+8HdfxLjlngmi5aRg7",
-	"w0BAMSSSp7nbWIMgaMnTm1sCUaa4OfpdfHjaDPXKW2Ctkmu4xIV5GVh/fE3UkIF6VDLdp2e948HxO73B",
-	"YHB0fD/I4Wuk/qiTZ8nWGLYa3bE2iaRctUdzJUv38dVzahYoVM635LmsKCLePlY51BJyreHIp0WcyTZB",
-	"48VHTqozbBzmzdJFx5Mx2Jh3CtQErxRmckwEHEScGleVYXzghlDTROB5sYPSQR8UDh3HDMoyT7hAI/PG",
-	"KKqoBPrfKcEJ6AbSRgcZqUlxzbMbkHy9rSOk3q76yGqsoAqLCfEchLvUTMDLhUtWwL5bgJ13fzSNbt45",
-	"GnpZNpthylLMEjTjVzQlqHt0/11w673z3XcPEBdIP9TohLqD43d77x4/hKcHyBhXl6LlgwHWSxdJA8Du",
-	"wvYL1uSPf7ylxLWBrayBfBu2CSfN3Z1HpXozeIxH5lczqhTY4S0zgJgQNswEn0DwftSZY6oomwwr3NTd",
-	"lh0n+3jsJ1z059zaad3cleEsaykTszV/8Z2pSwWGcDKjddPkerXnNmajecWd7XhGVR7cKBc0D87nNdnU",
-	"PrGEZB2DB0OwgjRaUsN0rNAV7V225akVVbrsJoKIWALnGctytdcSSrcBaJV/vg9GKq3HY7YojGX9sK1a",
-	"kUb+xm3hWbcioziZFd2TyFnY1mbgrdudfieck78Omq3wRY9ydzfZaqF6nWHnnkSxifvjzJSxs27B2Nbx",
-	"QN03f/31N7/602//+Y+//dXPD/pohONrxucpSSZkhETOpMmAHNMUjBz8khkBDrOYuHDpMRVSIQhliBGI",
-	"dY/QqNRIRktDIMtPI5ThXJIEzaf6mlZTcskMHiPNhmUB8pJ7PrKFJl21xBGiEmEUL+KUgA2tfBXZeLL+",
-	"JeusUlKxya00mDOId2ukxlSWua9Jqlpf+zO8DuOc+X41mkdDIUziSU6sGrVsDiEGMY0sq6EpCI6nJEHO",
-	"TpILQZhCGY7JI6TXa9HF4E5FAt9Ke9U37BAGGcY4C3NVM8fQVmgKbw3eWVd7Y7tArlIBCHC0XXX15RwM",
-	"E8hlp2oS7ZAJbsKocBpmOAnBRqQe4zSViDKE0YJgsbbSF+PKVvtCC6JQV2NrrkiCPuIswYt/+erPnwj9",
-	"th9/V3H4aUlfS2segMJhEK7GVkrGCnUZmWB9lYLzCYKkk7ySFlONfVAVUU7kjJlcJYMdELmqxbQri7nh",
-	"KHCjq63BpED2h5E9lze5MlgVPCtYW6BozQ3ynKc0XNW1YJLrKWBt+Vd70exJ1Lx9WbsZfmW5gLfHzb7i",
-	"4rOG79dXVvDvie3WkAkSk4RY7856S2MziyBcJeuBLVNcVOLaOOgcCzbMiIhJ2G65uW6ft8cqMkVB/Azu",
-	"Y2kdayvsFvTQhpBXEtetRDwzRltlWINEvT7+ax2BB+lnY11Cj3bWv1uXad6cjtZvbRMNhcli/ZjLWF+E",
-	"Nrz33sa80RD8z0nGRRvIaAY65/Pb4WM5TOjOcOc0zB4OvDMtAxcr77xX+45D02TI2RDEnCCA7K1bV9Oq",
-	"yEIsbDhh+ZTKTNNX3XNi8tbrHl+TRVgssuoMF4U9mSaoOwDNxl50lEj9PGfOJnXQ0Kpce6W48JqNGC2q",
-	"1ez82FJLR7VvSKyoHBvr8aa3aPjYllBOn2HB9ostVEBTgxc+eIIg9xeyvLnVAwltzsOzaAXJV1E6RDgv",
-	"6IyAD+OWdOzGef/mdsWEq+OErIfGLrsH7/JWLttdUuS2yOMtg0lX7zYn51Tp2vrWIuQINkLGJBIZ20eE",
-	"fI9W5OwQEXKTDRlXJEKuBt0Us4kepLCKOL9XhKzbSz/jGWERssgdIWd+jhAuKktHaGyLIkQI54oPjbE6",
-	"Qlpm+33U7/ebJVSCn9AVC9XHH0Qffk3YbgElDQPKjoI5VGVM85bdS6rZTkWs89qoNLvJ0oizGpEiZRkY",
-	"sxpP8CqjgsghDVgiL0jMWSJRzhRNwdRhhkMwHLKfhpXSlZCcgK3gmrCi7rvTXb9HsAgWcFjxCnobqwxW",
-	"2VPUIJznhTXDNkz82r7eaN2kbQjwsPjdWaxmim8jp0E/rwmS/p3LeLBy0zDzwpIbLWopnLnRquqjjd5e",
-	"4oUH0Toc262c35Yeo2XMWXLTb2DcJVo1n3HnwGMPkJsc+bvCdamNzqD3nuuk0x/2Xn5xXNNKp/4eCoN+",
-	"7e2kQd8GlwM2dXcOej1dS8YMH4Wrt+sACTLjNza+/8qkLDZUrLbjoLekg/aWvQecf10DvmBNvo1XS2PC",
-	"b4mBhpDvU3I15fx6v9ESzTcaLPQSlMm90ANT4mSNEdNusg3e4M5rVyHI5MXngqrFhR7S5pSBHHqamyJf",
-	"5q8n7rj+8NMXnZXudL5oDN7k559cvECHOKOHN0eHOFfTQ3jYd/34AIRG3C0WNVUqM5n6UlLOzji/poEI",
-	"sk/JFbKvoBjeQZIodLUwqQx0wnqUmZ6G6EJp5RV0OMomZWbTDCcElDREFZrlUiFJWHLJTDIEjH1PorOL",
-	"8yd2U9T4QUd/1NM/9kDzGCFTcc24sKEFoVlP2YNwEg/tcOU2cUa/TxamyR8EVa7s8M3//Pqbf/rpm//x",
-	"F2/+4R9NWcJf/+M//+vX//Cbr/7jb3765+hfvvr5kt8dQVmBniTihsYEQQoDsjkMLp3CNce7Jy9ZxlOq",
-	"aIzTHnyIuJhgJvuolBQl0mKZGddLCGMJGvM05XM95AzZWnaEJY9sbACFMrdyTgTiDGEX0dBL8AJdfHj6",
-	"CEG0lF6KcfF5RT+QyPUhC55PpuibX35V1GvsX7JL9v4NEQsEmToQVOD1QxzVdV4cQZU9A2fsckJGGgyj",
-	"yMB6VGbQFG0xY5ymEWx1ZBKDPns5QimVSmMQwfF0KRMIoJ/SmFgl1IJeX42CEoUhtg9YSZFjYgOgi/QS",
-	"93UZVNjx01DQ6fNnXjDxSWfQP+oPQPzOCMMZ7Zx07vcH/fu2FiAQcUF8+sAPHXD0k4nJMdNcB87sWdI5",
-	"6WhudOpeiipdTD8L99e0JohmrS39zi+vo/C75ZyHtpdpgzdNC1CtPlRadB4PBmvac27XltNrERjqzAms",
-	"RiOPO+O+18OmbuxisV7Tz6hjM6AsOIoBXVVXrfqbYEMtT3AZAKPRNU5dZSyL3t+zEc4tHodVal5Xbxot",
-	"er5eAcVRy3OHwGDWk7Rx9mYozWKKCmPLx/86qqGvwy9o8rqWyJ4S5YFmr+gaOqPS5dHGMX3CSP0BrXCQ",
-	"DWT87DHQcOYUj+q5/RBSJO4Aq43i0wip7wpg1gDdIuDOYMTt8Nv59tdfIGfFW3s8rkobusChGUnBLbiN",
-	"A/t0KSxzlSGbbKt15waM4RCaGh5+of/zerlZeDMiiYJ9tfWAm3qJG7/2cbXddSV3pfT9aVLMVShJP0uh",
-	"lYGaYgURZPckFLHpo8c2xEw6WRniy6TiGboi+vS8KKhHptCADX7FglwyQVx42aPi91QQnCzQjCjEBXIB",
-	"XOiakEzPQAWyBWuMDLaEjxwnlRaB++EblSkaMY4Hq8f6oe2p2YLcwHFiY/vuySKcL0IzfE16eVZEGJsg",
-	"P5agohViY5Qu1Q6fGSwJRaWUz0WEinQJ62eHmcvidP1V4FGpPGVkVSBdqq+KhXLiu6aIyIU+Q3mjmqYw",
-	"IZn287pG90fBRvdhwRhC2/1xGn5XqY+38rVXNed3S3xe6kayVoT2cKs1KZpU8KhekA5cvSXCaJ3TlLqg",
-	"kiSoazq6REU7F2MXTB6hPMuI6MVYkuTAENiUxNdwf2PKpLpkT7+H7msu3DseHD3so1MzPjDUMaap6Txl",
-	"EBZKBheNZEDvtVn2UNXhko2CnXwg7N5UFetKPiOIYJEuUEZTrmzNE+jkC8r9gph5EVUHIT5qpOH3qwlX",
-	"7fPRle5Hd6xZ+F1u9qpdnNsGV1r+quSdbZTBPETeqGYswWvvpF0nvZZrbkvlWHtm+1A77hD134r6sRmI",
-	"TgVpF5ilGnI7MjhkvOfVZNsNAfIAGV0QVVae2w/oy/F/64DeLrCf56oKacSZjbs0UlsBQzC1ou6bv/zF",
-	"N7/6029++bM3X/+3gyZoIUicS2wqi62zjZ2b924B0C28+Lv41V1IRfOqk7WFu7cJuvKmXfaDrslF2lHh",
-	"ObftGdpAre9rdRCzIoQXz/HCOKEqCHdPIi9sdVnXMcXWJ0HEMo96Ik832M+9rNG9WkCWk11rjSB6ya3I",
-	"LGZCGK/Q7zUAQctagDSphInfrT/Z9TZrP+V2P8x2JeP7jkXMSlLxXmXM0yRBGAkPardA+ULWvJ1otazy",
-	"GaHC6D1znqcJSgm+0TcBMr5zFOtPezhNYQcm+XQMGcndB4P3DlatBkZe+21FpMFdIRJkmLdE+U5IuwUy",
-	"yRT3Mp7Sje5Hl0tF98s9qzlktbwTltyKvf3iw1PkDmBL5lljgvOPdC/k+Ylnns2ZXao9EqTwNTFCG5nb",
-	"zHCJutYUW2+2lcqmCoeItszF2w/JLuXp3THBepmGYXJtD9kKgs3ccTbEqVySDd6dH8IbG0yxP7TRXigT",
-	"ZExfRSjGkvQok4RJqtl6nenVCxMLWmAfNDfA2ujMpszUhNKFh/IDu8rxGpTx+t2y0Raxqmuts4Airdll",
-	"c4tO24U2QDTsfniEF6t9x5KhCfG9k6AGOPYm+jSAZ6OdsQDHHhGzjmnqFbZlVaw5lajVW/UxRC5rKcqA",
-	"ARFbs5AKF3VonHI2b8fEHlbqsIfuzj2TxFu5MdfB3Zkj24J/cWUCTLr69ohccHeEbLj5wXY0c2itET0v",
-	"MaZVy+RS/sx+wL+cpHO3OBCaPSA6mcetCOpEeYake7JQerLilLdBAT9BZjfYB+9BaBLgOgbsCfDVhgS7",
-	"WvkMYSWtgQYUDneqpkpc4+tsbiLl10u4n7qX9ojVfvR/rfJpV4u6ksRCq1euHpOc8jk7aMVGZEu5lVte",
-	"VhSY17hErnGVQ4q6RF0XTN13mdejCI1kivtzLJj7t1EH3V9ExjjFiowOYIfPP7l4QRKEpWmaPqdqeslG",
-	"f9R7etZ7QWdEKjzLRiY0G368oBOGVS7ICZJTfPzwnT/44P0/6n7w0elZ7+KD0+OH79jzi6AXBHyOvoMu",
-	"O/3LDvoOBIcfHIz6l+wJpmkurFtcENDGTdj4FY6ve3w8foQIAAYrRWYZVEJL+UQjd63L3OVm3ImjYdsc",
-	"GHMum1K83wnleJukmGKOXNBqRd6HwVCZagLzSrqMXc9uDoajtokzRJjOb99+FACuUGIDQqxlbubeSUhK",
-	"b4jYZG6ze31cvr1HrmdnqbW5vTDmJCIVKpffxkGb6ndmcmhwwscIb3HWO2kAPoByNT1M+YQbOS7MQc/J",
-	"Db8mrny5J/sDrzOcx+YhQbNz496CADc8K3KeAmF0Zt49WcGrXUt2FRIu4KpAPFe3ALfNYeucfPayIjXQ",
-	"CUPmBAo452q6REIaQvbU60H0Po6nS7CZcwGlW2PSR88FkYSBsMiZ1iUk1I+AewcJC14fkHyMqJKXzOWr",
-	"daHMphkXSxTzjJLkwOQhXXE1RVOeJkRIm62mN0aZCSoLXUEWOC9siYjfFvi3x1CqtT8CHOVjMrf6M+DV",
-	"A3NLNMSptvEwIww8chX8MQKskWmp2IyjRTmRGgx9ZRRjaaVisMJq9FmSmKHZUk9zxKRa06R79NBV4jSh",
-	"i/iSCa6w8fv4S++jJ/SGQNgglIIFmUiCxEQZKodBKY+vXfEUnjOll3DJvBe6D47fM5LW6JwoseidjhUR",
-	"o4NHMDjIZMDrgKiSROjVQuwinVFFEqQ4r5fA9on9lQI7v224b3mqvhJ2QP0Hx++9RVJxnI0laAJKn0HO",
-	"jSRS1murjUp/YXuASc19XZuQalRSjJnJfNXzG0fdBDPjpbbtByEHNByyflauYa8JMKYE63oVsnSi2wrx",
-	"bQitlRaN1cxEaMkPlRorYCkTfHsQeXz4hf7P6/rMAbbQtD7DCxv+jE3APnrCBdThwikI4ZEtwZREqGjG",
-	"bgr1XTOvtSNeIMlNA8B0sQq0HxFBx4uyy/eZqVy0P9DxhMCcRT/QVfCVPch4ogW8hWxfMDL71pdBjJlm",
-	"FTBX19SIj5DAivQsi/UNn1629g6iMRxuRTiuQY5D1yhoa8OZnaLOUnHKuJpWytDfM/0KIWEEu/ptABot",
-	"N0qaGE/3nLKEz6OVGBRrrc+4MJeRYRlL2S6raHdm5rk7vPOb5wfcTK4mYyvWdDMYnESZ4oOwECBxdL3f",
-	"KyHF9XgWRpiiPkYNGyknR5JY3QrwW0711ai/tkK4VcAfGUHFz1wC8JbglIS4xrCrvL884mewsjuBpp6q",
-	"7hqAZbQB0XI6e2xlg8R77vCAYeeVAO4GQFwLP+9WBgBqSPE5e+SZTOxPJp1MSfRjTpnSsqJ85IGtAcga",
-	"ljxYDovdMiKg5QCD0HAaQLvknhXN68ovXVVCzR+Hxu7g128FBDdRvFD7297BweqF4Tltn4PArteUHK1P",
-	"uttpqN+lII0SXTeHang01lrABq2QS61MELZw5cyyYEF6INgVoXBgwoKiqqakbx99DwLPThyVM66Qlve5",
-	"gNw70x0IWFEE/69fuGQlb+fCtK6gEurAlvdAzmIiFB1T/fOYzCGsDTN0jIrf/SuLs56kikSX8BPFqXcC",
-	"oLNyk9SAs0xw0KZZAspDogVOFvlJDR4z6+YsJVJeMiXoZKJl2YMIEnbTBYpx5jqsRCjl896CktRbVB+d",
-	"4QzmKR9emTA9reXbUjfsko2WUwIjNJ/SeIpwSoSSYTkFfYoFo2wiT7RMQ7BCN1RqvtpN8CJCc0Kuo0s2",
-	"40xNDyJkRKmi6g8jWFwtUDcTPOOSIGy5cXlmB1EJbwtamaVUgX0Bbpbokhn/Kxx8L8YZlOwBIFt9TcPX",
-	"wKWPTs3eSeIpc3JOhEQPjo+tVcHg2uiSFRV8QDsaG/c+XCbWpgoisBvgeHDk6kNJNLfHUm9p8OSr/Zgb",
-	"PFHxrUQobRIgIUNWH2ObeiZmPsUZFaUghS3lxc2hTEswfCuS+IupXxKrreAm6u+sHV1u2c2xfNCHRiBo",
-	"OfThDAZthdi26rDeRn7VrVKofnfxz4DMWnHQFRlzYVRquFp2oeFD207AtlXbTM7vl+/vM6OynKUuJwMs",
-	"6W05NauZbcZI310qC0iVJOl4SYvlLF0ctMsIaqU+ghNXmHFZ2ogQ01exe+xWwSZFpaPlq9ae8P4v2xKU",
-	"b6kWwVpUajN38hwrjxpRd2dzjCXNz0U/Y5NmZPmD8+cfP91MkXSGJ+TQjhpQ8K4oMyUWl9nvysE9//gp",
-	"gtHaIkHN0u5J9INz1H3+8dODu7tcPxd9edP4mC9+1PiY5c3kO69mafWoNx7sxY/2d7AXP3p6EIHzG7qT",
-	"alQ1tusfnn94dwduLB23lmaWtXUzbKFLqmW2XrFH+9VfmpidUZdx60OIMQtkXhlGcoeqi5nw/3aJx+zS",
-	"56rb6SymsHYdYX+0Vz/BR2RdsoXpa2PM5EXnrIq4ga5IytlEIsXb4gUmlLRH2Uqo74oLeEYOk9w0VAxW",
-	"r/tkPEb6hcgvFwDZi4xDHEal0LEqGzVL/TYRJEFXuQLj0oKokhon/JIpjiSfEc4IIqkkLmfjUfkWZ0RC",
-	"EqQR01ItGznPxAyNUzyZkOSgj874zIQRwVovWUqsvcaeecZ5ihKBKdOUv+B5yCxxQdTjXO0rmxKG/q3M",
-	"Bihj923MPmJ83gYqPuVexRINGNS1c0UOMBqiPoUHc6Kr8YXr4jM/rrzZyD+RM0FwctvqcXdgyvb3VmfM",
-	"ruy/DRB+BKbkcszIRZxCg3QPcGvibSuPDuG0a+vNfITFdWUT5wY4d2CyoEm1h0CzTrvGcVkJ4K5pJ5DI",
-	"9mrBPNY8s0sTW1TUZToseC5MrBedMC6g8WILOIDFdRULkCWZBsD/PCc5WeeyLLkP1Dd1t4eNLtD84Z5E",
-	"8ylPK8w8QjMuFcrFhDCLjKvC2lOifgDT77OuhFlvHUF+4u+pJYKcc3HdgJO6wj0VcBgBWB7KFNcC5QkX",
-	"5SVufDOUodFnY8FnEVL8YFQ262PmioYm5DxXfXTK/AVVvND2gW0jsCJ6g5NBTSmbQPOCHhpV2lqO0B+g",
-	"UahZ5gj97/+FRmVPzRHqFqsH6ija77sVHDy6ZAj5Y+l7CsKOZwRbp5v32FR1gBjjGVGoW4onwqCeCZKI",
-	"TbNEPba12emNuzbyB323J781J+xqtb+n2VPRAxQ8UUQQ/ycEwaFlgSY97ZIpS9imjiwJz6FsI3vbmMJx",
-	"EtNjEXWLT9DVIjA6F+5NPFa22oVp6mhDf0p/n/3dHsFKL1I4hKKf6erei0cAHpMLbK13fIwe6JU8hKEh",
-	"4UlLeD7w9JbmS03zOfOKc2il0VW+1ph3Cgdn2/wnhGnZEiJbqEQDE85ktUgs0SAkST4lqmxy3EgKsX79",
-	"+mLUt/bz72foieB5NrxaVOSngsV1imLpLjCi+KHoiV8UbwtFQbzcb4ERC6EQ32YECT5HmdZ29B7b0XKz",
-	"dAEHjMZ0AoHa3W9++fWv/+xPfMa9UmvEb34cZNgfeyJZhGTMM2PhmBdRkRB4BPFGkpCTpfhdy54rGh4X",
-	"wL8NqzZAuyejsM0Ep2kfjT4fIUmwiKeaAqmy4cDeQlH3bEoZkeSSURaneUKSE5feQcQM+NCcl6V7oYf0",
-	"TLNRSN/gcZyLYLVdKCNXlqlbojbyKkuhNacV+hpG8jRqJWVnvTCfB/rNSbWAzjSaxDp1NOSRwtYxSC2H",
-	"Qtks1PZCtWxn4WGrcUtu0B3jl1opYv67FAS1QUYtI6DaFFQh/ClQPdKTS+uMvE9oChk5LkJlbCvTF/GT",
-	"HvMyVl2VC6blzDL+RNH4mihkGrdfsu7o6VnveHD8Tm8wGBwd3x8d9NEFJBgxNHqWkFnGlaak3vfJYqR5",
-	"5wxfu7RmiSQek5MyEOeaLGyOWbK4ZGZ2eGqEwSKwZoIpe1T9zPbVSijYxpgy3bYqIdLHx5rLfZ8sjCZ3",
-	"TTKFsNLsWCp0/ABNtZJXH1bj8mvCYofpvlbi/dLW11LB2galBoH3kTEHY74dp2IlV2kVRxPU5SKyKWIu",
-	"BX7pRCOrQRmNADwKBgaw2Pdf4Ml6x1HU+ZDHheN+jYPp9hT7BHJ4CvStcWzW6ZXm140RQyV67pvd1YYU",
-	"mMePgE1oAKAJhyKDiqNn495HWot0CgIjrxSyIZbbQu51O4FIojiwMAe9ldOuArZDXAaYt+iy+9IeIPpS",
-	"q1ToS5Oc+KVmsl9esi97vV7lf5fsS63naw17hL5Eri5GIZl6P32JKBtmgk8gxdF8CSr4CHVHmrGODkIj",
-	"WNnWexT5A0VojqlWLofeNROeyvZBZGNezHhipG4qESMkIcmGFVRGDU3cvfjw1NofMpxDhww3O6jx3sQg",
-	"qkMsZvNJazbrbAR2Log0HhMxgoIlNjZ2ZMpYDgsRdNNpg2ngSyTzqxlVYJkQPFfGugSZ3DCeMx+ZmRMS",
-	"p5QRb+KDjUixOsGyo8kiGXyih/bEXjO+Z8Eq1l3MAL5jrIrJu3PKJKhFxgZiCyARNqGMOHA5g5nG6SVD",
-	"SjFDaVRzINYPlvZe/ThyCcTfNe2JQIgD2FWgGMBea90Jrsf70Jp4vrxkl+xjQhKJRo5JjkrXpiWFe4ah",
-	"nqAHx+8W1h+qIvTg6Bi6rxRgcPXI1BT6WJkbR1KoC3CKpCKZCWFPUz4vMSTOBQhNWl8r444fDFw6tH0+",
-	"NPrc6JKB6csOMrTsbRSSnU5j9QnbUnSyx7BWbduvVHTquejvsJRyo/vVswpqcL6N6/OFluGxwSborLv2",
-	"Lq2/FpXC8XSmp1zfCtZ7b5+tD4tp1icza7kzQjxNCttQKyWwPFrXM8gWBZM6CeL54yeRCZYyUQbGrY0S",
-	"Hudw2pHWj8AfdDxAH33PNBzWLx4NwIDnamwhjZ4az4zChb2aMBYyEXAd1xItVDwy5TgpIbDWMznLU0Uz",
-	"LNThmItZL8EKV6Fc9T+6koebo/SqjkX47m0XgfKOJBTspnhLNaDMPAijpdqCW9Lx4RflH8N1GstjPmcB",
-	"kDcmbR4ronpSCYJntw7GfAEmhtRe+qC/SEbHY0jEgekNdkMdEnRmfuo9pjLjErzgGqtN4lAbsHBnsxYa",
-	"UWv9OisQa+bQcNbKonXnUahvZy3CjAlJrnB83XJGxlN646w0T9wM+xET3PBvx3pSbO6uArKh2AjE9PsC",
-	"spFDrEi7pSXjcEak1PdOyzpxNRkBzQVVxnHpxax1fZHFqWlgbNIStZpSCRsGs6c+Zk32WpaW+cym7oPa",
-	"eNBHtmylVHg8NnMhjf6C4VTfd0Si7sj9cII0WowOXKoBFM+0K7tk5ZofIey83vaMysvUZZqbVTiV3JpR",
-	"AsL3c144cD4yY+2JHuzov3XGxE+F1letrbiQnwGy0ENz/jak508BUXABXptC7CPOlsQkU6xnNfds29V9",
-	"naFY4/zdBIwBeflZ/17UgZESbKRHwLPdVgeyuNhu283GoA0wSRxO6uE1MoI7wqnjevJ7UNW1Hfe4aT2M",
-	"rb3LMG5se64C4oncupJrgp5qfecGARWdkZSy+ni0Z1W2CM4lZ855laWY2fg30wrWxDwV7im/+19Ua/l+",
-	"4dawz2Jnbo66PoVQfbgNmL1fBG25el9ZRqyRrLi8qlrofizZis83xAa/gDf2WmJuztar5HqRrRVopZol",
-	"xFoPh70Dssr8qucerCs0NiU4VdOf1NLB8WCA5lOaElt/gkPJQ5Ez2UcXeKHvJAN0fKUpQF/gE0EufvCh",
-	"viXOSUJlkAQ+sNPuEQhmijWF72EnVKJbhfTUlAj7kN4QRqR/8nIhFZnZY4cmT5tOnTD/PDVU4UCtubNI",
-	"s0iwwldYEmR2jmYQ/SiNYGh0ykeX7OHgvvM5Z2YDxuNsFUHnq5hRKSGcTk2JmGsOFo5qOzcbeCvwg7nB",
-	"lE/EjUmbezi4//aqLur10FpoVz/8onNFsCDiNNe3+mcvtYpru5eccX5NCfyoh9d7CzaJSnmMU5SQG5Ly",
-	"TGvBqDuCIIWE3IwObFHwk85Uqezk8PDo+Lv9QX/QPzp5d/DuAGQnu8blcR3ORmARgw0Bjs2IwhrH+l6Y",
-	"lNmdXvxq7cweZVHRfMXiqLPXm64jpSavT2F1lHPHpAC3YRDoDIG61QJjkIztDwdlqDeOZ0LNqqlREBKn",
-	"9+0NV/LK1SGfCkJYL55ixkhaBkl3//W/fv3mv//bA6MCjSkooYqD8wTS173B7Y23OvYHfO6HXZsjpMJp",
-	"U5CQbjxO/ng2X2Z1uGesh7NsKW4fLEPVJgbeYNUw/tCBFvGLps9dVATOyqhs12dK+tj4xjd//fU3v/rT",
-	"b//5j7/91c99oGlJbXWGb3751a9/8dM3f/vVm7/5e/QvX/0cathatxukZWaaA5bYQG+qmYhlTS8vU/D1",
-	"y9f/JwAA//8=",
+	"7L3/jxzHdSD+rxTmE4Czce8XrkhZWiL4YLUUacaUSO/SkgMtb6a2u2amtD1VrarqHY4lAvIBQaDknMMh",
+	"9iW4JBcfnCD3290lwJ3hBPAP958EEhX/F4d6VdVd3VM90zPbs7QD/WBrOd1dX9579ep9f5/2Yj7NOCNM",
+	"yd7Rp70MCzwligj41wlPiP4vZb2jXobVpBf1GJ6S3lEv1o+iniCf5FSQpHekRE6inownZIr1N1P84jFh",
+	"YzXpHd05iHpTytw/b0c9Nc/0IFIJysa9ly+j3kkuJBf6w4TIWNBMUa5nfTYhaMjICzWI4Y0h4iOkJgRl",
+	"glxRnkuU4THZ60VmkZ/kRMy9VZpRG9Z1eHAQWsoDLqZYLS7lY8kZ6idkhPNU7UQollcR4gK9SOUL1Bck",
+	"40LJnT00PI5jkqkjpMgLtR/LqyHCqeRIkpTESqKTsw+a1jsyU/vrJSyf9o4+gtl7US+WV72op6fsPQ8t",
+	"/tH9BoTRZCm67MxHPcrUm3d6gDA61VOX6KJMkTERMM9jOqWqmKq2jRQe+sNbqPWO7mpawC/s0AcHKyZ6",
+	"qdcsM84kAYp8KvhFSqb6z5gzRRisAWdZSmOs8bSfmTe+BfA6+tRbw+8IMuod9f6//ZLk981Tue/GhRmr",
+	"aD9m6PTBCXr7zt1vIzv4HoDAfquHPh4TFs/hAAmeEaGoWS6OFb2CI2R3dsF5SjDrvYzMCSqfOBxGGlMh",
+	"hNRhE/UuKUtWbcys7Lv6zZcOP4E5FZ8xGTh9fMaQXqhEkogrktxDZJqpOZoSzCScw9mEpwQlVI8VKyBs",
+	"RaYyPIv5AQuB5z2DW0ePHxkCtWwF1mk36BYXOWiWdM8vPiax0iObbZ4IghVsECcJ1XvA6VMPISOcShLV",
+	"cOTwkGGliNC7/ncf4d0fPtf/d7D79mD3+ae3ozfefvk7vWhxR5ujwOND7hg0M0gPQRtCNwDYZjh+1+7K",
+	"8Z6Y50Kf50zwOBdYcaHBHPUyntJY//FxLpX5i18RIel4ooDDyYzEQErPA1sycz2mUi0enGKXxR+rIbwI",
+	"g6jn3Rx6EJanKb5IieN/i/yzQpEwdzOYnmIVT1ZS25Qy/9fb0Ro84gaJpWGPpxrqC9i5cQ4V4hUraTkl",
+	"IkBaWM9XJ7PVC9SACBBYQhSmaTMRVOisXFtC5ZRKORAE23tqBWlGPcIUEZmg0jC4NH0y6h19tHzp7xbf",
+	"wPKfR03TlCsbUSHVQBLCKjhOsCK7igLEN7+xSo4woEkVAy2+rsM+xWuvlMdxLgRhMfGPhTeHpjIiVRfL",
+	"E3kavmwluSKCqrnPYlM+00IXSWg+7UW9CR1PgkxTKqxy6X/JM8LgcrxkfJaSZEyMpCd5egV/WlojSVhi",
+	"XDhXsG5vlcWkUXl2FlBZhVyFjHxEVTFQHJ/G43tsro/1bvTyUFX5ZlDaD8/bya0E/OcGLyWlcDyZWpm4",
+	"LuSAsDwwHwVoMgbRKRkYxafdYRrRlDRKlK15gpzgw7tvhg8K/SFpNUqIjIvVRdXd22GLiSt7Xw7XTqii",
+	"xNJKibgR1e/kIjFsr3a3aZLrgEKrd027GwbGoVOSUkYqKwhcv/MgutehvbVFEMcuPaG04FkrOO2i8ERV",
+	"2kJKAU3e6jBAknbvboBijhCK6yi5opLWUNsesPBo0BpmMc6WMCb/tuS5suhefFiuePHZnGARelKDILzm",
+	"r9+DoR2+XMRqKNZG96jcI11vZHucQgOf4JSwxGyifgZneC4HcC1vSfFvVuN/GPxZgzGg3f+B/lkr8JIg",
+	"PhrRmOIUTXhKEzyXCAuCUo4TkoSU+ka5Z7VWr34IoC2h5Ba4DM738XxdvT7lWuZZ2PVJymUuiEScpfMI",
+	"fSQVFipChCXP0ZSyXBGJ8EgRgaY0YVqVrey/+KO0Yt2545uxDkIYm+IXj8yHh/Bq+Y/6OV9QMKxFo8IW",
+	"QxwxoCvePVglTcBgy+DexZVXnJXNLzw3xB9YvrEmHWh8r73c+2GEuAPS1XhTfEnybDDj4rK7YWuALda8",
+	"OF0Y2oqMuZg3XTKD9fX6RqZnLcODTFDulKLlllr7XtVQO/jhJDg8mRJRvxhrBpZBhVFXD1R42Gbbmn6/",
+	"HHVhhVEFgIHNL8NGN0fRYvYaR5En5AMi6Mha3NeSRKqC5eINaIQzLpYJOrH+E2YnjXhbZPvvYXlJEtT/",
+	"6p9/9ruv/uJPd/Z6q3ijUx686doIaosICdubF9adkjFOBxdYUrl0X62JsVcds83i3cFemHxKpMTjAFwf",
+	"MZSlmDI04yKREbrCKU0QF2g2mSPG1V7orpo2wWCJ0A0Dh0/xjLKEzwYjwaftNQj7keJtP6kB2qynhEwI",
+	"vPdJSq9IkJEqRaZZk3i8iTaemLmWf7Xaynhl7QebS6dg7SFCtLJuOJQP3LFYpXSE5Euz6KgE6kqd3iGm",
+	"C55aIHlznno/V+uKt5wNEvtV/UDUpnVvhiZ+t8KPaySaJILI8GGMJyS+HPArIgRNyDpm7JgzhWM1aNRh",
+	"3AvZhDPSdIlQNR/EnpRS5Un3iaamBGmGgDIuAaboEPWnWFwStSvIOE/h8rLOTa0K7AQ51VhgQ5fOfnDc",
+	"i3rv9KLeSS/q3Q8aDtawhie5VGK+DrePeowPEipVLi4aRJri+bK7pHwpyDXbsApvjAATbTOCIGMqFdH/",
+	"HOBcTQoBsA06b7tIkFiQhCrAZBCFis/akWYu47il7wleLW7ZApGOXipYWn7uNvJZe0dzRTzLkqNaURQP",
+	"WhxV74M3l71fnFzvgzcOOjpc3pmpe0XbqMSHLd2nwVPjCKRKnrffQvEECxwrIuQ9JDMcE4kwS9Bknk0I",
+	"M6YUOmZcGFtKLTRqObn5lLackrq4y2rm3JtxXJSTduRRX+d0fEPjqxxiVSfy5sEAjTfahnw3SEpXOM0b",
+	"1NKYT6dNwq0+ClqLUQ0m2w3kcYGV/itsMsXj6wTz2KHtOFGxM38fK0XgElQbhk0V0KySXvjULAVvCarC",
+	"qHp3eWBgCcIqLyZ74z306s9/9vXPfvTq55+/+pu/i9BX//Evvv7LX7h/vfrT//7rn3z+6q9+/NUf/7cI",
+	"vfrFH371459+9bf/2T3+9R/9+Ku//bH5l2/1rWwx2gxdISQ8ICS5wPHlmtTaKTk2EZdHVcspyW1i+3S0",
+	"PqGsgQpK0uRdp7ZWFznSz8LByfAIaYaE+hj9/tmT91HG9fQCUaY4SKgXPJlDqDBGRYA1fBLWOSjz7wv9",
+	"cS8qQmxtVO+E4ISI4PXhmWqWc1Szq+UWjO8QnKpJgDy1VCmbcR209Pqwe8IIIkyJOcqIQAnJCEsIi+cR",
+	"Ou/xy/OeBpeGnZFXEVVohGlqBKiFVQaiYi71bcHwFaZGRglBCmIVOVsNqSIAxm47BKlHpWN5iUW0daBZ",
+	"jFlM0vU066RRox5RMb2mZWgTprNJHIHd/7oxZXWb8bLJvi+JaIjnWxSXV/D6qPexPu6Dwkd97bixZhts",
+	"E4J5rmI+Ja2oZBObTUYYTtV8gKc8N6y64ROWTy9cHF2s6Gg+SHKykWlg8URr8h5QKXNiXMqWpiGKI+Yi",
+	"MT/DqUmDsW5RTwk61kBvs+crIvT6c5EGQT7DglEWEkGeCrILbAK5d0AXtHBPCEMXKY8vJcIKwXaQPj0V",
+	"H/My2i3ZzImeJERAr8Uc7jv6Pdh5wYNT89AFxMBmq4v1VxFVwzOKsA/vuHtYWCmj1MG2wKITrPDaYbz2",
+	"5mzyILrHDb7JkiQaxOJ1AkiBqCxIVgd6LsZ4emut7GsFMDcR+Ro4dgtWWYZR3D7w4yhub8TIy9HeWDXa",
+	"tni8w56LYSp4FHAzDSaK07CUx6tmBc4kBdbKRyP463k75r/SCpilmLUPHfNYbJUtPtDynNsbKqPwZISw",
+	"ewA2XNSfcJVSRga3D9+4czdCgoyIEDiN0N7eXlhitt8PhDFQrLT6OIvDckvca+Kk1sbhGGSVbTazS+9U",
+	"LT+zmso7dEunVKpBnGJZua09+3fUuyTzgcwzIq6otIGXmCV8OoB7MkipjcYiS96DGGfm/g5xTgmAWOFh",
+	"dktNBB5BdlN+kVI5MScvl6CQrJIpWjvfizVVALa4naUxoVUcdmHvrVHF5h7McqBul3WDZuhy0lMQKNe8",
+	"1RIe51OXRx02HK22HGmpJ1knAp8lTgotplznJrasIODbU6SlSYZISOz1BfVpllIMlqMpZUDzV5Qbh2uL",
+	"HBS9pmLcNkErnvrjsR+QrXuFJgIHWRKIOIVjbZWaIPdZVHgC4Z0BZcfG71Vvvg+5uKRsjCCqdkyvCEOK",
+	"I/uN9QeZsd94c6XZE6JVN7xYzLeGxEqorToKGRetznPN4nFFhJYgF8yOJdRinBVuyYY4GE9MCL9g5DI5",
+	"wYIE57gk63vXQdGUMWbhKY2gtWROofWQpuyyjGA1aI6Mr2FML9/zMpfAqC2jCoj6PHVQ13bpVhzVkbZ2",
+	"QH0zb32PLDOKtUtm9MxjbRIZEyqzFM+bA01uKKGytegseLrSTHaq3wEBlog1UmWL12tgsZOGMQYq4EYK",
+	"HpisF9PvVnslwW7OcFopGWGnWBHlBHOGNvI+v1+Gy6yzCSfxrtSQmiJo1g7dCYfRrIhSXR5o8j5XSyJ1",
+	"HaI6MfaunZIVkCVwQ4RnmVwanGN1plLLlC04La7shE3Ssg4YDyR2pavg3YUkXMHf5vz3yWhEYyKeCj6i",
+	"6douOpzhOBiZ9R6XCs0IHU8USZAWrZDFFJg3OYtJRcC5fXCwMlVmSWBj1JOXNE0DMtapmRW5mEAb16cm",
+	"NrOJCDTBLEmJXKdCyaZ1UXCaXqMQit1jVMI9WhrD+UQkRHTic4J8t83PWJKT9bxDVwvq0lrW1wWT30Zl",
+	"CDbcLGVSibzw9y1yQ/BUrAUPLaFZf8kWOKCro9TK+yHIFSWzgVMDN3DXFJ4azOTM2jMxFMayPhuVC9a6",
+	"JoFv/i/A7gO5oD7P4eDgWVBa4+nZLAhzzazapacrfJoog0QtysaFblnw0jcPVumKq8l8JVlXDKQtBLgV",
+	"VLpC3fHzfKuIDgGjEZtd3LuGqV7jwtXfnymSrUlUirxQQcC3CNR7iqWccZGcEknUmvNm9tsVoYRvrTqt",
+	"xTghoDz1cvyqhU+YppTUFT6JerkYExbOy/dKwNVkgFqVNmSKi8CNXzPVFUV7apaaCdbiDFNoJjgbIzWh",
+	"EryzEaKVNKegEwJSXgLCQjXShTKTIQXBN629vl5wUujiY1JhFpNwhJI9kyjDahJcePXQVgf4Xs4VQVSh",
+	"2YQwhCVYskZcoAlJs3sQlkNZYiQtEIUESvkYpZSRMJTKm2Jxpd959uwpMi/Uw/lDonytTh+SEy4Ukvl0",
+	"isXcZQdoYV7/XZTua7TBBgZU+tJD3z99hBieUqCI4IjkBZ5melG9iVKZPNrfHwtCWDzBjJF0z+Lc1SaU",
+	"+/BPbHnb8gNla5a0qBhxSkaCyIkVhdeumQMfDxS/JGzteOK6d7kyWHitxSLr1dCMiHCtUKUtW5ZwmvKZ",
+	"XmJpmQzwEUhNwWlKBJriOUo4Yny2nvaBpaRjRtawTxWRTW324SdQLVoAoHzC9SLGrp/qtVkipIeLT19P",
+	"UNom2eyCaAV6EDuXQ1CE52nuNtZCiDc1wK6FRJni9uR39vi4HemVt8BSa6fhEmfmZWD98SVRAwZ2spLp",
+	"PjzZPTw4fHP34ODg9uEbQQ7fYP6JenmWrE1hi3GjS9NTy1V7Z65k6T69etpLQULlfLWYqIpFytvHIoeq",
+	"EdcSjrxRwTVcfOSkOsPGjScinfvV4diIl+XpIN4FMzkiAgAR2wo8hvFBgIOaJALPih2UoX9B4dBxzKAs",
+	"84ALNDRvDKOKbUj/nRKcgJFI2rhjIzUprnl2iyPfbPQO2TkXo28a/KsKizHxQo820qvqRVgX0L5Z6L53",
+	"f7TNm9o4z6oum00xZSlmCZryC5oS1L/9xlsQMPTmt9/aQVwg/VCTE+ofHL61+9bhXXi6g4yjrpaHF0zd",
+	"ql0kLRC7CdsvWJM//uGaEtcKtrIE810oy06au7lYjerN4DEemV9MqbLuTMMMjDVhkAk+hrTAqDfDVFE2",
+	"HlS4qVcx05aOKtlPuIDxqXXYubkrw1nWUpZ80fzFD9OqFUvGyZQ2TZPr1Z7aaND21YPXL/tWnueVckH7",
+	"tD/eUKfFPyzhQqyaDgZgDm+1pJaJ3qEr2rtsK8XmDHTtJoKEWCLnEctytdVy0NdBaJV/vgveCq3HYzYv",
+	"vCZ7YaelIq0imdbFZ9OKjOJkVnRLIudqWZrbv2x3+p1wtZ9l2OyEL3ond3NTohaqlxl2bkkUm4wCzkxJ",
+	"fhtwFNsKYaj/6q+++PKXf/LVr/7wq1/+ZGcPDb1iwUMkciZNbYURTcHIwc+ZEeAwi4lLxIKKvgiCJGME",
+	"Yt09NCw1kmFtCGT5aYQynEuSoNlEX9NqQs6ZoWOk2bAsUF5yz3u244fzWAwRlQijeB6nBGxo5avIRqrv",
+	"nbPe4kkqNrmWBnMCkfSt1JjKMrc1SVXr636Gl2GaM98vxglrLISPeOn/q5tDiCFMI8tqbAqC4wlJkLOT",
+	"QElohTIck3tIr9eSi6GdigS+lvaqb9gBDDKwRU0XuaqZY2BrP4a3Bu8si3dbL0S8VAACHG1TXb2e3WlC",
+	"xO1UbeIoM8FNgDZOwwwnIdiI1COcphJRhjCaEyyW1hBlXNk6omhOFOpras0VSdB7nCV4/i+f/9kDod/2",
+	"I/srfk8t6WtpzUNQOMDSVe9MyUihPiNjrK9SiEJA1he4EzYpa6W7IsqJnDGTBW2oA3JitJh2YSk3nF9m",
+	"dLUllBTIKzWyZ32TC4NV0bNAtQWJNtwgT3lKwx1qCia5/AQsbWVjL5otiZrXL5g7xS8sF/D2uNplXnzW",
+	"8v3mqFL/nlhvDZkgMUmI9e4stzS2swjCVbIc2TLFRY3PlYPOsGCDjIiYhO2WqysCe3usElMUpM/gPmrr",
+	"WNotqDgPXQh55eG6lohnxuiqpUzwUC+PFlh2wIPnZ2XFY+/sLH+3qYZN+3O0fGurzlD4WCwfs071RVzG",
+	"22+vrEgRwn/7QPsVxGgGOuWz69FjOUzoznBwGmR3D4JB8JV33m58p2hZMuBsAGJOEEH21m2qllnUNyhs",
+	"OGH5lMpMn6+m58RUxGl6bHMJFsUiq85wUdiTaYL6B6DZ2IuOEqmf58zZpHZaWpUbrxQXZ7mSokW1Tq6f",
+	"tWLPUeMbEisqR8Z6vOotGgbbsoSGYgsV1DTQhY+eIMr9hdQ3twiQ0OY8OosWiHyRpIMHh+FMTnhrq2pN",
+	"t3otUdcZEZQn68VG229Wpt1vyH+eeX1ErsMO3TjvXl2v30p1nJAR1pi3t+CkX8vzvUkNgzVCA8vkjEUR",
+	"wZFXlT1a8oiQ43sRMpalyJiQIuQ7BiNnzomQmwxCUCPkigRPMBvrQQrjknMfRsh6D/UznhEWIcsjIuSs",
+	"+BHCRfOdCI1s1aoI4VzxgbH5R0iLvr+L9vb22lW88Hu8APiD5MMvCdssLqdlXN7tYJJ7mSO0Zjfeajp6",
+	"kTu0NLjPbrK0hS0G9khZxhcthmW8yKggckADBt0zEnOWSJQzRVOwGJnhEAyH7Kdh3X4hsilgcrkkrGiN",
+	"5UwA7xAsghW2Fpyr3sYqg1X2FLWIinpmrdktM/PXLwjfNGkXehAsfnMWq5ni68gR1M8bko5+6zIIrfg5",
+	"yLw0n1aLqqUHtVpVc9DW60tk9DDaRGM3Eupfp5xatMMKxl2SVfsZN47f9hC5Kh5iU7zWOisf7L7tmivv",
+	"DXaff3rY0F25+R4Ko37p7aRR3wWXAzZ1c3EOerqObEI+CVdv1wMkyJRf2Xy5C1NToqV+uh4HveY56G7Z",
+	"W6D5lw3oCxZNXnm1tD74HTHQEPF9SC4mnF9uN+ik/UaDlfiak8WM/djUoFtiC7ab7II3OHhtKgSZwkW5",
+	"oGp+poe0Odoghx7npgqr+dcDB67f//BZr15Z9dgXjcEp//TJ2TO0jzO6f3V7H+dqsg8P9VmBtQMKjbhb",
+	"LGqiVGZKKUlJOTvh/JIGAvE+JBfIvoJieAdJotDF3GSE0DHbpQxleEz20JnSyivocJSNy0zhKU4IKGmI",
+	"KjTNpUKSsOScmZwSGPuWRCdnpw/spqhxJw9/sKt/3AXNY4hMSVwTCUBB+TRrdoJybxwP7HDlNnFGv0s0",
+	"ikDBHfHFHb763198+c8/evWPP331D/9k6kZ//U+/+tcv/uHXn/+XX//oz9C/fP6TWvgCgrpPu5KIKxoT",
+	"BJkgyKaCuKyUhGoCjtUtec4ynlJFY5zuwoeIizFmcg+VkqJEWiwz43oJ1ixBI56mfKaHnCJbbJiw5J4N",
+	"saDQh0DOiECcIewCQ3YTPEdnj4/vIQg600sxnlKvwggSuQay4Pl4gr78xedFQe29c3bO3r0iYo4g4Qli",
+	"Mxgqkq+GOMtSm7DuEl6+9bHkbAhlkA2esUutGWo0DCOD62GZiDQsmnvgNI1gq0OTX/XR8yFKqVSaggiO",
+	"J7WEKsB+SmPiMl0N6vXVKChRGEIkgZUUqTo2jrzI0nFfl7GZPT+bBx0/feTFZB/1DvZu7x2A+J0RhjPa",
+	"O+q9sXew94Yt1gyHuDh8GuD7fgv6sUnV01wHYPYo6R31NDc6LnttF0WjJUjyQNyuHrTdoDVBGFa0Tmu+",
+	"l1H43XLO/RMj1rR48zGdUgXqg7O/wh4PDw68JtRwg3hE8rENhVhn7cCu4dDW44I1q9HE42C85zUZbBq7",
+	"WOy+Sy4EXmwSySw6kNf73NSe/8jFbGp5gssAGo2ucexyly15v2MDxTsEh1VqXlZvGi16vlxAxe2O5w6h",
+	"wawn6QL2ZijNYsruyTXwv4waztf+pzR52XjIHhLloWar5BqCUek56gJMTxhpBtACB1lxjB/dhzOcOcWj",
+	"CrfvQ6bJDVC1UXxaEfVNIcwaoDtE3AmMuB59uxCJ5RfISfHWFsFV6RMcAJqRFNyCuwDYh7Xo1kWGbJLW",
+	"lsENGMM+dJ3e/1T/56WxU6x7SCJ7GdumDPYutl3LqzTr381FrMDh7Uo9nEoKUOlC1UcxV6GiN1kKvabU",
+	"BCsIxLslocrgHrpvI/Wkk5UhTE8qnqELoqHnBZPdM4V7bAwxFuScCeKi9O4Vv6eC4GSOpkQhLpCLg0OX",
+	"hGR6BiqQrShoZLAaPXKcVHo4b4dvVKZoxTjuLIL1sW163oHcwHFiQyRvySIqMkJTfEl286wI1DaxkixB",
+	"Ra/q1iRdqh0+M6gJRaWUz0WEiqwTG64AM5fVg/cWkUel8pSRRYG0VgAfC+XEd30iIhdBDvUnG7r2hWTa",
+	"T3q1Q7OsE1ZxFmuDQIaAP07L7yoFjBe+9qrQ/XaJz7V2cUtFaI+2OpOiSYWOmgXpwNVbEozWOU3FECpJ",
+	"gvqm5V5U9NszdsHkHsqzjIjdGEuS7JgDNiHxJdzfmDKpztnDd9AbmgvvHh7cvruHjs34wFBHmKamNagh",
+	"WOjpUHT6A73XFiuA4hjnbBhstQjZC6bsa1/yKUEEi3SOMppyZWuIYeGU+zkx8yKqdkJ81EjD71bz1rrn",
+	"owvtKW9Ys/DbEG5Vuzi1HUi1/FVJ31spg3mEvFLNqOFr60e7SXot19yVyrEUZttQO26Q9F+L+rEaiU4F",
+	"6RaZpRpyvWOwz/iuV+N0MwLIA8fojKiykut2UF+O/xuH9G6R/TRXVUwjzmz4qpHaChyCqRX1X/35z778",
+	"5Z98+Ysfv/rif+60IQtB4lxiU6lzmW3s1Lx3DYSu4cXfxK/uQiraV3Fu7KyyTtCVN23dD7okpWtDhefU",
+	"9s/qgrS+q9VBzIpIaDzDc+OEqhDcLYm86N+6rmO64YyDhGUe7Yo8XWE/95Jvt2oBqecMNxpB9JI7kVnM",
+	"hDBeod9rBIKWNQdpUgkTBt0M2eU2az9zeTvMdiFx/oZFzEpu9lZlzOMkQRgJD2vXIPlC1ryeaFVX+YxQ",
+	"YfSeGc/TBKUEX+mbABnfOYr1p7s4TWEHJod3BInd/TsHb+8sWg2MvPabSkgHN0VIkKjf0cl3Qto1iEmm",
+	"eDfjKV3pfnQpaXS73LOaitfIO2HJndjbzx4fIweANZlngwnOB+lWjucTzzybM7tUCxKk8CUxQhuZ2QR7",
+	"ifrWFNtstpXKZlyHDm2Z0ridI1tLd7zhA+slbIaPa3fEVhzYzIGzJU3lkqzw7nwf3lhhiv2+jfZCmSAj",
+	"+iJCMZZklzJJmKSarTeZXr0wsaAF9k57A6yNzmzLTE0oXXgoP7CrHK9FNbTfLhttEau61DoLJNKZXTa3",
+	"5LReaANEw26HR3ix2jcsGZoQ3xsJagCwt9GnAT0r7YwFOrZImE1MU6+wK6tiA1SiTm/V+xC5rKUogwZE",
+	"bOlHKlzUoXHK2bwdE3tY6WsSuju3fCRey425DO/OHNkV/osrE3DS17dH5IK7I2TDzXfWOzP71hqx6yXG",
+	"dGqZrOXPbAf99SSdm6WB0OwB0ck87kRQJ8ozJN2ShdKTFVBehwT8BJnNcB+8B6HXgmu8sCXEV/s6bGrl",
+	"Mwcr6Qw1oHA4qJpie62vs5mJlF8u4X7oXtoiVfvR/43Kp10t6ksSC61eubJWcsJnbKcTG5GtiFduua4o",
+	"MK8RmFziKocUdYn6Lph6z2VeDyM0lCnem2HB3N9GHXT/IjLGKVZkuAM7fPrk7BlJEJbo98+evA+B2+ds",
+	"+IPdhye7z+iUSIWn2dCEZsOPZ3TMsMoFOUJygg/vvvl733n3B/3vvHd8snv2nePDu29a+EXQUgM+R99C",
+	"57298x76FgSH7+wM987ZA0zTXFi3uCCgjZuw8QscX+7y0egeIoAYrBSZZlBQLuVjTdyNLnOXm3EjjoZ1",
+	"c2AMXFaleL8ZyvE2STHFHLmg1cLGd8O9Y5q67ph0GbuezRwMt7s+nKGD6fz23UcB4MpJbHEQG5mbuXcS",
+	"ktIrIlaZ2+xe75dvb5Hr2VkabW7PjDmJSIXK5XcBaFNE0EwOfWL4COE1YL2RBuAjKFeT/ZSPuZHjwhz0",
+	"lFzxS+KqwHuyP/A6w3lsHhK0HzPuLQhww9Mi5ykQRmfm3ZIVvNr8ZVMh4QyuCsRzdQ102xy23tFHzytS",
+	"Ax0zZCBQ4DlXk9oR0hiyUG9G0bs4ntRwM+MCKuDGZA89FUQSBsIiZ1qXkFA/Au4dJCx6fUTyEaJKnjOX",
+	"r9aHaqVmXCxRzDNKkh2Th3TB1QRNeJoQIW22mt4YZSaoLHQFWeQ8syUiflPw3x1Dqdb+CHCU98nM6s9A",
+	"V3fMLdGSprqmw4ww8MhV6McIsEampWI1jRblRBoo9IVRjKWVisEKq8mnJjFDz6pdzRGTak2T/u27rqCp",
+	"CV3E50xwhY3fx1/6HnpArwiEDUJFXZCJJEhMlKFyGJTy+NIVT+E5U3oJ58x7oX/n8G0jaQ1PiRLz3eOR",
+	"ImK4cw8GB5kMeB0cqiQRerUQu0inVJEEKc6bJbBtUn+lwM5vGu1bnqqvhA1I/87h26/xqDjOxhI0BqXP",
+	"EOfKI1KWvWuMSn9mW6lJzX1dt5VqVFKMmcl81fMbR90YM+Oltu18IQc0HLJ+Uq5hqwkwppLtchWydKLb",
+	"QvtdCK2VlsfVzERBRkRAwcsKWsoE312IPN7/VP/nZXPmAJvrsz7Fcxv+jE3APnrABdThwikI4ZEtwZRE",
+	"GmcxSTUngnqHl8xrlYznSHLTRzGdLyLtAyLoaP6oWOOJqVy0PdTxhMCcRX/tRfSVrdx4ogW8uexeMDL7",
+	"1pdBjJlmFTBX35Taj5DAiuxaFusbPr1s7Q1EYwBuRThuII59129pbcOZnaLJUnHMuJpUqvnfMm0fIWEE",
+	"u/ptgBotN0qaGE/3jLKEz6KFGBRrrc+4MJeRYRm1bJdFsjsx89wc3ZUzBd1MrrRlJ9Z0MxhAokzxQVgI",
+	"kDj63u+VkOJmOgsTTFEfo4GNlJMjSaxuBfQtJ/pq1F9bIdwq4PeMoOJnLgF6S3RKQlyj9UXeX4L4Eazs",
+	"RrCpp2q6BmAZXWC0nM6CrewzecsBDxh2XgngboHEpfjzbmVAoMYUn7F7nsnE/mTSyZREH3PKlJYV5T0P",
+	"bS1Q1rLkQT0sds2IgI4DDELDaQRtkntW9AAsv3RVCTV/HBS91YsyuEDgJooXSqjbOzhYvTA8p20XEdj1",
+	"kpKjzUl3Gw312xSkUZLr6lAN74x1FrBBK8elUSYIW7hyZlmwILsg2BWhcGDCgqKqpjLyHnoHAs+O3Cln",
+	"XCEt73MBuXemyRKwogj+X79wzkrezoXpAEIl1IEt74GcxUQoOqL65xGZQVgbZugQFb/7VxZnu5IqEp3D",
+	"TxSnHgRAZ+UmqQFnmeCgTbMElIdEC5ws8pMaPGbWz1lKpDxnStDxWMuyOxEk7KZzFOPMNaqJUMpnu3NK",
+	"Um9Re+gEZzBP+fDChOlpLd+WumHnbFhPCYzQbELjCcIpEUqG5RT0IRaMsrE80jINwQpdUan5aj/B8wjN",
+	"CLmMztmUMzXZiZARpYqqP4xgcTFH/UzwjEuCsOXGJcx2ohLfFrUyS6kC+wLcLNE5M/5XAPxujDMo2QNI",
+	"tvqaxq/Byx46NnsniafMyRkREt05PLRWBUNrw3NWVPAB7Whk3PtwmVibKojAboDDg9uuPpREMwuWZkuD",
+	"J19tx9zgiYqvJUJplQAJGbIajF3qmZj5J86oKMVRWFNeXB3KVMPha5HEn038klhdBTdRf2fd6HJ1N0cd",
+	"0PtGIOg49OEEBu3ksK3VqL6L/KprpVD99tKfQZm14qALMuLCqNRwtWxyhvdtVwbbnW71cX63fH+bGZXl",
+	"LE05GWBJ78qpWc1sM0b6fq0sIFWSpKOaFstZOt/plhE0Sn0EJ64wY13aiBDTV7F77FbBxkWlo/pVayG8",
+	"/cu2ROVrqkWwlJS6zJ08xco7jai/sTnGHs1PxF7Gxu2O5fdOn77/cPWJpFM8Jvt21ICCd0GZKbFYZ78L",
+	"gHv6/kMEo3V1BDVLuyXR905R/+n7D3du7nL9ROzJq9ZgPvugNZjl1fhbL6ZpFdQrAXv2wfYAe/bBw50I",
+	"nN/Q5FWTqrFdf//08c0B3Fg6ri3N1LV1M2yhS6o6W6/Yo/3qL23MzqjPuPUhxJgFMq8MI7lB1cVM+G9d",
+	"4jG79LnqejqLKazddLDf26qf4D2yLNnC9LUxZvKiAVlF3EAXJOVsLJHiXfECE0q6S9lCqO+CC3hK9pPc",
+	"9KUMVq97Mhoh/ULklwuA7EXGIQ6jUuhYlf2upX6bCJKgi1yBcWlOVHkax/ycKY4knxLOCCKpJC5n4175",
+	"FmdEQhKkEdNSLRs5z8QUjVI8HpNkZw+d8KkJI4K1nrOUWHuNhXnGeYoSgSnTJ3/O85BZ4oyo+7naVjYl",
+	"DP0bmQ1Qxu7bmH3E+KwLUnzIvYolGjGob+eKHGI0Rv0THsyJrsYXLovPfL/yZiv/RM4Ewcl1q8fdgCnb",
+	"31uTMbuy/y5Q+B6YkssxIxdxCn3mPcQtibetPNoHaDfWm3kPi8vKJk4Ncm7AZEGTag+Bdg2LjeOyEsDd",
+	"0E4gkd3VgrmveWafJraoqMt0mPNcmFgvOmZcQP/KDmgAi8sqFSB7ZFogv5Cw9o0VvdF7eQr1KpLCjj4A",
+	"QWAAVvTKL2BSr/4E5vUITfNU0YHhLBGKcTYgL2JCEpJE50z/0xn4wU8wAFeA91tZS3JwRXkKu4FfwZun",
+	"BcKiW93ARjRE5yxnxmkyMM4V6/YYWPl0YLwaseBSDj7OBZUJjc3AGediUNplIjQh+Go+yAjDqZpH50ym",
+	"eGBSP0y/O/P3QDMs00zTQQH6a5puenrDUtIrAl19TTKe6bg3yCgbDzLOxtE509v3O2vuoWdlYLQyC0I5",
+	"ZEpKE0eokRcsGUulOjaYbcVubS2M9Z2tROswcDsvultTPoPW7wnNp72oN6HjyRo+1SV+XA3UWqtT16XU",
+	"NDNNqJxSKdfy4V7Dfb2s5JjWfVZXa63Ujbtu0YB/i97o1S/ati7b7Z+gj5S95aOeIi/Ufiyv1rQxeG0W",
+	"jAezDxFbJ2cf2PK+026y4mDwRsmguAGWXwzGaIDjy479H8fxJSxwWzXw9djHhar8cts00dijABh0F9gs",
+	"eR046i3sNsKm5Y4dY/S+GfUbrK6BVQuzAqOobzv8GBfbzqYYtldh9+naetRvMLyulF6g1xNRWuO1UiQ2",
+	"l3HcHHFuwuW9QANjXDUhCFrnZwTSuEyrZxsRk7nQlzn8Cb0ObIVvGx6Zych0OTAktmh+rVRpficXCdmq",
+	"f9LO0IC6C3iKrijpxFpyXKu8eeG2F0JgWNauNrjQKFzV4GKZ0Pc8SCVQhW25FeaJeaWVPrBE+C7iJ02A",
+	"kfnTWgZhXyoXLCx5b1M0g901GWDM1jup3pBnRJjmH6bynRbfHBaOEE5TP6o3JTg5crG9O81EE3Sq3M/B",
+	"9gpnMOWSuOYPphy+1/5CH2394OzxcfFz0TQGPbkiIsmJWy0WBLlaBQlK6aX5zta2CxzuRxrfAMBtlWbR",
+	"Y78e97TZVijivLMIMBgJYSTrhIP6X//1z7/64/+61iVvkLgyAKxE1zZPW6PlWj/sKuJrEW5FMOOESsXF",
+	"vC0vXtNzGgT6vuF0nStDetCtn7EzRbIb93XcCKEYABrXkmnZWTLlTc9XMWn3UnTGWfKMf4PvawhlgOQg",
+	"V21wYa2Jei3EdI54Peg3WL9GOIIGYOWUV9XlTU+9iT+RrdK5vEwr05MLMi3QRyPBpxFSfMeGFtjQflDB",
+	"TPqAnGBBZFRNSACHCHLeDngac5HIMiujDHwpfPn4igg8rsRHuojMaFkA1Snss50GYI3IzWrKtY3K2xl6",
+	"LHieDS6qHomC8HpFn0inzhQ/2HwzaHn2fBOb9k0YoBdwqQnaH+6KJXtaV38xTQ0U5a5x7ic8zqeEqT2Z",
+	"CYITOSFETdM9+O+68Ygbm761QCf4DAwNgKiOkzpHdFzrANj67BcdNZaVXNCakvlAK2NuMDeETHEEOV3t",
+	"UqcfEmXTQ745l0vOpSv70Cv6yfzmHs+zx8ffnMt67pM9lKj/5S+++PpP/8jUgbLmBnQxt7aStS5syXAm",
+	"J1yt6MJQvLVNlNtJmkxPxSKqnrhObFGKC5IgCLNI58g8oOuxvwKSy20K9/mMpRwnbjfrQfRGiD8oe864",
+	"uLzg/LITZ42FAcI1kM9R/wePz36wsyVDxCc5ycmy8gJlpCBY6d1NZiuBaEXolkSzCU8rgZcRmnKpUC7G",
+	"hBVEGbijvgfTb7MHjFlvo+3W31NHwXOaLFpEPTqRoHJ2vNu+ESkPuCgDbk0eNWVoWCoJQ6MlJALPmAmn",
+	"TclIQelAdFwxH1cqRtgH0TkLhslDQrCaaEXgnJ2zXTR0sBgIrMgQ/R4a+kEzA84G+hYfov/7f9AwoRKq",
+	"vZNkiPrF6iGSzTU+KSzbO/fOGUL+WGCEplOCpgTbBHnvsenAAvUAp0ShfhlKLAzpmYImsZau0rke2+bX",
+	"6Y0nth/3zp7bE09zDelyV0Uth4FzsZk92UAuKOA7mxBB/J8QFHIrm6npaWtpZ3qCxJQuDM6hJqVhflpG",
+	"/YG9PkH94hN0MQ+MzoV7E4+U7UxjQsZsmR5PCzS/WxD4QWIlEMyvNLT34hGgx9Ttt5l2fITu6JXchaGh",
+	"ODFSvII8vSXnWHDl7qzPwfRmuSVLh4OmvGMAnOY5kqCEMD6lDKrQUIkOTOkhm/GBJToIBbA9JKoUpr4R",
+	"jDcXjG9K3L0pmTJL5wDguljpM+6FvkArlbv3PdEsQjLmmclGmhUVzKBIENQGkoQc1WrtWfZcycbgAvi3",
+	"YdUGabdkFM5vwmm6h4afDJEkWIBcrKiypfu8haL+yYQyIsk5oyxO84QkR64UKxFT4EMzXrbZlnoRU81G",
+	"odQqj+Nc7DSFi56WLSVrp428yFKekCJAu6XDuAjZbnH5n5nPX9ajtaOeVPMUjjcX017TGfKOwtohrB2X",
+	"LbIV47srqxSbzjmDTqM63aAbRneGhvykKXL19sHBb33BohUyahnS2aWgCqWKAp1ePbm0KXbgAU2heq4L",
+	"/nFWqaLWmce8TJCQygXTcmbpXlU0viQKsXx6QcQ56w8fnuweHhy+uXtwcHD78I3hzh46g2LADA0fJWSa",
+	"caVP0u53yXyoeecUX7oWBBJJPCJHZdGcSzK39aCT+TkTpWHfCINFEZwxpuxe9TNr8k8o5LExBWNUyxke",
+	"Hmou910yN+EOlyRTCCvNjqVCh3fQhOdiSQkcVws3LHZMCDYeHEv3ta0vPQVelY23Gq7qbVS3hjFfT4RF",
+	"pa7wIo0mqM9FZMs5u3YVNYhGVoMyGgFk/xocwGLffYbHy61dUe8xj4siG0usYtc/sQ+g3m5Bvg1FCJr0",
+	"SvPryuCOkjy3ze4ay3+Yx/eATWgEoDGHhqCKo0ej3fe0FukUBEZeKGTTWdbF3MtuQkhEAbAwB72WdaaC",
+	"tn1ceg87TK//zAIQfaZVKvSZKST+mWayn52zz3Z3dyv/O2efaT1fa9hD9BlyPWwKydT76TNE2SATfAzl",
+	"yM2XoIIPUX+oGetwJzSClW29R5E/UIRmmGrlcuBdM+GpAHgDyka8mPHISN1UIgZZYitWUBk1NHH/7PGx",
+	"tT9kWN8QO8XsoMZ7E5eu5faTNmzW2QjsXFAVcETEEJoL2Tp2Q9NydlCIoKugDaaBz5DML6ZUgWVC8Nx6",
+	"oKHrAoznzEdmZpto5k28s5IoFieoJ4VbIoNP9NCe2GvG9yxYxbqLGaDOA1bF5P0ZZRLUImMDsc3KCBtT",
+	"Rhy6nMFM03TNkFLMUBrVHIr1g9reqx9Hrtj/t1GC57agOuCugsUA9VrrTnA93ofWxPPZOTtn7xOSSDR0",
+	"THJYliGwR+GWYahH6M7hW4X1h6oI3bl9iGYTwgo0uN6BakK0BGVuHEmhh8cxkopkptxkmvJZSSFxLkBo",
+	"0vpaWSPwzoFrXWCfD4w+NzxnYPqygwwsexuGZKfjWD1ha4pOFgxL1bbtSkXHXjmNG2x73up+9ayCGp2v",
+	"4/p8pmV4bKiJs1K0WU+a2cdK4Xgy1VMu9dgde+9tM/WjmGZ54wEtd0aIp0mnbrtj76zrGWSHgkmTBPH0",
+	"/oPIFDYyFUFMCQrk/G8y0voR+IMOD9B770BjCHjx9gEY8Fw/PEhI1nRmFC7s9W+ymImA64Dkh6fBRq8p",
+	"x0mJgaWhcJA6nmGh9kdcTHcTrHAVy9VaAa49aRtPuV8EAL573Q3bPJCE3Mjg6+2E/GAehFGtD+ia53j/",
+	"0/Ifgzau4xrKWx9tHiuidqUSBE878QmbU12YOSSjoxEUzYXpDXVDzyB0Yn7avU9lxiVUrNBUbYr8duxS",
+	"bsbGJowgCqYeVTDWzqHhrJVTyug0n/rVQUvLZbM+NCIkueg+e/ghvXJWmgduhu2ICW7412M9KTZ3U8UT",
+	"oTEQ1N/0BWQjh1iRdk1Lxv6USKnvnY514mqVBTQTVBnHpVdfqu+LLE5NA2OTlqjVhErYMJg9NZj1sdey",
+	"tMynts0GqI07e8i2mJUKj0ZmLqTJXzCc6vuOSNQfuh+OkCaL4Y4rCwqNbu3Kzlm55nsIO6+3hVF5mbqu",
+	"EGYVTiW3ZpSA8P2UFw6c98xYWzoPdvTfOGPih0Lrq9ZWXMjPgFkqTeWsm5eePwRCwQV6bbl/n3DWPEwy",
+	"xXpWorbRidsZijXN30xxJzhefnKpF3XgKrpApEfAsx11VM06LrZ7jarWd0IVg216gKNJPbwmRnBHOHVc",
+	"T34LOjB34x6HORG29i7DuDFKyRh6PigiRG5dyQ1BT42+c0OALn18SX5EhS2Cc8mZc15kKWa2VhW0PrQx",
+	"T4V7qmSOy8Kln7k1bLMxoZujQYgk0Cm8C5y9WwRtud58WUaskay4vKpa6HYs2YrPVtTxewZvbLUd5Iwt",
+	"V8n1Ijtrpkw1S4i1Hg57B2KV+cWue7CsKeCE4FRNfth4Dg4PDtBsQlNie8VwaE8qcib30Bme6zvJIB1f",
+	"6BOgL/CxIGffe6xviVOS0HCdhe/YabeIBDNFE+G7nVCJrhXS09DO7zG9IoxIH/JyLhWZWrALgpP5KqgT",
+	"5sNTYxUA6rLGXBpVghW+wJIgs3M0hehHaQRDo1PeO2d3D95wPufMbMB4nK0i6HwVUyolhNOpCREzzcHC",
+	"UW2nZgOvBX8wN5jyibgyJa7vHrzx+jqk6vXQRmxXP/y0d0GwIOI417f6R8+1iiuJlNBykF9SAj/q4fXe",
+	"LAesbj/lMU5RQq5IyjOtBaP+EIIUEnI13LEN/I96E6Wyo/3924ff3jvYO9i7ffTWwVsHIDvZNdbHdTQb",
+	"gUUMNgQ0NiUKaxrb88KkzO4Wi8admebZkW30XNCos9fnkghvHKgYvDjKqWNSQNswiP5Qon61GSA0TvCH",
+	"g5bxK8czoWbVMsYQEqf37Q1X8srFIR8KQthuPMGMkbQMku7/6//44tX/+vc7RgUaUVBCFQfniU1sLAa3",
+	"N97i2N/hMz/s2oCQFuVtoHmE8Tj549natovDPWK7OMtqNTbBMmTGs633pTdYteRmCKBF/CJIaJD/aQJn",
+	"ZWSCaamVmor4xld/9cWXv/yTr371h1/98ic+0rSktjjDl7/4/Ouf/ejVzz9/9Td/h/7l859A0R/rdoNM",
+	"Uqj3U1IDvapWDS/773nJsOEih4tl2r/6D7/86u9/8uonv3r1jz/Vf3zx96/+8adf/+V/+vqvf75zZMsH",
+	"RYtJ27KohRHZyGC5h7QcIJ1GDr8hnEqOYj4lWrM7OfsA9Ycm8/8IucSnob4+h/+/sV/9nv4hQt9/9mDX",
+	"ONPQO0/eA2Hz3RcxSXdqo0v0g8dnP0D94vMXqXwxtAGTFiplYsfL5y//XwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -246,6 +246,7 @@ bench_create() {
       local idle; idle=$(kb_of VmRSS "$SERVE_PID")
       echo "  serve idle RSS after start: $((idle / 1024)) MB"
       load record -key A.serve.rss_idle -value "$(awk -v k="$idle" 'BEGIN { print k / 1024 }')" -unit MB
+      load drift -n 5 -users "$users" -- "$PGBENCH" -M prepared "${pgvars[@]}" -f scripts/bench/pgbench/create.sql
     fi
     load http -mode create -c 32 -d "${CREATE_SECONDS}s" -users "$users" -rss-pid "$SERVE_PID" -name A.create
     load record -key A.serve.hwm_end -value "$(awk -v k="$(kb_of VmHWM "$SERVE_PID")" 'BEGIN { print k / 1024 }')" -unit MB

@@ -20,6 +20,7 @@ import (
 	"greenchannel/internal/identity"
 	"greenchannel/internal/inspection"
 	"greenchannel/internal/notify"
+	"greenchannel/internal/oversight"
 	"greenchannel/internal/platform/jobs/jobstest"
 	"greenchannel/internal/platform/pg/pgtest"
 )
@@ -75,6 +76,7 @@ func newWorld(t *testing.T) *world {
 	}
 	w.ids["webhook:police"] = hook.ID
 	w.fileInspection()
+	w.fileOversight()
 	return w
 }
 
@@ -131,6 +133,33 @@ func (w *world) fileInspection() {
 	}
 	w.ids["inspection:fire"] = i.ID
 	w.strs["code:fire"] = i.Code
+}
+
+// fileOversight gives the office an alert, an order to the police and a
+// monthly snapshot to work with.
+func (w *world) fileOversight() {
+	w.t.Helper()
+	ctx := context.Background()
+	if err := w.d.oversight.AnalyzeInspection(ctx, inspection.AnalyzePayload{InspectionID: w.ids["inspection:fire"]}); err != nil {
+		w.t.Fatal(err)
+	}
+	var alert int64
+	if err := w.d.db.NewRaw("SELECT min(id) FROM alerts").Scan(ctx, &alert); err != nil || alert == 0 {
+		w.t.Fatalf("no alert to work with: %v", err)
+	}
+	office, _ := w.d.identity.ActorByUsername(ctx, "oversight1")
+	o, err := w.d.oversight.IssueOrder(ctx, office, oversight.OrderInput{AgencyID: w.ids["agency:police1"], RequestID: w.ids["request:ent2"],
+		Instruction: "请说明超时原因", DueInWorkingDays: 3})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if _, err := w.d.db.ExecContext(ctx, "INSERT INTO report_snapshots (kind, period, xlsx, created_at) VALUES ('monthly', '2026-10', '\\x00', now())"); err != nil {
+		w.t.Fatal(err)
+	}
+	var snap int64
+	_ = w.d.db.NewRaw("SELECT min(id) FROM report_snapshots").Scan(ctx, &snap)
+	w.ids["alert:first"], w.ids["order:police"], w.ids["snapshot:first"] = alert, o.ID, snap
+	w.strs["uscc:ent2"] = "91510118MA66RUMRHK"
 }
 
 // call sends a request as user ("" for nobody) and returns status and body.
@@ -242,6 +271,22 @@ var accessRules = map[string]rule{
 	"getInspectionEvaluation": {roles: []string{"oversight1"}, target: "inspection:fire", leak: []string{"推销"}},
 	"verifyInspectionCode":    {open: "public"},
 	"confirmInspectionCode":   {target: "inspection:fire", params: map[string]string{"code": "code:fire"}},
+
+	"listAlerts":          {roles: []string{"oversight1"}},
+	"ackAlert":            {roles: []string{"oversight1"}, target: "alert:first"},
+	"resolveAlert":        {roles: []string{"oversight1"}, target: "alert:first"},
+	"dismissAlert":        {roles: []string{"oversight1"}, target: "alert:first", body: `{"reason":"误报"}`},
+	"issueOrder":          {roles: []string{"oversight1"}, body: `{"agency_id":1,"request_id":1,"instruction":"请说明","due_in_working_days":3}`},
+	"listOrders":          {list: true, roles: []string{"oversight1", "lead.court"}, leak: []string{"公安"}},
+	"getOrder":            {roles: []string{"oversight1"}, target: "order:police", leak: []string{"请说明超时原因"}},
+	"respondToOrder":      {target: "order:police", body: `{"text":"已整改"}`},
+	"acceptOrder":         {roles: []string{"oversight1"}, target: "order:police", body: `{}`},
+	"returnOrder":         {roles: []string{"oversight1"}, target: "order:police", body: `{"text":"不充分"}`},
+	"getInspectionReport": {roles: []string{"oversight1"}, query: "?from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"},
+	"getRequestReport":    {roles: []string{"oversight1"}, query: "?from=2020-01-01T00:00:00Z&to=2100-01-01T00:00:00Z"},
+	"getEnterpriseBurden": {roles: []string{"oversight1"}, params: map[string]string{"uscc": "uscc:ent2"}, leak: []string{"岷江绿源"}},
+	"listSnapshots":       {roles: []string{"oversight1"}},
+	"downloadSnapshot":    {roles: []string{"oversight1"}, target: "snapshot:first"},
 }
 
 type operation struct{ id, method, path string }

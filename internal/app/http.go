@@ -41,7 +41,7 @@ func newHTTP(d *deps) (*echo.Echo, error) {
 	e.Use(httpx.RateLimit(d.rdb, "/api/v1/inspection-codes/", 60))
 
 	server := httpapi.New(httpapi.Deps{Version: Version, Ready: d.ready, Identity: d.identity, Casework: d.casework,
-		Routing: d.routing, SLA: d.sla, Inspection: d.inspection, DB: d.db, Now: d.clock.Now})
+		Routing: d.routing, SLA: d.sla, Inspection: d.inspection, Oversight: d.oversight, DB: d.db, Now: d.clock.Now})
 	api.RegisterHandlers(e, api.NewStrictHandler(server, []api.StrictMiddlewareFunc{
 		httpapi.RequireAuth(httpapi.PublicOperations(spec)),
 	}))

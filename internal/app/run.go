@@ -131,6 +131,7 @@ const (
 	taskScan        = "oversight:scan"
 	taskNightly     = "oversight:nightly"
 	taskOverdue     = "oversight:overdue_orders"
+	taskMonthly     = "oversight:monthly_snapshot"
 )
 
 // newRegistry maps every task type to its handler. Domain packages expose
@@ -196,6 +197,9 @@ func newRegistry(d *deps) *jobs.Registry {
 		_, err := d.oversight.OverdueOrders(ctx)
 		return err
 	})
+	jobs.Handle(reg, taskMonthly, func(ctx context.Context, _ struct{}) error {
+		return d.oversight.MonthlySnapshot(ctx, d.sla)
+	})
 	jobs.Handle(reg, taskAutoClose, func(ctx context.Context, _ struct{}) error {
 		n, err := d.casework.AutoClose(ctx)
 		if n > 0 {
@@ -216,6 +220,7 @@ func periodicTasks() []jobs.Periodic {
 		{Name: "sla-sweep", Every: time.Minute, Task: jobs.Task{Type: sla.TaskSweep, Queue: jobs.QueueCritical}},
 		{Name: "oversight-scan", Every: time.Minute, Task: jobs.Task{Type: taskScan, Queue: jobs.QueueLow}},
 		{Name: "oversight-overdue", Every: 10 * time.Minute, Task: jobs.Task{Type: taskOverdue, Queue: jobs.QueueDefault}},
+		{Name: "oversight-monthly", Every: 6 * time.Hour, Task: jobs.Task{Type: taskMonthly, Queue: jobs.QueueLow, Timeout: 5 * time.Minute}},
 		{Name: "oversight-nightly", Every: 24 * time.Hour, Task: jobs.Task{Type: taskNightly, Queue: jobs.QueueLow, Timeout: 10 * time.Minute}},
 	}
 }

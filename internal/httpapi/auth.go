@@ -14,7 +14,10 @@ import (
 	"greenchannel/internal/platform/httpx"
 )
 
-type clientIPKey struct{}
+type (
+	clientIPKey struct{}
+	acceptKey   struct{}
+)
 
 // Authenticate reads the bearer token or the session cookie, puts the actor
 // into the request context, and enforces CSRF for cookie-authenticated
@@ -26,6 +29,7 @@ func Authenticate(svc *identity.Service) echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
 			ctx := context.WithValue(req.Context(), clientIPKey{}, c.RealIP())
+			ctx = context.WithValue(ctx, acceptKey{}, req.Header.Get(echo.HeaderAccept))
 			var actor identity.Actor
 			var err error
 			if h := req.Header.Get(echo.HeaderAuthorization); h != "" {

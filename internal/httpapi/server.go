@@ -16,6 +16,7 @@ import (
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
 	"greenchannel/internal/inspection"
+	"greenchannel/internal/oversight"
 	"greenchannel/internal/platform/httpx"
 	"greenchannel/internal/routing"
 	"greenchannel/internal/sla"
@@ -31,6 +32,7 @@ type Deps struct {
 	Routing    *routing.Engine
 	SLA        *sla.Service
 	Inspection *inspection.Service
+	Oversight  *oversight.Service
 	DB         bun.IDB          // for small reads that have no service of their own (notifications)
 	Now        func() time.Time // the clock, for timestamps the handler writes
 }

@@ -203,3 +203,5 @@ func (s *Service) HandleAlert(ctx context.Context, a identity.Actor, id int64, a
 }
 
 func timeLoc() *time.Location { return clock.Shanghai }
+
+func notFound() error { return fault.New(fault.NotFound, "not found") }

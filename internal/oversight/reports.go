@@ -39,7 +39,7 @@ var inspectionGroups = map[string][2]string{
 
 // InspectionReport counts the inspections that started in [from, to).
 func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, to time.Time, groupBy string) ([]InspectionRow, error) {
-	if err := mayOversee(a, identity.Read); err != nil {
+	if err := mayOversee(a, identity.Oversee); err != nil {
 		return nil, err
 	}
 	g, ok := inspectionGroups[groupBy]
@@ -105,7 +105,7 @@ type AgencyYear struct {
 
 // EnterpriseBurden builds the burden view (oversight only).
 func (s *Service) EnterpriseBurden(ctx context.Context, a identity.Actor, uscc identity.USCC) (Burden, error) {
-	if err := mayOversee(a, identity.Read); err != nil {
+	if err := mayOversee(a, identity.Oversee); err != nil {
 		return Burden{}, err
 	}
 	var b Burden
