@@ -326,3 +326,53 @@ func TestReportsAndBurden(t *testing.T) {
 		t.Fatal("the burden view is for the oversight office")
 	}
 }
+
+func TestRequestRulesFireFromTheTimeline(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	// Write the facts the rules read: a breached clock, reopens, moves, a poor rating.
+	var ent, police, user int64
+	_ = w.db.NewRaw("SELECT enterprise_id, id FROM users WHERE username = 'ent1'").Scan(ctx, &ent, &user)
+	_ = w.db.NewRaw("SELECT id FROM agencies WHERE code = 'police'").Scan(ctx, &police)
+	var id int64
+	if err := w.db.NewRaw(`INSERT INTO requests (ticket_no, enterprise_id, created_by, category, title, description, priority, status, agency_id,
+		reopen_count, created_at, updated_at) VALUES ('GC-2026-900001', ?, ?, 'security_protection', '测试', '', 'normal', 'in_progress', ?, 2, now(), now())
+		RETURNING id`, ent, user, police).Scan(ctx, &id); err != nil {
+		t.Fatal(err)
+	}
+	for _, kind := range []string{"transfer", "decline", "decline"} {
+		if _, err := w.db.ExecContext(ctx, "INSERT INTO request_events (request_id, at, kind) VALUES (?, now(), ?)", id, kind); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := w.ov.ScanRequests(ctx); err != nil || n != 1 {
+		t.Fatalf("scan: %d %v", n, err)
+	}
+	for _, rule := range []string{"repeated_reopen", "decline_ping_pong"} {
+		if got := w.alerts(rule); len(got) != 1 || got[0].RequestIDs[0] != id {
+			t.Fatalf("%s: %+v", rule, got)
+		}
+	}
+	if n := len(w.alerts("low_satisfaction")); n != 0 {
+		t.Fatal("no rating yet")
+	}
+	if _, err := w.db.ExecContext(ctx, "INSERT INTO request_feedback (request_id, author_id, rating, created_at) VALUES (?, ?, 1, now())", id, user); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.ExecContext(ctx, "INSERT INTO request_events (request_id, at, kind) VALUES (?, now(), 'feedback')", id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ov.ScanRequests(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.alerts("low_satisfaction")); n != 1 {
+		t.Fatalf("low satisfaction: %d", n)
+	}
+	// Scanning again changes nothing: the cursor moved on.
+	if n, _ := w.ov.ScanRequests(ctx); n != 0 {
+		t.Fatalf("rescanned %d requests", n)
+	}
+	if got := w.alerts("repeated_reopen"); got[0].Occurrences != 2 {
+		t.Fatalf("the reopen alert was raised once per scan with news: %d", got[0].Occurrences)
+	}
+}
