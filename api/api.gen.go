@@ -100,18 +100,18 @@ func (e AlertStatus) Valid() bool {
 	}
 }
 
-// Defines values for BurdenTimelineKind.
+// Defines values for BurdenEventKind.
 const (
-	BurdenTimelineKindInspection BurdenTimelineKind = "inspection"
-	BurdenTimelineKindRequest    BurdenTimelineKind = "request"
+	BurdenEventKindInspection BurdenEventKind = "inspection"
+	BurdenEventKindRequest    BurdenEventKind = "request"
 )
 
-// Valid indicates whether the value is a known member of the BurdenTimelineKind enum.
-func (e BurdenTimelineKind) Valid() bool {
+// Valid indicates whether the value is a known member of the BurdenEventKind enum.
+func (e BurdenEventKind) Valid() bool {
 	switch e {
-	case BurdenTimelineKindInspection:
+	case BurdenEventKindInspection:
 		return true
-	case BurdenTimelineKindRequest:
+	case BurdenEventKindRequest:
 		return true
 	default:
 		return false
@@ -896,6 +896,16 @@ type AgencyRef struct {
 	Name string     `json:"name"`
 }
 
+// AgencyYear defines model for AgencyYear.
+type AgencyYear struct {
+	Agency   string `json:"agency"`
+	AgencyId int64  `json:"agency_id"`
+	Cap      *int   `json:"cap,omitempty"`
+	Routine  int    `json:"routine"`
+	Visits   int    `json:"visits"`
+	Year     int    `json:"year"`
+}
+
 // Alert defines model for Alert.
 type Alert struct {
 	Agencies      []AgencyRef            `json:"agencies"`
@@ -947,28 +957,24 @@ type AttachmentList struct {
 
 // Burden defines model for Burden.
 type Burden struct {
-	Alerts     []Alert    `json:"alerts"`
-	Enterprise Enterprise `json:"enterprise"`
-	Timeline   []struct {
-		Agency string             `json:"agency"`
-		At     time.Time          `json:"at"`
-		Id     int64              `json:"id"`
-		Kind   BurdenTimelineKind `json:"kind"`
-		Status string             `json:"status"`
-		Title  string             `json:"title"`
-	} `json:"timeline"`
-	Visits []struct {
-		Agency   string `json:"agency"`
-		AgencyId int64  `json:"agency_id"`
-		Cap      *int   `json:"cap,omitempty"`
-		Routine  int    `json:"routine"`
-		Visits   int    `json:"visits"`
-		Year     int    `json:"year"`
-	} `json:"visits"`
+	Alerts     []Alert       `json:"alerts"`
+	Enterprise Enterprise    `json:"enterprise"`
+	Timeline   []BurdenEvent `json:"timeline"`
+	Visits     []AgencyYear  `json:"visits"`
 }
 
-// BurdenTimelineKind defines model for Burden.Timeline.Kind.
-type BurdenTimelineKind string
+// BurdenEvent defines model for BurdenEvent.
+type BurdenEvent struct {
+	Agency string          `json:"agency"`
+	At     time.Time       `json:"at"`
+	Id     int64           `json:"id"`
+	Kind   BurdenEventKind `json:"kind"`
+	Status string          `json:"status"`
+	Title  string          `json:"title"`
+}
+
+// BurdenEventKind defines model for BurdenEvent.Kind.
+type BurdenEventKind string
 
 // Calendar defines model for Calendar.
 type Calendar struct {
@@ -1312,18 +1318,21 @@ type InspectionRecordOutcome string
 
 // InspectionReport defines model for InspectionReport.
 type InspectionReport struct {
-	Items []struct {
-		AverageRating float32 `json:"average_rating"`
-		CapOverrides  int     `json:"cap_overrides"`
-		Inspections   int     `json:"inspections"`
-		JointShare    float32 `json:"joint_share"`
-		Key           string  `json:"key"`
-		Name          string  `json:"name"`
-		NoCodeScan    int     `json:"no_code_scan"`
-		OnsiteShare   float32 `json:"onsite_share"`
-		Rated         int     `json:"rated"`
-		RepeatVisits  int     `json:"repeat_visits"`
-	} `json:"items"`
+	Items []InspectionReportRow `json:"items"`
+}
+
+// InspectionReportRow defines model for InspectionReportRow.
+type InspectionReportRow struct {
+	AverageRating float32 `json:"average_rating"`
+	CapOverrides  int     `json:"cap_overrides"`
+	Inspections   int     `json:"inspections"`
+	JointShare    float32 `json:"joint_share"`
+	Key           string  `json:"key"`
+	Name          string  `json:"name"`
+	NoCodeScan    int     `json:"no_code_scan"`
+	OnsiteShare   float32 `json:"onsite_share"`
+	Rated         int     `json:"rated"`
+	RepeatVisits  int     `json:"repeat_visits"`
 }
 
 // Me defines model for Me.
@@ -1657,14 +1666,17 @@ type SLAReportRow struct {
 	Satisfied        int     `json:"satisfied"`
 }
 
+// Snapshot defines model for Snapshot.
+type Snapshot struct {
+	CreatedAt time.Time `json:"created_at"`
+	Id        int64     `json:"id"`
+	Kind      string    `json:"kind"`
+	Period    string    `json:"period"`
+}
+
 // SnapshotList defines model for SnapshotList.
 type SnapshotList struct {
-	Items []struct {
-		CreatedAt time.Time `json:"created_at"`
-		Id        int64     `json:"id"`
-		Kind      string    `json:"kind"`
-		Period    string    `json:"period"`
-	} `json:"items"`
+	Items []Snapshot `json:"items"`
 }
 
 // Timeline defines model for Timeline.
@@ -10084,239 +10096,240 @@ func (sh *strictHandler) GetReadyz(ctx echo.Context) error {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3/jxzHdSD+rxTmE4Czce8XrkhZWiL4YLUUacaUSO/SkgMtb6a2u2amtD1VrarqHY4lAvIBQaDknMMh",
-	"9iW4JBcfnCD3290lwJ3hBPAP958EEhX/F4d6VdVd3VM90zPbs7QD/WBrOd1dX9579ep9f5/2Yj7NOCNM",
-	"yd7Rp70MCzwligj41wlPiP4vZb2jXobVpBf1GJ6S3lEv1o+iniCf5FSQpHekRE6inownZIr1N1P84jFh",
-	"YzXpHd05iHpTytw/b0c9Nc/0IFIJysa9ly+j3kkuJBf6w4TIWNBMUa5nfTYhaMjICzWI4Y0h4iOkJgRl",
-	"glxRnkuU4THZ60VmkZ/kRMy9VZpRG9Z1eHAQWsoDLqZYLS7lY8kZ6idkhPNU7UQollcR4gK9SOUL1Bck",
-	"40LJnT00PI5jkqkjpMgLtR/LqyHCqeRIkpTESqKTsw+a1jsyU/vrJSyf9o4+gtl7US+WV72op6fsPQ8t",
-	"/tH9BoTRZCm67MxHPcrUm3d6gDA61VOX6KJMkTERMM9jOqWqmKq2jRQe+sNbqPWO7mpawC/s0AcHKyZ6",
-	"qdcsM84kAYp8KvhFSqb6z5gzRRisAWdZSmOs8bSfmTe+BfA6+tRbw+8IMuod9f6//ZLk981Tue/GhRmr",
-	"aD9m6PTBCXr7zt1vIzv4HoDAfquHPh4TFs/hAAmeEaGoWS6OFb2CI2R3dsF5SjDrvYzMCSqfOBxGGlMh",
-	"hNRhE/UuKUtWbcys7Lv6zZcOP4E5FZ8xGTh9fMaQXqhEkogrktxDZJqpOZoSzCScw9mEpwQlVI8VKyBs",
-	"RaYyPIv5AQuB5z2DW0ePHxkCtWwF1mk36BYXOWiWdM8vPiax0iObbZ4IghVsECcJ1XvA6VMPISOcShLV",
-	"cOTwkGGliNC7/ncf4d0fPtf/d7D79mD3+ae3ozfefvk7vWhxR5ujwOND7hg0M0gPQRtCNwDYZjh+1+7K",
-	"8Z6Y50Kf50zwOBdYcaHBHPUyntJY//FxLpX5i18RIel4ooDDyYzEQErPA1sycz2mUi0enGKXxR+rIbwI",
-	"g6jn3Rx6EJanKb5IieN/i/yzQpEwdzOYnmIVT1ZS25Qy/9fb0Ro84gaJpWGPpxrqC9i5cQ4V4hUraTkl",
-	"IkBaWM9XJ7PVC9SACBBYQhSmaTMRVOisXFtC5ZRKORAE23tqBWlGPcIUEZmg0jC4NH0y6h19tHzp7xbf",
-	"wPKfR03TlCsbUSHVQBLCKjhOsCK7igLEN7+xSo4woEkVAy2+rsM+xWuvlMdxLgRhMfGPhTeHpjIiVRfL",
-	"E3kavmwluSKCqrnPYlM+00IXSWg+7UW9CR1PgkxTKqxy6X/JM8LgcrxkfJaSZEyMpCd5egV/WlojSVhi",
-	"XDhXsG5vlcWkUXl2FlBZhVyFjHxEVTFQHJ/G43tsro/1bvTyUFX5ZlDaD8/bya0E/OcGLyWlcDyZWpm4",
-	"LuSAsDwwHwVoMgbRKRkYxafdYRrRlDRKlK15gpzgw7tvhg8K/SFpNUqIjIvVRdXd22GLiSt7Xw7XTqii",
-	"xNJKibgR1e/kIjFsr3a3aZLrgEKrd027GwbGoVOSUkYqKwhcv/MgutehvbVFEMcuPaG04FkrOO2i8ERV",
-	"2kJKAU3e6jBAknbvboBijhCK6yi5opLWUNsesPBo0BpmMc6WMCb/tuS5suhefFiuePHZnGARelKDILzm",
-	"r9+DoR2+XMRqKNZG96jcI11vZHucQgOf4JSwxGyifgZneC4HcC1vSfFvVuN/GPxZgzGg3f+B/lkr8JIg",
-	"PhrRmOIUTXhKEzyXCAuCUo4TkoSU+ka5Z7VWr34IoC2h5Ba4DM738XxdvT7lWuZZ2PVJymUuiEScpfMI",
-	"fSQVFipChCXP0ZSyXBGJ8EgRgaY0YVqVrey/+KO0Yt2545uxDkIYm+IXj8yHh/Bq+Y/6OV9QMKxFo8IW",
-	"QxwxoCvePVglTcBgy+DexZVXnJXNLzw3xB9YvrEmHWh8r73c+2GEuAPS1XhTfEnybDDj4rK7YWuALda8",
-	"OF0Y2oqMuZg3XTKD9fX6RqZnLcODTFDulKLlllr7XtVQO/jhJDg8mRJRvxhrBpZBhVFXD1R42Gbbmn6/",
-	"HHVhhVEFgIHNL8NGN0fRYvYaR5En5AMi6Mha3NeSRKqC5eINaIQzLpYJOrH+E2YnjXhbZPvvYXlJEtT/",
-	"6p9/9ruv/uJPd/Z6q3ijUx686doIaosICdubF9adkjFOBxdYUrl0X62JsVcds83i3cFemHxKpMTjAFwf",
-	"MZSlmDI04yKREbrCKU0QF2g2mSPG1V7orpo2wWCJ0A0Dh0/xjLKEzwYjwaftNQj7keJtP6kB2qynhEwI",
-	"vPdJSq9IkJEqRaZZk3i8iTaemLmWf7Xaynhl7QebS6dg7SFCtLJuOJQP3LFYpXSE5Euz6KgE6kqd3iGm",
-	"C55aIHlznno/V+uKt5wNEvtV/UDUpnVvhiZ+t8KPaySaJILI8GGMJyS+HPArIgRNyDpm7JgzhWM1aNRh",
-	"3AvZhDPSdIlQNR/EnpRS5Un3iaamBGmGgDIuAaboEPWnWFwStSvIOE/h8rLOTa0K7AQ51VhgQ5fOfnDc",
-	"i3rv9KLeSS/q3Q8aDtawhie5VGK+DrePeowPEipVLi4aRJri+bK7pHwpyDXbsApvjAATbTOCIGMqFdH/",
-	"HOBcTQoBsA06b7tIkFiQhCrAZBCFis/akWYu47il7wleLW7ZApGOXipYWn7uNvJZe0dzRTzLkqNaURQP",
-	"WhxV74M3l71fnFzvgzcOOjpc3pmpe0XbqMSHLd2nwVPjCKRKnrffQvEECxwrIuQ9JDMcE4kwS9Bknk0I",
-	"M6YUOmZcGFtKLTRqObn5lLackrq4y2rm3JtxXJSTduRRX+d0fEPjqxxiVSfy5sEAjTfahnw3SEpXOM0b",
-	"1NKYT6dNwq0+ClqLUQ0m2w3kcYGV/itsMsXj6wTz2KHtOFGxM38fK0XgElQbhk0V0KySXvjULAVvCarC",
-	"qHp3eWBgCcIqLyZ74z306s9/9vXPfvTq55+/+pu/i9BX//Evvv7LX7h/vfrT//7rn3z+6q9+/NUf/7cI",
-	"vfrFH371459+9bf/2T3+9R/9+Ku//bH5l2/1rWwx2gxdISQ8ICS5wPHlmtTaKTk2EZdHVcspyW1i+3S0",
-	"PqGsgQpK0uRdp7ZWFznSz8LByfAIaYaE+hj9/tmT91HG9fQCUaY4SKgXPJlDqDBGRYA1fBLWOSjz7wv9",
-	"cS8qQmxtVO+E4ISI4PXhmWqWc1Szq+UWjO8QnKpJgDy1VCmbcR209Pqwe8IIIkyJOcqIQAnJCEsIi+cR",
-	"Ou/xy/OeBpeGnZFXEVVohGlqBKiFVQaiYi71bcHwFaZGRglBCmIVOVsNqSIAxm47BKlHpWN5iUW0daBZ",
-	"jFlM0vU066RRox5RMb2mZWgTprNJHIHd/7oxZXWb8bLJvi+JaIjnWxSXV/D6qPexPu6Dwkd97bixZhts",
-	"E4J5rmI+Ja2oZBObTUYYTtV8gKc8N6y64ROWTy9cHF2s6Gg+SHKykWlg8URr8h5QKXNiXMqWpiGKI+Yi",
-	"MT/DqUmDsW5RTwk61kBvs+crIvT6c5EGQT7DglEWEkGeCrILbAK5d0AXtHBPCEMXKY8vJcIKwXaQPj0V",
-	"H/My2i3ZzImeJERAr8Uc7jv6Pdh5wYNT89AFxMBmq4v1VxFVwzOKsA/vuHtYWCmj1MG2wKITrPDaYbz2",
-	"5mzyILrHDb7JkiQaxOJ1AkiBqCxIVgd6LsZ4emut7GsFMDcR+Ro4dgtWWYZR3D7w4yhub8TIy9HeWDXa",
-	"tni8w56LYSp4FHAzDSaK07CUx6tmBc4kBdbKRyP463k75r/SCpilmLUPHfNYbJUtPtDynNsbKqPwZISw",
-	"ewA2XNSfcJVSRga3D9+4czdCgoyIEDiN0N7eXlhitt8PhDFQrLT6OIvDckvca+Kk1sbhGGSVbTazS+9U",
-	"LT+zmso7dEunVKpBnGJZua09+3fUuyTzgcwzIq6otIGXmCV8OoB7MkipjcYiS96DGGfm/g5xTgmAWOFh",
-	"dktNBB5BdlN+kVI5MScvl6CQrJIpWjvfizVVALa4naUxoVUcdmHvrVHF5h7McqBul3WDZuhy0lMQKNe8",
-	"1RIe51OXRx02HK22HGmpJ1knAp8lTgotplznJrasIODbU6SlSYZISOz1BfVpllIMlqMpZUDzV5Qbh2uL",
-	"HBS9pmLcNkErnvrjsR+QrXuFJgIHWRKIOIVjbZWaIPdZVHgC4Z0BZcfG71Vvvg+5uKRsjCCqdkyvCEOK",
-	"I/uN9QeZsd94c6XZE6JVN7xYzLeGxEqorToKGRetznPN4nFFhJYgF8yOJdRinBVuyYY4GE9MCL9g5DI5",
-	"wYIE57gk63vXQdGUMWbhKY2gtWROofWQpuyyjGA1aI6Mr2FML9/zMpfAqC2jCoj6PHVQ13bpVhzVkbZ2",
-	"QH0zb32PLDOKtUtm9MxjbRIZEyqzFM+bA01uKKGytegseLrSTHaq3wEBlog1UmWL12tgsZOGMQYq4EYK",
-	"HpisF9PvVnslwW7OcFopGWGnWBHlBHOGNvI+v1+Gy6yzCSfxrtSQmiJo1g7dCYfRrIhSXR5o8j5XSyJ1",
-	"HaI6MfaunZIVkCVwQ4RnmVwanGN1plLLlC04La7shE3Ssg4YDyR2pavg3YUkXMHf5vz3yWhEYyKeCj6i",
-	"6douOpzhOBiZ9R6XCs0IHU8USZAWrZDFFJg3OYtJRcC5fXCwMlVmSWBj1JOXNE0DMtapmRW5mEAb16cm",
-	"NrOJCDTBLEmJXKdCyaZ1UXCaXqMQit1jVMI9WhrD+UQkRHTic4J8t83PWJKT9bxDVwvq0lrW1wWT30Zl",
-	"CDbcLGVSibzw9y1yQ/BUrAUPLaFZf8kWOKCro9TK+yHIFSWzgVMDN3DXFJ4azOTM2jMxFMayPhuVC9a6",
-	"JoFv/i/A7gO5oD7P4eDgWVBa4+nZLAhzzazapacrfJoog0QtysaFblnw0jcPVumKq8l8JVlXDKQtBLgV",
-	"VLpC3fHzfKuIDgGjEZtd3LuGqV7jwtXfnymSrUlUirxQQcC3CNR7iqWccZGcEknUmvNm9tsVoYRvrTqt",
-	"xTghoDz1cvyqhU+YppTUFT6JerkYExbOy/dKwNVkgFqVNmSKi8CNXzPVFUV7apaaCdbiDFNoJjgbIzWh",
-	"EryzEaKVNKegEwJSXgLCQjXShTKTIQXBN629vl5wUujiY1JhFpNwhJI9kyjDahJcePXQVgf4Xs4VQVSh",
-	"2YQwhCVYskZcoAlJs3sQlkNZYiQtEIUESvkYpZSRMJTKm2Jxpd959uwpMi/Uw/lDonytTh+SEy4Ukvl0",
-	"isXcZQdoYV7/XZTua7TBBgZU+tJD3z99hBieUqCI4IjkBZ5melG9iVKZPNrfHwtCWDzBjJF0z+Lc1SaU",
-	"+/BPbHnb8gNla5a0qBhxSkaCyIkVhdeumQMfDxS/JGzteOK6d7kyWHitxSLr1dCMiHCtUKUtW5ZwmvKZ",
-	"XmJpmQzwEUhNwWlKBJriOUo4Yny2nvaBpaRjRtawTxWRTW324SdQLVoAoHzC9SLGrp/qtVkipIeLT19P",
-	"UNom2eyCaAV6EDuXQ1CE52nuNtZCiDc1wK6FRJni9uR39vi4HemVt8BSa6fhEmfmZWD98SVRAwZ2spLp",
-	"PjzZPTw4fHP34ODg9uEbQQ7fYP6JenmWrE1hi3GjS9NTy1V7Z65k6T69etpLQULlfLWYqIpFytvHIoeq",
-	"EdcSjrxRwTVcfOSkOsPGjScinfvV4diIl+XpIN4FMzkiAgAR2wo8hvFBgIOaJALPih2UoX9B4dBxzKAs",
-	"84ALNDRvDKOKbUj/nRKcgJFI2rhjIzUprnl2iyPfbPQO2TkXo28a/KsKizHxQo820qvqRVgX0L5Z6L53",
-	"f7TNm9o4z6oum00xZSlmCZryC5oS1L/9xlsQMPTmt9/aQVwg/VCTE+ofHL61+9bhXXi6g4yjrpaHF0zd",
-	"ql0kLRC7CdsvWJM//uGaEtcKtrIE810oy06au7lYjerN4DEemV9MqbLuTMMMjDVhkAk+hrTAqDfDVFE2",
-	"HlS4qVcx05aOKtlPuIDxqXXYubkrw1nWUpZ80fzFD9OqFUvGyZQ2TZPr1Z7aaND21YPXL/tWnueVckH7",
-	"tD/eUKfFPyzhQqyaDgZgDm+1pJaJ3qEr2rtsK8XmDHTtJoKEWCLnEctytdVy0NdBaJV/vgveCq3HYzYv",
-	"vCZ7YaelIq0imdbFZ9OKjOJkVnRLIudqWZrbv2x3+p1wtZ9l2OyEL3ond3NTohaqlxl2bkkUm4wCzkxJ",
-	"fhtwFNsKYaj/6q+++PKXf/LVr/7wq1/+ZGcPDb1iwUMkciZNbYURTcHIwc+ZEeAwi4lLxIKKvgiCJGME",
-	"Yt09NCw1kmFtCGT5aYQynEuSoNlEX9NqQs6ZoWOk2bAsUF5yz3u244fzWAwRlQijeB6nBGxo5avIRqrv",
-	"nbPe4kkqNrmWBnMCkfSt1JjKMrc1SVXr636Gl2GaM98vxglrLISPeOn/q5tDiCFMI8tqbAqC4wlJkLOT",
-	"QElohTIck3tIr9eSi6GdigS+lvaqb9gBDDKwRU0XuaqZY2BrP4a3Bu8si3dbL0S8VAACHG1TXb2e3WlC",
-	"xO1UbeIoM8FNgDZOwwwnIdiI1COcphJRhjCaEyyW1hBlXNk6omhOFOpras0VSdB7nCV4/i+f/9kDod/2",
-	"I/srfk8t6WtpzUNQOMDSVe9MyUihPiNjrK9SiEJA1he4EzYpa6W7IsqJnDGTBW2oA3JitJh2YSk3nF9m",
-	"dLUllBTIKzWyZ32TC4NV0bNAtQWJNtwgT3lKwx1qCia5/AQsbWVjL5otiZrXL5g7xS8sF/D2uNplXnzW",
-	"8v3mqFL/nlhvDZkgMUmI9e4stzS2swjCVbIc2TLFRY3PlYPOsGCDjIiYhO2WqysCe3usElMUpM/gPmrr",
-	"WNotqDgPXQh55eG6lohnxuiqpUzwUC+PFlh2wIPnZ2XFY+/sLH+3qYZN+3O0fGurzlD4WCwfs071RVzG",
-	"22+vrEgRwn/7QPsVxGgGOuWz69FjOUzoznBwGmR3D4JB8JV33m58p2hZMuBsAGJOEEH21m2qllnUNyhs",
-	"OGH5lMpMn6+m58RUxGl6bHMJFsUiq85wUdiTaYL6B6DZ2IuOEqmf58zZpHZaWpUbrxQXZ7mSokW1Tq6f",
-	"tWLPUeMbEisqR8Z6vOotGgbbsoSGYgsV1DTQhY+eIMr9hdQ3twiQ0OY8OosWiHyRpIMHh+FMTnhrq2pN",
-	"t3otUdcZEZQn68VG229Wpt1vyH+eeX1ErsMO3TjvXl2v30p1nJAR1pi3t+CkX8vzvUkNgzVCA8vkjEUR",
-	"wZFXlT1a8oiQ43sRMpalyJiQIuQ7BiNnzomQmwxCUCPkigRPMBvrQQrjknMfRsh6D/UznhEWIcsjIuSs",
-	"+BHCRfOdCI1s1aoI4VzxgbH5R0iLvr+L9vb22lW88Hu8APiD5MMvCdssLqdlXN7tYJJ7mSO0Zjfeajp6",
-	"kTu0NLjPbrK0hS0G9khZxhcthmW8yKggckADBt0zEnOWSJQzRVOwGJnhEAyH7Kdh3X4hsilgcrkkrGiN",
-	"5UwA7xAsghW2Fpyr3sYqg1X2FLWIinpmrdktM/PXLwjfNGkXehAsfnMWq5ni68gR1M8bko5+6zIIrfg5",
-	"yLw0n1aLqqUHtVpVc9DW60tk9DDaRGM3Eupfp5xatMMKxl2SVfsZN47f9hC5Kh5iU7zWOisf7L7tmivv",
-	"DXaff3rY0F25+R4Ko37p7aRR3wWXAzZ1c3EOerqObEI+CVdv1wMkyJRf2Xy5C1NToqV+uh4HveY56G7Z",
-	"W6D5lw3oCxZNXnm1tD74HTHQEPF9SC4mnF9uN+ik/UaDlfiak8WM/djUoFtiC7ab7II3OHhtKgSZwkW5",
-	"oGp+poe0Odoghx7npgqr+dcDB67f//BZr15Z9dgXjcEp//TJ2TO0jzO6f3V7H+dqsg8P9VmBtQMKjbhb",
-	"LGqiVGZKKUlJOTvh/JIGAvE+JBfIvoJieAdJotDF3GSE0DHbpQxleEz20JnSyivocJSNy0zhKU4IKGmI",
-	"KjTNpUKSsOScmZwSGPuWRCdnpw/spqhxJw9/sKt/3AXNY4hMSVwTCUBB+TRrdoJybxwP7HDlNnFGv0s0",
-	"ikDBHfHFHb763198+c8/evWPP331D/9k6kZ//U+/+tcv/uHXn/+XX//oz9C/fP6TWvgCgrpPu5KIKxoT",
-	"BJkgyKaCuKyUhGoCjtUtec4ynlJFY5zuwoeIizFmcg+VkqJEWiwz43oJ1ixBI56mfKaHnCJbbJiw5J4N",
-	"saDQh0DOiECcIewCQ3YTPEdnj4/vIQg600sxnlKvwggSuQay4Pl4gr78xedFQe29c3bO3r0iYo4g4Qli",
-	"Mxgqkq+GOMtSm7DuEl6+9bHkbAhlkA2esUutGWo0DCOD62GZiDQsmnvgNI1gq0OTX/XR8yFKqVSaggiO",
-	"J7WEKsB+SmPiMl0N6vXVKChRGEIkgZUUqTo2jrzI0nFfl7GZPT+bBx0/feTFZB/1DvZu7x2A+J0RhjPa",
-	"O+q9sXew94Yt1gyHuDh8GuD7fgv6sUnV01wHYPYo6R31NDc6LnttF0WjJUjyQNyuHrTdoDVBGFa0Tmu+",
-	"l1H43XLO/RMj1rR48zGdUgXqg7O/wh4PDw68JtRwg3hE8rENhVhn7cCu4dDW44I1q9HE42C85zUZbBq7",
-	"WOy+Sy4EXmwSySw6kNf73NSe/8jFbGp5gssAGo2ucexyly15v2MDxTsEh1VqXlZvGi16vlxAxe2O5w6h",
-	"wawn6QL2ZijNYsruyTXwv4waztf+pzR52XjIHhLloWar5BqCUek56gJMTxhpBtACB1lxjB/dhzOcOcWj",
-	"CrfvQ6bJDVC1UXxaEfVNIcwaoDtE3AmMuB59uxCJ5RfISfHWFsFV6RMcAJqRFNyCuwDYh7Xo1kWGbJLW",
-	"lsENGMM+dJ3e/1T/56WxU6x7SCJ7GdumDPYutl3LqzTr381FrMDh7Uo9nEoKUOlC1UcxV6GiN1kKvabU",
-	"BCsIxLslocrgHrpvI/Wkk5UhTE8qnqELoqHnBZPdM4V7bAwxFuScCeKi9O4Vv6eC4GSOpkQhLpCLg0OX",
-	"hGR6BiqQrShoZLAaPXKcVHo4b4dvVKZoxTjuLIL1sW163oHcwHFiQyRvySIqMkJTfEl286wI1DaxkixB",
-	"Ra/q1iRdqh0+M6gJRaWUz0WEiqwTG64AM5fVg/cWkUel8pSRRYG0VgAfC+XEd30iIhdBDvUnG7r2hWTa",
-	"T3q1Q7OsE1ZxFmuDQIaAP07L7yoFjBe+9qrQ/XaJz7V2cUtFaI+2OpOiSYWOmgXpwNVbEozWOU3FECpJ",
-	"gvqm5V5U9NszdsHkHsqzjIjdGEuS7JgDNiHxJdzfmDKpztnDd9AbmgvvHh7cvruHjs34wFBHmKamNagh",
-	"WOjpUHT6A73XFiuA4hjnbBhstQjZC6bsa1/yKUEEi3SOMppyZWuIYeGU+zkx8yKqdkJ81EjD71bz1rrn",
-	"owvtKW9Ys/DbEG5Vuzi1HUi1/FVJ31spg3mEvFLNqOFr60e7SXot19yVyrEUZttQO26Q9F+L+rEaiU4F",
-	"6RaZpRpyvWOwz/iuV+N0MwLIA8fojKiykut2UF+O/xuH9G6R/TRXVUwjzmz4qpHaChyCqRX1X/35z778",
-	"5Z98+Ysfv/rif+60IQtB4lxiU6lzmW3s1Lx3DYSu4cXfxK/uQiraV3Fu7KyyTtCVN23dD7okpWtDhefU",
-	"9s/qgrS+q9VBzIpIaDzDc+OEqhDcLYm86N+6rmO64YyDhGUe7Yo8XWE/95Jvt2oBqecMNxpB9JI7kVnM",
-	"hDBeod9rBIKWNQdpUgkTBt0M2eU2az9zeTvMdiFx/oZFzEpu9lZlzOMkQRgJD2vXIPlC1ryeaFVX+YxQ",
-	"YfSeGc/TBKUEX+mbABnfOYr1p7s4TWEHJod3BInd/TsHb+8sWg2MvPabSkgHN0VIkKjf0cl3Qto1iEmm",
-	"eDfjKV3pfnQpaXS73LOaitfIO2HJndjbzx4fIweANZlngwnOB+lWjucTzzybM7tUCxKk8CUxQhuZ2QR7",
-	"ifrWFNtstpXKZlyHDm2Z0ridI1tLd7zhA+slbIaPa3fEVhzYzIGzJU3lkqzw7nwf3lhhiv2+jfZCmSAj",
-	"+iJCMZZklzJJmKSarTeZXr0wsaAF9k57A6yNzmzLTE0oXXgoP7CrHK9FNbTfLhttEau61DoLJNKZXTa3",
-	"5LReaANEw26HR3ix2jcsGZoQ3xsJagCwt9GnAT0r7YwFOrZImE1MU6+wK6tiA1SiTm/V+xC5rKUogwZE",
-	"bOlHKlzUoXHK2bwdE3tY6WsSuju3fCRey425DO/OHNkV/osrE3DS17dH5IK7I2TDzXfWOzP71hqx6yXG",
-	"dGqZrOXPbAf99SSdm6WB0OwB0ck87kRQJ8ozJN2ShdKTFVBehwT8BJnNcB+8B6HXgmu8sCXEV/s6bGrl",
-	"Mwcr6Qw1oHA4qJpie62vs5mJlF8u4X7oXtoiVfvR/43Kp10t6ksSC61eubJWcsJnbKcTG5GtiFduua4o",
-	"MK8RmFziKocUdYn6Lph6z2VeDyM0lCnem2HB3N9GHXT/IjLGKVZkuAM7fPrk7BlJEJbo98+evA+B2+ds",
-	"+IPdhye7z+iUSIWn2dCEZsOPZ3TMsMoFOUJygg/vvvl733n3B/3vvHd8snv2nePDu29a+EXQUgM+R99C",
-	"57298x76FgSH7+wM987ZA0zTXFi3uCCgjZuw8QscX+7y0egeIoAYrBSZZlBQLuVjTdyNLnOXm3EjjoZ1",
-	"c2AMXFaleL8ZyvE2STHFHLmg1cLGd8O9Y5q67ph0GbuezRwMt7s+nKGD6fz23UcB4MpJbHEQG5mbuXcS",
-	"ktIrIlaZ2+xe75dvb5Hr2VkabW7PjDmJSIXK5XcBaFNE0EwOfWL4COE1YL2RBuAjKFeT/ZSPuZHjwhz0",
-	"lFzxS+KqwHuyP/A6w3lsHhK0HzPuLQhww9Mi5ykQRmfm3ZIVvNr8ZVMh4QyuCsRzdQ102xy23tFHzytS",
-	"Ax0zZCBQ4DlXk9oR0hiyUG9G0bs4ntRwM+MCKuDGZA89FUQSBsIiZ1qXkFA/Au4dJCx6fUTyEaJKnjOX",
-	"r9aHaqVmXCxRzDNKkh2Th3TB1QRNeJoQIW22mt4YZSaoLHQFWeQ8syUiflPw3x1Dqdb+CHCU98nM6s9A",
-	"V3fMLdGSprqmw4ww8MhV6McIsEampWI1jRblRBoo9IVRjKWVisEKq8mnJjFDz6pdzRGTak2T/u27rqCp",
-	"CV3E50xwhY3fx1/6HnpArwiEDUJFXZCJJEhMlKFyGJTy+NIVT+E5U3oJ58x7oX/n8G0jaQ1PiRLz3eOR",
-	"ImK4cw8GB5kMeB0cqiQRerUQu0inVJEEKc6bJbBtUn+lwM5vGu1bnqqvhA1I/87h26/xqDjOxhI0BqXP",
-	"EOfKI1KWvWuMSn9mW6lJzX1dt5VqVFKMmcl81fMbR90YM+Oltu18IQc0HLJ+Uq5hqwkwppLtchWydKLb",
-	"QvtdCK2VlsfVzERBRkRAwcsKWsoE312IPN7/VP/nZXPmAJvrsz7Fcxv+jE3APnrABdThwikI4ZEtwZRE",
-	"GmcxSTUngnqHl8xrlYznSHLTRzGdLyLtAyLoaP6oWOOJqVy0PdTxhMCcRX/tRfSVrdx4ogW8uexeMDL7",
-	"1pdBjJlmFTBX35Taj5DAiuxaFusbPr1s7Q1EYwBuRThuII59129pbcOZnaLJUnHMuJpUqvnfMm0fIWEE",
-	"u/ptgBotN0qaGE/3jLKEz6KFGBRrrc+4MJeRYRm1bJdFsjsx89wc3ZUzBd1MrrRlJ9Z0MxhAokzxQVgI",
-	"kDj63u+VkOJmOgsTTFEfo4GNlJMjSaxuBfQtJ/pq1F9bIdwq4PeMoOJnLgF6S3RKQlyj9UXeX4L4Eazs",
-	"RrCpp2q6BmAZXWC0nM6CrewzecsBDxh2XgngboHEpfjzbmVAoMYUn7F7nsnE/mTSyZREH3PKlJYV5T0P",
-	"bS1Q1rLkQT0sds2IgI4DDELDaQRtkntW9AAsv3RVCTV/HBS91YsyuEDgJooXSqjbOzhYvTA8p20XEdj1",
-	"kpKjzUl3Gw312xSkUZLr6lAN74x1FrBBK8elUSYIW7hyZlmwILsg2BWhcGDCgqKqpjLyHnoHAs+O3Cln",
-	"XCEt73MBuXemyRKwogj+X79wzkrezoXpAEIl1IEt74GcxUQoOqL65xGZQVgbZugQFb/7VxZnu5IqEp3D",
-	"TxSnHgRAZ+UmqQFnmeCgTbMElIdEC5ws8pMaPGbWz1lKpDxnStDxWMuyOxEk7KZzFOPMNaqJUMpnu3NK",
-	"Um9Re+gEZzBP+fDChOlpLd+WumHnbFhPCYzQbELjCcIpEUqG5RT0IRaMsrE80jINwQpdUan5aj/B8wjN",
-	"CLmMztmUMzXZiZARpYqqP4xgcTFH/UzwjEuCsOXGJcx2ohLfFrUyS6kC+wLcLNE5M/5XAPxujDMo2QNI",
-	"tvqaxq/Byx46NnsniafMyRkREt05PLRWBUNrw3NWVPAB7Whk3PtwmVibKojAboDDg9uuPpREMwuWZkuD",
-	"J19tx9zgiYqvJUJplQAJGbIajF3qmZj5J86oKMVRWFNeXB3KVMPha5HEn038klhdBTdRf2fd6HJ1N0cd",
-	"0PtGIOg49OEEBu3ksK3VqL6L/KprpVD99tKfQZm14qALMuLCqNRwtWxyhvdtVwbbnW71cX63fH+bGZXl",
-	"LE05GWBJ78qpWc1sM0b6fq0sIFWSpKOaFstZOt/plhE0Sn0EJ64wY13aiBDTV7F77FbBxkWlo/pVayG8",
-	"/cu2ROVrqkWwlJS6zJ08xco7jai/sTnGHs1PxF7Gxu2O5fdOn77/cPWJpFM8Jvt21ICCd0GZKbFYZ78L",
-	"gHv6/kMEo3V1BDVLuyXR905R/+n7D3du7nL9ROzJq9ZgPvugNZjl1fhbL6ZpFdQrAXv2wfYAe/bBw50I",
-	"nN/Q5FWTqrFdf//08c0B3Fg6ri3N1LV1M2yhS6o6W6/Yo/3qL23MzqjPuPUhxJgFMq8MI7lB1cVM+G9d",
-	"4jG79LnqejqLKazddLDf26qf4D2yLNnC9LUxZvKiAVlF3EAXJOVsLJHiXfECE0q6S9lCqO+CC3hK9pPc",
-	"9KUMVq97Mhoh/ULklwuA7EXGIQ6jUuhYlf2upX6bCJKgi1yBcWlOVHkax/ycKY4knxLOCCKpJC5n4175",
-	"FmdEQhKkEdNSLRs5z8QUjVI8HpNkZw+d8KkJI4K1nrOUWHuNhXnGeYoSgSnTJ3/O85BZ4oyo+7naVjYl",
-	"DP0bmQ1Qxu7bmH3E+KwLUnzIvYolGjGob+eKHGI0Rv0THsyJrsYXLovPfL/yZiv/RM4Ewcl1q8fdgCnb",
-	"31uTMbuy/y5Q+B6YkssxIxdxCn3mPcQtibetPNoHaDfWm3kPi8vKJk4Ncm7AZEGTag+Bdg2LjeOyEsDd",
-	"0E4gkd3VgrmveWafJraoqMt0mPNcmFgvOmZcQP/KDmgAi8sqFSB7ZFogv5Cw9o0VvdF7eQr1KpLCjj4A",
-	"QWAAVvTKL2BSr/4E5vUITfNU0YHhLBGKcTYgL2JCEpJE50z/0xn4wU8wAFeA91tZS3JwRXkKu4FfwZun",
-	"BcKiW93ARjRE5yxnxmkyMM4V6/YYWPl0YLwaseBSDj7OBZUJjc3AGediUNplIjQh+Go+yAjDqZpH50ym",
-	"eGBSP0y/O/P3QDMs00zTQQH6a5puenrDUtIrAl19TTKe6bg3yCgbDzLOxtE509v3O2vuoWdlYLQyC0I5",
-	"ZEpKE0eokRcsGUulOjaYbcVubS2M9Z2tROswcDsvultTPoPW7wnNp72oN6HjyRo+1SV+XA3UWqtT16XU",
-	"NDNNqJxSKdfy4V7Dfb2s5JjWfVZXa63Ujbtu0YB/i97o1S/ati7b7Z+gj5S95aOeIi/Ufiyv1rQxeG0W",
-	"jAezDxFbJ2cf2PK+026y4mDwRsmguAGWXwzGaIDjy479H8fxJSxwWzXw9djHhar8cts00dijABh0F9gs",
-	"eR046i3sNsKm5Y4dY/S+GfUbrK6BVQuzAqOobzv8GBfbzqYYtldh9+naetRvMLyulF6g1xNRWuO1UiQ2",
-	"l3HcHHFuwuW9QANjXDUhCFrnZwTSuEyrZxsRk7nQlzn8Cb0ObIVvGx6Zych0OTAktmh+rVRpficXCdmq",
-	"f9LO0IC6C3iKrijpxFpyXKu8eeG2F0JgWNauNrjQKFzV4GKZ0Pc8SCVQhW25FeaJeaWVPrBE+C7iJ02A",
-	"kfnTWgZhXyoXLCx5b1M0g901GWDM1jup3pBnRJjmH6bynRbfHBaOEE5TP6o3JTg5crG9O81EE3Sq3M/B",
-	"9gpnMOWSuOYPphy+1/5CH2394OzxcfFz0TQGPbkiIsmJWy0WBLlaBQlK6aX5zta2CxzuRxrfAMBtlWbR",
-	"Y78e97TZVijivLMIMBgJYSTrhIP6X//1z7/64/+61iVvkLgyAKxE1zZPW6PlWj/sKuJrEW5FMOOESsXF",
-	"vC0vXtNzGgT6vuF0nStDetCtn7EzRbIb93XcCKEYABrXkmnZWTLlTc9XMWn3UnTGWfKMf4PvawhlgOQg",
-	"V21wYa2Jei3EdI54Peg3WL9GOIIGYOWUV9XlTU+9iT+RrdK5vEwr05MLMi3QRyPBpxFSfMeGFtjQflDB",
-	"TPqAnGBBZFRNSACHCHLeDngac5HIMiujDHwpfPn4igg8rsRHuojMaFkA1Snss50GYI3IzWrKtY3K2xl6",
-	"LHieDS6qHomC8HpFn0inzhQ/2HwzaHn2fBOb9k0YoBdwqQnaH+6KJXtaV38xTQ0U5a5x7ic8zqeEqT2Z",
-	"CYITOSFETdM9+O+68Ygbm761QCf4DAwNgKiOkzpHdFzrANj67BcdNZaVXNCakvlAK2NuMDeETHEEOV3t",
-	"UqcfEmXTQ745l0vOpSv70Cv6yfzmHs+zx8ffnMt67pM9lKj/5S+++PpP/8jUgbLmBnQxt7aStS5syXAm",
-	"J1yt6MJQvLVNlNtJmkxPxSKqnrhObFGKC5IgCLNI58g8oOuxvwKSy20K9/mMpRwnbjfrQfRGiD8oe864",
-	"uLzg/LITZ42FAcI1kM9R/wePz36wsyVDxCc5ycmy8gJlpCBY6d1NZiuBaEXolkSzCU8rgZcRmnKpUC7G",
-	"hBVEGbijvgfTb7MHjFlvo+3W31NHwXOaLFpEPTqRoHJ2vNu+ESkPuCgDbk0eNWVoWCoJQ6MlJALPmAmn",
-	"TclIQelAdFwxH1cqRtgH0TkLhslDQrCaaEXgnJ2zXTR0sBgIrMgQ/R4a+kEzA84G+hYfov/7f9AwoRKq",
-	"vZNkiPrF6iGSzTU+KSzbO/fOGUL+WGCEplOCpgTbBHnvsenAAvUAp0ShfhlKLAzpmYImsZau0rke2+bX",
-	"6Y0nth/3zp7bE09zDelyV0Uth4FzsZk92UAuKOA7mxBB/J8QFHIrm6npaWtpZ3qCxJQuDM6hJqVhflpG",
-	"/YG9PkH94hN0MQ+MzoV7E4+U7UxjQsZsmR5PCzS/WxD4QWIlEMyvNLT34hGgx9Ttt5l2fITu6JXchaGh",
-	"ODFSvII8vSXnWHDl7qzPwfRmuSVLh4OmvGMAnOY5kqCEMD6lDKrQUIkOTOkhm/GBJToIBbA9JKoUpr4R",
-	"jDcXjG9K3L0pmTJL5wDguljpM+6FvkArlbv3PdEsQjLmmclGmhUVzKBIENQGkoQc1WrtWfZcycbgAvi3",
-	"YdUGabdkFM5vwmm6h4afDJEkWIBcrKiypfu8haL+yYQyIsk5oyxO84QkR64UKxFT4EMzXrbZlnoRU81G",
-	"odQqj+Nc7DSFi56WLSVrp428yFKekCJAu6XDuAjZbnH5n5nPX9ajtaOeVPMUjjcX017TGfKOwtohrB2X",
-	"LbIV47srqxSbzjmDTqM63aAbRneGhvykKXL19sHBb33BohUyahnS2aWgCqWKAp1ePbm0KXbgAU2heq4L",
-	"/nFWqaLWmce8TJCQygXTcmbpXlU0viQKsXx6QcQ56w8fnuweHhy+uXtwcHD78I3hzh46g2LADA0fJWSa",
-	"caVP0u53yXyoeecUX7oWBBJJPCJHZdGcSzK39aCT+TkTpWHfCINFEZwxpuxe9TNr8k8o5LExBWNUyxke",
-	"Hmou910yN+EOlyRTCCvNjqVCh3fQhOdiSQkcVws3LHZMCDYeHEv3ta0vPQVelY23Gq7qbVS3hjFfT4RF",
-	"pa7wIo0mqM9FZMs5u3YVNYhGVoMyGgFk/xocwGLffYbHy61dUe8xj4siG0usYtc/sQ+g3m5Bvg1FCJr0",
-	"SvPryuCOkjy3ze4ay3+Yx/eATWgEoDGHhqCKo0ej3fe0FukUBEZeKGTTWdbF3MtuQkhEAbAwB72WdaaC",
-	"tn1ceg87TK//zAIQfaZVKvSZKST+mWayn52zz3Z3dyv/O2efaT1fa9hD9BlyPWwKydT76TNE2SATfAzl",
-	"yM2XoIIPUX+oGetwJzSClW29R5E/UIRmmGrlcuBdM+GpAHgDyka8mPHISN1UIgZZYitWUBk1NHH/7PGx",
-	"tT9kWN8QO8XsoMZ7E5eu5faTNmzW2QjsXFAVcETEEJoL2Tp2Q9NydlCIoKugDaaBz5DML6ZUgWVC8Nx6",
-	"oKHrAoznzEdmZpto5k28s5IoFieoJ4VbIoNP9NCe2GvG9yxYxbqLGaDOA1bF5P0ZZRLUImMDsc3KCBtT",
-	"Rhy6nMFM03TNkFLMUBrVHIr1g9reqx9Hrtj/t1GC57agOuCugsUA9VrrTnA93ofWxPPZOTtn7xOSSDR0",
-	"THJYliGwR+GWYahH6M7hW4X1h6oI3bl9iGYTwgo0uN6BakK0BGVuHEmhh8cxkopkptxkmvJZSSFxLkBo",
-	"0vpaWSPwzoFrXWCfD4w+NzxnYPqygwwsexuGZKfjWD1ha4pOFgxL1bbtSkXHXjmNG2x73up+9ayCGp2v",
-	"4/p8pmV4bKiJs1K0WU+a2cdK4Xgy1VMu9dgde+9tM/WjmGZ54wEtd0aIp0mnbrtj76zrGWSHgkmTBPH0",
-	"/oPIFDYyFUFMCQrk/G8y0voR+IMOD9B770BjCHjx9gEY8Fw/PEhI1nRmFC7s9W+ymImA64Dkh6fBRq8p",
-	"x0mJgaWhcJA6nmGh9kdcTHcTrHAVy9VaAa49aRtPuV8EAL573Q3bPJCE3Mjg6+2E/GAehFGtD+ia53j/",
-	"0/Ifgzau4xrKWx9tHiuidqUSBE878QmbU12YOSSjoxEUzYXpDXVDzyB0Yn7avU9lxiVUrNBUbYr8duxS",
-	"bsbGJowgCqYeVTDWzqHhrJVTyug0n/rVQUvLZbM+NCIkueg+e/ghvXJWmgduhu2ICW7412M9KTZ3U8UT",
-	"oTEQ1N/0BWQjh1iRdk1Lxv6USKnvnY514mqVBTQTVBnHpVdfqu+LLE5NA2OTlqjVhErYMJg9NZj1sdey",
-	"tMynts0GqI07e8i2mJUKj0ZmLqTJXzCc6vuOSNQfuh+OkCaL4Y4rCwqNbu3Kzlm55nsIO6+3hVF5mbqu",
-	"EGYVTiW3ZpSA8P2UFw6c98xYWzoPdvTfOGPih0Lrq9ZWXMjPgFkqTeWsm5eePwRCwQV6bbl/n3DWPEwy",
-	"xXpWorbRidsZijXN30xxJzhefnKpF3XgKrpApEfAsx11VM06LrZ7jarWd0IVg216gKNJPbwmRnBHOHVc",
-	"T34LOjB34x6HORG29i7DuDFKyRh6PigiRG5dyQ1BT42+c0OALn18SX5EhS2Cc8mZc15kKWa2VhW0PrQx",
-	"T4V7qmSOy8Kln7k1bLMxoZujQYgk0Cm8C5y9WwRtud58WUaskay4vKpa6HYs2YrPVtTxewZvbLUd5Iwt",
-	"V8n1Ijtrpkw1S4i1Hg57B2KV+cWue7CsKeCE4FRNfth4Dg4PDtBsQlNie8VwaE8qcib30Bme6zvJIB1f",
-	"6BOgL/CxIGffe6xviVOS0HCdhe/YabeIBDNFE+G7nVCJrhXS09DO7zG9IoxIH/JyLhWZWrALgpP5KqgT",
-	"5sNTYxUA6rLGXBpVghW+wJIgs3M0hehHaQRDo1PeO2d3D95wPufMbMB4nK0i6HwVUyolhNOpCREzzcHC",
-	"UW2nZgOvBX8wN5jyibgyJa7vHrzx+jqk6vXQRmxXP/y0d0GwIOI417f6R8+1iiuJlNBykF9SAj/q4fXe",
-	"LAesbj/lMU5RQq5IyjOtBaP+EIIUEnI13LEN/I96E6Wyo/3924ff3jvYO9i7ffTWwVsHIDvZNdbHdTQb",
-	"gUUMNgQ0NiUKaxrb88KkzO4Wi8admebZkW30XNCos9fnkghvHKgYvDjKqWNSQNswiP5Qon61GSA0TvCH",
-	"g5bxK8czoWbVMsYQEqf37Q1X8srFIR8KQthuPMGMkbQMku7/6//44tX/+vc7RgUaUVBCFQfniU1sLAa3",
-	"N97i2N/hMz/s2oCQFuVtoHmE8Tj549natovDPWK7OMtqNTbBMmTGs633pTdYteRmCKBF/CJIaJD/aQJn",
-	"ZWSCaamVmor4xld/9cWXv/yTr371h1/98ic+0rSktjjDl7/4/Ouf/ejVzz9/9Td/h/7l859A0R/rdoNM",
-	"Uqj3U1IDvapWDS/773nJsOEih4tl2r/6D7/86u9/8uonv3r1jz/Vf3zx96/+8adf/+V/+vqvf75zZMsH",
-	"RYtJ27KohRHZyGC5h7QcIJ1GDr8hnEqOYj4lWrM7OfsA9Ycm8/8IucSnob4+h/+/sV/9nv4hQt9/9mDX",
-	"ONPQO0/eA2Hz3RcxSXdqo0v0g8dnP0D94vMXqXwxtAGTFiplYsfL5y//XwAAAP//",
+	"7H1/jyTHddhXKUwM3KzV++OWdxS5ByNY7vFOZx15p90TqYB7mantrpkpbk9Vs6p650bkAVQAw6AdOQgs",
+	"xUZsxwpkw/kviQ0kgmxAf+SbGOTR+hZBvarqru6pnumZ7dmTDP4hcW+6u3689+rV+/0+7cV8mnFGmJK9",
+	"o097GRZ4ShQR8K8TnhD9X8p6R70Mq0kv6jE8Jb2jXqwfRT1BPsmpIEnvSImcRD0ZT8gU62+m+MVjwsZq",
+	"0ju6cxD1ppS5f96Oemqe6UGkEpSNey9fRr2TXEgu9IcJkbGgmaJcz/psQtCQkRdqEMMbQ8RHSE0IygS5",
+	"ojyXKMNjsteLzCI/yYmYe6s0ozas6/DgILSUB1xMsVpcyseSM9RPyAjnqdqJUCyvIsQFepHKF6gvSMaF",
+	"kjt7aHgcxyRTR0iRF2o/lldDhFPJkSQpiZVEJ2cfNK13ZKb210tYPu0dfQSz96JeLK96UU9P2XseWvyj",
+	"+w0Io8lSdNmZj3qUqTfv9ABhdKqnLtFFmSJjImCex3RKVTFVbRspPPSHt1DrHd3VtIBf2KEPDlZM9FKv",
+	"WWacSQIU+VTwi5RM9Z8xZ4owWAPOspTGWONpPzNvfAvgdfSpt4bfEWTUO+r9m/2S5PfNU7nvxoUZq2g/",
+	"Zuj0wQl6+87dbyM7+B6AwH6rhz4eExbP4QAJnhGhqFkujhW9giNkd3bBeUow672MzAkqnzgcRhpTIYTU",
+	"YRP1LilLVm3MrOy7+s2XDj+BORWfMRk4fXzGkF6oRJKIK5LcQ2SaqTmaEswknMPZhKcEJVSPFSsgbEWm",
+	"MjyL+QELgec9g1tHjx8ZArVsBdZpN+gWFzlolnTPLz4msdIjm22eCIIVbBAnCdV7wOlTDyEjnEoS1XDk",
+	"8JBhpYjQu/73H+HdHz7X/3ew+/Zg9/mnt6M33n75O71ocUebo8DjQ+4YNDNID0EbQjcA2GY4ftfuyvGe",
+	"mOdCn+dM8DgXWHGhwRz1Mp7SWP/xcS6V+YtfESHpeKKAw8mMxEBKzwNbMnM9plItHpxil8UfqyG8CIOo",
+	"590cehCWpym+SInjf4v8s0KRMHczmJ5iFU9WUtuUMv/X29EaPOIGiaVhj6ca6gvYuXEOFeIV7Wj53xEs",
+	"Aoy5YNgLkDGPBq33GONsCWl5LwqeK8r83XkPr6ikSoafze0WAtewDxR4zV+/+7tXDF8uIgiwlAjVAKv6",
+	"uVyNUU05gROZEIVp2nxqKtAr15ZQOaVSDgTB9mJfcZajHmGKiExQaW6ENH0y6h19tHzp7xbfwPKfR03T",
+	"lCsbUSHVQBLCKgSTYEV2FQUS3fyKL1nogCZVDLT4ug77FK+9Uh7HuRCExaSBODUFEqm6WJ7I07B0IskV",
+	"EVTN/Tsp5TMtpZKE5tNe1JvQ8SR4y0iFVS79L3lGGEgTl4zPUpKMiRGNJU+v4E9LayQJi9gLjAjW7a2y",
+	"mDQqz84CKquQq5CRj6gqBorj03h8j819u54IVB6q6kUTVI/C83ZyjQP/ucFbXCkcT6ZWiahLhaBdDMxH",
+	"AZqMQdZMBkZTbHeYRjQljSJ4a54gJ/jw7pvhg0J/SFqNEiLjYnVRdfd22GLiyt6Xw7UTqiixtFKFaET1",
+	"O7lIDNur3W2a5Dqg0Opd0+6GgXHolKRWKGi1ArORd6+C4PDFiDVuahCRVsHW26G3bE+ysKBshr5Z9Fqi",
+	"mNrClXpZU248LaXgyStukkVpmqq0hdgKph2r1FblMzNAMUcIiCc4JSwJCrPpDM/lAO61LZkamg0HPwz+",
+	"rGXRgD1BU5pEswmXBPHRiMYUp2jCU5rguURYEJRynJAkZEZoFBxW2xHUD4E+Syi5BS6D8308X9eSkHIt",
+	"NCzs+iTlMhdEIs7SeYQ+kgoLFSHCkudoSlmuiER4pIhAU5owrTxX9l/8UdrN7tzxDWcHIYxN8YtH5sND",
+	"eLX8R51nLEjo1oZSOXehIxfQTu8erLqOYbBlcO/izijOyuY3hhvC6Y9r0oHG99rLvR9GiDsgXY03xZck",
+	"zwYzLi67G7YG2GLNi9OFoa3ImIt50/UwWN+S0Mj0rC16kAnKnVax3DZs36uahgc/nASHJ1Mi6ldazaQz",
+	"qDDq6oEKD9tszdPvl6MurDCqADCw+WXY6OYoWsxe4yjyhHxABB1ZG/9aMkRVMlu8Ac3tz0V1R7UDrf+E",
+	"2Ukj3hbZ/ntYXpIE9b/6p5/97qs//5Odvd4q3uikb2+6EDzq53kRIWEL98K6UzLG6eACSyqX7qs1Mfaq",
+	"Y7ZZvDvYC5NPiZR4HIDrI4ayFFOGZlwkMkJXOKUJ4gLNJnPEuNoL3VXTJhgskepg4PApnlGW8NlgJPi0",
+	"vYhqP1K87Sc1QJv1lJAJgfc+SekVCTJSpcg0a7IxbqLOJmau5V+tNtM5tWBz6RTMJUSIVuYBh/KBOxar",
+	"LLch+dIsOiqBulIpdojpgqcWSN6cp97P1briLWeDxH5VPxC1ad2boYnfrfDjGokmiSAyfBjjCYkvB/yK",
+	"CEETso4dOOZM4VgNGnUY90I24Yw0XSJUzQexJ6VUedJ9oqkpQZohoIxLgCk6RP0pFpdE7QoyzlO4vKw7",
+	"VasCO0FONRbY0KVTUI97Ue+dXtQ76UW9+0HNdA1zcpJLJebrcPuox/ggoVLl4qJBpCmeL7tLypeCXLMN",
+	"q/DGCDDRNiMIMqZSEf3PAc7VpBAA26Dztos9iQVJqAJMBlGo+KwdaeYyjlt6u+DV4pYtEOnopYKl5edu",
+	"Iy+5dzRXRNAsOaoVRfGgxVH1Pnhz2fvFyfU+eOOgo8PlnZm6H7aNSnzY0mEbPDWOQKrkefstFE+wwLEi",
+	"Qt5DMsMxkQizBE3m2YQwY0qhY8aFsaXUgrGWk5tPacspqYu7rGYPvRnLfzlpRz78dU7HNzS+yqNU9cJu",
+	"Hn7QeKNtyHeDpHSF07xBLY35dNok3OqjoLUY1WCy3UAeF1jpv8ImUzy+TviQHdqOExU78/exUgQuQbVh",
+	"oFYBzSrphU/NUvCWoCqMqneXhyKWIKzyYrI33kOv/uxnX//sR69+/vmrv/7bCH31n/7867/4hfvXqz/5",
+	"H7/+yeev/vLHX/3Rf4/Qq1/8wVc//ulXf/Nf3ONf/+GPv/qbH5t/+VbfyhajzdAVQsIDQpILHF+uSa2d",
+	"kmMTcXlUtZyS3Ca2T0frE8oaqKAkTd51amt1kSP9LBwODY+QZkioj9Hvnz15H2VcTy8QZYqDhHrBkzkE",
+	"J2NUhHTDJ2GdgzL/vtAf96IiqNfGEU8ITogIXh+eqWY5RzW7Wm7B+A7BqZoEyFNLlbIZ10FLrw+7J4wg",
+	"wpSYo4wIlJCMsISweB6h8x6/PO9pcGnYGXkVUYVGmKZGgFpYZSCs5FLfFgxfYWpklBCkIDqSs9WQKiJI",
+	"7LZDkHpUei6XWERbR2rFmMUkXU+zTho16hEV02tahjZhOps44u3+1w3KqtuMl032fUlEQ0Dcori8gtdH",
+	"vY/1cR8UgX7XDrxqtsE2IZjnKuZT0opKNrHZZIThVM0HeMpzw6obPmH59MIFosWKjuaDJCcbmQYWT7Qm",
+	"7wGVMifGpWxpGsIEYi4S8zOcmjQYLBb1lKBjDfQ2e74iQq8/F2kQ5DMsGGUhEeSpILvAJpB7B3RBC/eE",
+	"MHSR8vhSIqwQbAfp01PxMS+j3ZLNnOhJQgT0WszhvqPfg50XfTc1D13EBWy2ulh/FVE1xqWIzfCOu4eF",
+	"lTJKHWwLLDrBCq8dB2tvziYPonvc4JssSaJBLF4nAhOIyoJkdaTkYpCkt9bKvlYAcxORr4Fjt2CVZRjF",
+	"7QM/juL2Roy8HO2NVaNti8c77LlA8IJHATfTYKI4DUt5vGpW4ExSYK18NIK/nrdj/iutgFmKWfv4e4/F",
+	"VtniAy3Pub2hMsxLRgi7B2DDRf0JVyllZHD78I07dyMkyIgIgdMI7e3thSVm+/1AGAPFSquPszgst8S9",
+	"Jk5qbRyOQVbZZjO79E7V8jOrqbxDt3RKpRrEKZaV29qzf0e9SzIfyDwj4opKG9mHWcKnA7gng5TaaCyy",
+	"5D2IcWbu7xDnlACIFR5mt9RE4BHkU+UXKZUTc/JyCQrJKpmitfO9WFMFYIvbWRp0WMVhF/beGlVs7sEs",
+	"B+p2WTdohi4nPQWBcs1bLeFxPnWZ22HD0WrLkZZ6knVC2FnipNBiynVuYssKAr49RVqaZIiEVGJfUJ9m",
+	"KcVgOZpSBjR/RblxuLZI4tBrKsZtE7TiqT8e+wHZuldoInCQJYGIUzjWVqkJcp9FhScQ3hlQdmz8XvXm",
+	"+5CLS8rGCKJqx/SKMKQ4st9Yf5AZ+403V5o9IVp1w4vFfGtIrITaqqOQcdHheTbjnfJZJ7ymHG3R5HJF",
+	"hBZhF+yeJdpinBV+0YZAHE9OCb9gBEM5wYIE57gk67v3QdOVMWbhKY2kt2ROoRWhpvywjGA1aM5vrCFB",
+	"L99zc5fAqC2jCoj6PHVQ13bpVhzVkRZC/ntkmXmtXV6hZ2hrk1OYUJmleN4csnJDuY2thXDB05UGt1P9",
+	"DojCRKyR5lu8XgOLnTSMMVAmN1IVwfi9mAm32r8JFniG00q5CzvFingpmDO0kff5/TLwZp1NONl5pa7V",
+	"FIuzdhBQOCBnRbzr8pCV97laEvPrENWJ2Xjt7KGAVIIbYkXLPM/gHKsTx1tmF8FpcSUzbD6RdeV4ILEr",
+	"XQXvLmTqCv42v3yfjEY0JuKp4COaru3swxmOgzFe73Gp0IzQ8USRBGkhDVlMgaGUs5hURKXbBwcrk26W",
+	"hEhGPXlJ0zQgrZ2aWZGLLrQRgmpic6SIQBPMkpTIdaqrbFrTBafpNYq42D1GJdyjpdGgT0RCRCfeK0g/",
+	"3PyMJTlZz890taB4rWXHXTAeblQRYMPNUiaVyAvP4SI3BJ/HWvDQopb1vGyBA7oaUK38KIJcUTIbOIVy",
+	"A8dP4fPBTM6sZRRDUS/r/VG5YK3LA/iOhALsPpAL6vNcFw6eBaU1np7NwjnXLHKy9HSFTxNlkPJF2bjQ",
+	"Ugte+ubBKq1zNZmvJOuKqbWFALeCSlfoLX7ZlSqiQ8BoxGYX965hqte4cPX3Z4pkaxKVIi9UEPAtQv6e",
+	"YilnXCSnRBK15ryZ/XZFUOJbq05rMU4IKE+9bMFqDRKmKSV1NUiiXi7GhIVTyL3ydTUZoFZhDpk6H3Dj",
+	"14x+Rf2cms1ngrU4wxSaCc7GSE2oBD9vhGglYSrozoDkmYCwUI2ZoczkWkEYT2v/sRfmFLr4mFSYxSQc",
+	"62TPJMqwmgQXXj201QG+l3NFEFVoNiEMYQk2sREXaELS7B4E+FCWGEkLRCGBUj5GKWUkDKXyplhc6Xee",
+	"PXuKzAv1xICQKF+rMYjkhAuFZD6dYjF3eQZamNd/F2UHG625gQGVvvTQ908fIYanFCgiOCJ5gaeZXlRv",
+	"olQmj/b3x4IQFk8wYyTdszh3dRXlPvwTW962/EDZ8iEtihuckpEgcmJF4bXL18DHA8UvCVs7Mrnup64M",
+	"Fl5rsch6JTcjIlwr6GnLliWcpnyml1iaGAN8BJJccJoSgaZ4jhKOGJ+tp31gKemYkTXsU0WMVJt9+KlY",
+	"ixYAKMRwvdiz6yeNbZZS6eHi09cT3rZJXrwgWoEexM55ERTheZq7jbUQ4k05rmshUaa4PfmdPT5uR3rl",
+	"LbDU2mm4xJl5GVh/fEnUgIGdrGS6D092Dw8O39w9ODi4ffhGkMM3mH+iXp4la1PYYgTq0kTXctXemStZ",
+	"uk+vnvZSkFA5Xy26qmKR8vaxyKFqxLWEI29U+wwXHzmpzrBx41JI536hNjbiZaU4iJzBTI6IAEDEtiCS",
+	"YXwQKqEmicCzYgdlEGFQOHQcMyjLPOACDc0bw6hiG9J/pwQnYCSSNoLZSE2Ka57d4sg3G71Dds7FOJ4G",
+	"T63CYky8IKaN9Kp6AdkFtG+WBODdH20zsDbO2KrLZlNMWYpZgqb8gqYE9W+/8RaEHr357bd2EBdIP9Tk",
+	"hPoHh2/tvnV4F57uIONxq2X0BZPAahdJC8RuwvYL1uSPf7imxLWCrSzBfBfKspPmbi7qo3ozeIxH5hdT",
+	"qqxf0jADY00YZIKPIcEw6s0wVZSNBxVu6hWvtEWoSvYTLr58ah12bu7KcJa1lMVjNH/xA75qhZ5xMqVN",
+	"0+R6tac2rrR95eP1q/CW53mlXNA+gZA3VHzxD0u4JqqmgwGYw1stqWXKeOiK9i7bSu1fA127iSAhlsh5",
+	"xLJcbbWU9XUQWuWf74K3QuvxmM0Lr8le2GmpSKuYqHXx2bQioziZFd2SyLlallYJWLY7/U64btAybHbC",
+	"F72Tu7kpUQvVyww7tySKTW4CZ6adgA1dim2tMdR/9ZdffPnLP/7qV3/w1S9/srOHhl7d3iESOZOmSsOI",
+	"pmDk4OfMCHCYxcSldEFxXQThljECse4eGpYaybA2BLL8NEIZziVJ0Gyir2k1IefM0DHSbFgWKC+55z3b",
+	"rcR5LIaISoRRPI9TAja08lVkY973zllv8SQVm1xLgzmBmPxWakxlmduapKr1dT/DyzDNme8XI441FsJH",
+	"vPT/1c0hxBCmkWU1NgXB8YQkyNlJoDqzQhmOyT2k12vJxdBORQJfS3vVN+wABhnYGvOLXNXMMbBVJMNb",
+	"g3eW1QdbL9i8VAACHG1TXb2eJ2qCze1UbSIyM8FNqDdOwwwnIdiI1COcphJRhjCaEyyWViNlXNmKpGhO",
+	"FOpras0VSdB7nCV4/s+f/+kDod/2cwQqfk8t6WtpzUNQOFTT1QFNyUihPiNjrK9SiEJA1he4EzYpa6W7",
+	"IsqJnDGTT22oA7JrtJh2YSk3nKlmdLUllBTIUDWyZ32TC4NV0bNAtQWJNtwgT3lKw911Cia5/AQsbcNj",
+	"L5otiZrXL707xS8sF/D2uNplXnzW8v3m8FD/nlhvDZkgMUmI9e4stzS2swjCVbIc2TLFRbXQlYPOsGCD",
+	"jIiYhO2Wq2sLe3usElMUpM/gPmrrWNrpqDgPXQh55eG6lohnxuiqHU7wUC+PFlh2wIPnZ2XtZO/sLH+3",
+	"qRpO+3O0fGurzlD4WCwfs071RVzG22+vrG0Rwn83IfvFQNeL1a8ME7ozHJwG2d2DYDR75Z23G98puocM",
+	"OBuAmBNEkL11m+puFpUSChtOWD6lMtPnq+k5MbV1mh7bpIBFsciqM1wU9mSaoP4BaDb2oqNE6uc5czap",
+	"nZZW5cYrxcVZrqRoUa246+e/2HPU+IbEisqRsR6veouGwbYsM6HYQgU1DXThoyeIcn8h9c0tAiS0OY/O",
+	"ogUiXyTp4MFhOJMTHmqG8loiqjMiKE/Wi3u236xMznd77eQSdXDbnGc989qAXGcpbpyG/iBrr6epZYfL",
+	"dd2CY38tb/kmFRTWCCcsEzoWxQpHtlWWaskuQo5XRshYoyJjdoqQ70yMnAkoQm4yCFuNkCtRPMFsrAcp",
+	"DFLO5Rgh63HUz3hGWIQsX4mQs/xHCBe9cyI0sjWzIoRzxQfGTxAhLS7/Ltrb22tXb8NvYQLgD5IPvyRs",
+	"s1ielrF8t4Mp9mVe0Zrdh6vJ8EW+0dKAQLvJ0n62GAwkZRmTtBjK8SKjgsgBDRiBz0jMWSJRzhRNwcpk",
+	"hkMwHLKfhu0BC9FQATPNJWFFZytnNniHYBGs77XgkPU2VhmssqeoRSTVM2sBb1kXYP1y9E2TdsH2YfGb",
+	"s1jNFF9HXqF+3pCo9FuXdWhF1kHmpQa1WlQtpajVqpoDvV5f8qOH0SYau5H0gDrl1CIkVjDukqzaz7hx",
+	"zLeHyFUxFJvitdZJ+mD3bddMem+w+/zTw4Zu0s33UBj1S28njfouuBywqZuLjdDTdWRH8km4erseIEGm",
+	"/Mrm2F2YihYtddr1OOg1z0F3y94Czb9sQF+wZPPKq6X1we+IgYaI70NyMeH8cruBKu03GqwD2JxgZmzO",
+	"pgLeEvux3WQXvMHBa1MhyJRNygVV8zM9pM3rBjn0ODc1YM2/Hjhw/f6Hz3r1uq7HvmgMjvynT86eoX2c",
+	"0f2r2/s4V5N9eKjPCqwdUGjE3WJRE6UyU8hJSsrZCeeXNBC89yG5QPYVFMM7SBKFLuYmi4SO2S5lKMNj",
+	"sofOlFZeQYejbFxmF09xQkBJQ1ShaS4VkoQl58zkocDYtyQ6OTt9YDdFjQt6+INd/eMuaB5DZArymugB",
+	"CsqnWbMTlHvjeGCHK7eJM/pdolEECu6IL+7w1f/54st/+tGrf/jpq7//R1O1+ut//NW/fPH3v/78v/76",
+	"R3+K/vnzn9RCHhBUndqVRFzRmCDIHkE2fcRlsiRUE3CsbslzlvGUKhrjdBc+RFyMMZN7qJQUJdJimRnX",
+	"S8pmCRrxNOUzPeQU2VLHhCX3bFgGhS4IckYE4gxhF0yym+A5Ont8fA9BoJpeivGueuVFkMg1kAXPxxP0",
+	"5S8+L8p5752zc/buFRFzBElSEM/BUJGwNcRZltokd5ck862PJWdDKMJs8IxdOs5Qo2EYGVwPy+SlYdFa",
+	"BKdpBFsdmpysj54PUUql0hREcDypJWEB9lMaE5cda1Cvr0ZBicIQVgmspEjvsbHnRWaP+7qM5+z5GUDo",
+	"+OkjL477qHewd3vvAMTvjDCc0d5R7429g703bKloOMTF4dMA3/c7yI9Nep/mOgCzR0nvqKe50XHZKrso",
+	"WS1BkgfidtWo7QatCcKwonUaA76Mwu+Wc+6fGLGmxZuP6ZQqUB+czRb2eHhw4PWQhhvEI5KPbfjEOmsH",
+	"dg2Hth5LrFmNJh4H4z2vxWHT2MVi911CIvBik3xm0YG81uWm8v1HLs5TyxNcBtBodI1jl+9syfsdG1ze",
+	"ITisUvOyetNo0fPlAipudzx3CA1mPUkXsDdDaRZTNgeugf9l1HC+9j+lycvGQ/aQKA81WyXXEIxKb1MX",
+	"YHrCSDOAFjjIimP86D6c4cwpHlW4fR+yU26Aqo3i04qobwph1gDdIeJOYMT16NuFVSy/QE6Kt7YIrkqX",
+	"4gDQjKTgFtwFwD6sRcQuMmST6LYMbsAY9qHn9f6n+j8vjZ1i3UMS2cvYtoSwd7EesFenWf9uLuILDm9X",
+	"auhU0oZKt6s+irkKFcrJUuh0pSZYQfDeLQk1DvfQfRvdJ52sDKF9UvEMXRANPS8A7Z4p9mPjjrEg50wQ",
+	"F9l3r/g9FQQnczQlCnGBXOwcuiQk0zNQgWw9QyOD1eiR46TSQXo7fKMyRSvGcWcRrI9ty/UO5AaOExtW",
+	"eUsWkZQRmuJLsptnRXC3ia9kCSo6Zbcm6VLt8JlBTSgqpXwuIlRkqtgQB5i5rF28t4g8KpWnjCwKpLXy",
+	"+1goJ77rExG5qHOoftnQMzAk037Sqx2aZX24irNYGwSyCvxxWn5XKZ+88LVXue63S3yuNatbKkJ7tNWZ",
+	"FE0qdNQsSAeu3pJgtM5pqoxQSRLUNw3/oqLbn7ELJvdQnmVE7MZYkmTHHLAJiS/h/saUSXXOHr6D3tBc",
+	"ePfw4PbdPXRsxgeGOsI0NY1JDcFCR4mizyDovbbAARTUOGfDYKNHyHgwRWf7kk8JIlikc5TRlCtbdwwL",
+	"p9zPiZkXUbUT4qNGGn63muvWPR9daI55w5qF3wRxq9rFqe1/quWvSsrfShnMI+SVakYNX1s/2k3Sa7nm",
+	"rlSOpTDbhtpxg6T/WtSP1Uh0Kki3yCzVkOsdg33Gd726qJsRQB44RmdEldVft4P6cvzfOKR3i+ynuapi",
+	"GnFmQ16N1FbgEEytqP/qz3725S//+Mtf/PjVF/9rpw1ZCBLnEpvqnstsY6fmvWsgdA0v/iZ+dRdS0b7y",
+	"c2Nfl3WCrrxp637QJWlgGyo8p7Z7Vxek9V2tDmJWRE/jGZ4bJ1SF4G5J5EUM13Ud04tnHCQs82hX5OkK",
+	"+7mXsLtVC0g9z7jRCKKX3InMYiaE8Qr9XiMQtKw5SJNKmNDpZsgut1n72c7bYbYLyfY3LGJW8rm3KmMe",
+	"JwnCSHhYuwbJF7Lm9USruspnhAqj98x4niYoJfhK3wTI+M5RrD/dxWkKOzB5vyNIBu/fOXh7Z9FqYOS1",
+	"31RCOrgpQoLk/o5OvhPSrkFMMsW7GU/pSvejS2Oj2+We1fS9Rt4JS+7E3n72+Bg5AKzJPBtMcD5It3I8",
+	"n3jm2ZzZpVqQIIUviRHayMwm5UvUt6bYZrOtVDZLO3RoyzTI7RzZWorkDR9YL8kzfFy7I7biwGYOnC1p",
+	"KpdkhXfn+/DGClPs9220F8oEGdEXEYqxJLuUScIk1Wy9yfTqhYkFLbB32htgbXRmW2ZqQunCQ/mBXeV4",
+	"LSqo/XbZaItY1aXWWSCRzuyyuSWn9UIbIBp2OzzCi9W+YcnQhPjeSFADgL2NPg3oWWlnLNCxRcJsYpp6",
+	"hV1ZFRugEnV6q96HyGUtRRk0IGLLRVLhog6NU87m7ZjYw0ovlNDdueUj8VpuzGV4d+bIrvBfXJmAk76+",
+	"PSIX3B0hG26+s96Z2bfWiF0vMaZTy2Qtf2Y76K8n6dwsDYRmD4hO5nEngjpRniHpliyUnqyA8jok4CfI",
+	"bIb74D0I/Rlcs4YtIb7aC2JTK585WElnqAGFw0HVFOhrfZ3NTKT8cgn3Q/fSFqnaj/5vVD7talFfklho",
+	"9cqVwpITPmM7ndiIbBW9cst1RYF5zcPkElc5pKhL1HfB1Hsu83oYoaFM8d4MC+b+Nuqg+xeRMU6xIsMd",
+	"2OHTJ2fPSIKwRL9/9uR9CNw+Z8Mf7D482X1Gp0QqPM2GJjQbfjyjY4ZVLsgRkhN8ePfN3/vOuz/of+e9",
+	"45Pds+8cH95908IvgjYc8Dn6Fjrv7Z330LcgOHxnZ7h3zh5gmubCusUFAW3chI1f4Phyl49G9xABxGCl",
+	"yDSDInQpH2vibnSZu9yMG3E0rJsDY+CyKsX7zVCOt0mKKebIBa0WQ74b7jfT1KnHpMvY9WzmYLjd9eEM",
+	"HUznt+8+CgBXTmKLg9jI3My9k5CUXhGxytxm93q/fHuLXM/O0mhze2bMSUQqVC6/C0CbwoNmcugtw0cI",
+	"rwHrjTQAH0G5muynfMyNHBfmoKfkil8SVznek/2B1xnOY/OQoGWZcW9BgBueFjlPgTA6M++WrODVhjGb",
+	"CglncFUgnqtroNvmsPWOPnpekRromCEDgQLPuZrUjpDGkIV6M4rexfGkhpsZF1A1NyZ76KkgkjAQFjnT",
+	"uoSE+hFw7yBh0esjko8QVfKcuXy1PlQ4NeNiiWKeUZLsmDykC64maMLThAhps9X0xigzQWWhK8gi55kt",
+	"EfGbgv/uGEq19keAo7xPZlZ/Brq6Y26JljTVNR1mhIFHrkI/RoA1Mi0Vq2m0KCfSQKEvjGIsrVQMVlhN",
+	"PjWJGfpc7WqOmFRrmvRv33VFUE3oIj5ngits/D7+0vfQA3pFIGwQqvCCTCRBYqIMlcOglMeXrngKz5nS",
+	"Szhn3gv9O4dvG0lreEqUmO8ejxQRw517MDjIZMDr4FAlidCrhdhFOqWKJEhx3iyBbZP6KwV2ftNo3/JU",
+	"fSVsQPp3Dt9+jUfFcTaWoDEofYY4Vx6RslReY1T6M9t+TWru6zq0VKOSYsxM5que3zjqxpgZL7VtAQw5",
+	"oOGQ9ZNyDVtNgDHVb5erkKUT3Rbn70JorbRJrmYmCjIiAopkVtBSJvjuQuTx/qf6Py+bMwfYXJ/1KZ7b",
+	"8GdsAvbRAy6gDhdOQQiPbAmmJNI4i0mqORHUSLxkXntlPEeSm96L6XwRaR8QQUfzR8UaT0zlou2hjicE",
+	"5ix6ci+ir2z/xhMt4M1l94KR2be+DGLMNKuAufqmPH+EBFZk17JY3/DpZWtvIBoDcCvCcQNx7LseTWsb",
+	"zuwUTZaKY8bVpNIB4JZpFQkJI9jVbwPUaLlR0sR4umeUJXwWLcSgWGt9xoW5jAzLqGW7LJLdiZnn5uiu",
+	"nCnoZnLlMDuxppvBABJlig/CQoDE0fd+r4QUN9NZmGCK+hgNbKScHElidSugbznRV6P+2grhVgG/ZwQV",
+	"P3MJ0FuiUxLimrMv8v4SxI9gZTeCTT1V0zUAy+gCo+V0Fmxlb8pbDnjAsPNKAHcLJC7Fn3crAwI1pviM",
+	"3fNMJvYnk06mJPqYU6a0rCjveWhrgbKWJQ/qYbFrRgR0HGAQGk4jaJPcs6JvYPmlq0qo+eOg6MdelM4F",
+	"AjdRvFB23d7BweqF4Tlti4nArpeUHG1OuttoqN+mII2SXFeHanhnrLOADVo5Lo0yQdjClTPLggXZBcGu",
+	"CIUDExYUVTXVlPfQOxB4duROOeMKaXmfC8i9M42ZgBVF8P/6hXNW8nYuTNcQKqEObHkP5CwmQtER1T+P",
+	"yAzC2jBDh6j43b+yONuVVJHoHH6iOPUgADorN0kNOMsEB22aJaA8JFrgZJGf1OAxs37OUiLlOVOCjsda",
+	"lt2JIGE3naMYZ665TYRSPtudU5J6i9pDJziDecqHFyZMT2v5ttQNO2fDekpghGYTGk8QTolQMiynoA+x",
+	"YJSN5ZGWaQhW6IpKzVf7CZ5HaEbIZXTOppypyU6EjChVVP1hBIuLOepngmdcEoQtNy5hthOV+LaolVlK",
+	"FdgX4GaJzpnxvwLgd2OcQckeQLLV1zR+DV720LHZO0k8ZU7OiJDozuGhtSoYWhues6KCD2hHI+Peh8vE",
+	"2lRBBHYDHB7cdvWhJJpZsDRbGjz5ajvmBk9UfC0RSqsESMiQ1WDsUs/EzD9xRkUpjsKa8uLqUKYaDl+L",
+	"JP5s4pfE6iq4ifo760aXq7s56oDeNwJBx6EPJzBoJ4dtreb2XeRXXSuF6reX/gzKrBUHXZARF0alhqtl",
+	"kzO8bzs52I52q4/zu+X728yoLGdpyskAS3pXTs1qZpsx0vdrZQGpkiQd1bRYztL5TreMoFHqIzhxhRnr",
+	"0kaEmL6K3WO3CjYuKh3Vr1oL4e1ftiUqX1MtgqWk1GXu5ClW3mlE/Y3NMfZofiL2MjZudyy/d/r0/Yer",
+	"TySd4jHZt6MGFLwLykyJxTr7XQDc0/cfIhitqyOoWdotib53ivpP33+4c3OX6ydiT161BvPZB63BLK/G",
+	"33oxTaugXgnYsw+2B9izDx7uROD8hsawmlSN7fr7p49vDuDG0nFtaaaurZthC11S1dl6xR7tV39pY3ZG",
+	"fcatDyHGLJB5ZRjJDaouZsJ/7RKP2aXPVdfTWUxh7aaD/d5W/QTvkWXJFqavjTGTF03LKuIGuiApZ2OJ",
+	"FO+KF5hQ0l3KFkJ9F1zAU7Kf5KaXZbB63ZPRCOkXIr9cAGQvMg5xGJVCx6rskS3120SQBF3kCoxLc6LK",
+	"0zjm50xxJPmUcEYQSSVxORv3yrc4IxKSII2YlmrZyHkmpmiU4vGYJDt76IRPTRgRrPWcpcTaayzMM85T",
+	"lAhMmT75c56HzBJnRN3P1bayKWHo38hsgDJ238bsI8ZnXZDiQ+5VLNGIQX07V+QQozHqn/BgTnQ1vnBZ",
+	"fOb7lTdb+SdyJghOrls97gZM2f7emozZlf13gcL3wJRcjhm5iFPoTe8hbkm8beXRPkC7sd7Me1hcVjZx",
+	"apBzAyYLmlR7CLRrcmwcl5UA7oZ2AonsrhbMfc0z+zSxRUVdpsOc58LEetEx4wJ6XnZAA1hcVqkA2SPT",
+	"AvmFhLVvrOiN3stTqFeRFHb0AQgCA7CiV34Bk3r1JzCvR2iap4oODGeJUIyzAXkRE5KQJDpn+p/OwA9+",
+	"ggG4ArzfylqSgyvKU9gN/ArePC0QFt3qBjaiITpnOTNOk4Fxrli3x8DKpwPj1YgFl3LwcS6oTGhsBs44",
+	"F4PSLhOhCcFX80FGGE7VPDpnMsUDk/ph+t2ZvweaYZkGnA4K0JPTdNPTG5aSXhHoBGyS8UzHvUFG2XiQ",
+	"cTaOzpnevt+Ncw89KwOjlVkQyiFTUpo4Qo28YMlYKtWxwWwrdmtrYazvbCVah4HbedHdmvIZtItPaD7t",
+	"Rb0JHU/W8Kku8eNqoNbao7rOpqYBakLllEq5lg/3Gu7rZSXHtO6zulprpW7cdYsG/Gv0Rq9+0bZ12W7/",
+	"BH2k7C0f9RR5ofZjebWmjcFrs2A8mH2I2Do5+8CW9512kxUHgzdKBsUNsPxiMEYDHF927P84ji9hgduq",
+	"ga/HPi5U5ZfbponGHgXAoLvAZsnrwFFvYbcRNi137Bij982o32B1DaxamBUYRX3b4ce42HY2xbC9CrtP",
+	"19ajfoPhdaX0Ar2eiNIar5UisbmM4+aIcxMu7wUaGOOqCUHQOj8jkMZlWj3biJjMhb7M4U/odWArfNvw",
+	"yExGpsuBIbFF82ulSvM7uUjIVv2TdoYG1F3AU3RFSSfWkuNa5c0Lt70QAsOydrXBhUbhqgYXy4S+50Eq",
+	"gSpsy60wT8wrrfSBJcJ3ET9pAozMn9YyCPtSuWBhyXubohnsrskAY7beSfWGPCPCNP8wle+0+OawcIRw",
+	"mvpRvSnByZGL7d1pJpqgU+V+DrZXOIMpl8Q1fzDl8L32F/po6wdnj4+Ln4umMejJFRFJTtxqsSDI1SpI",
+	"UEovzXe2tl3gcD/S+AYAbqs0ix779binzbZCEeedRYDBSAgjWScc1P/6r37+1R/9t7UueYPElQFgJbq2",
+	"edoaLdf6YVcRX4twK4IZJ1QqLuZtefGantMg0PcNp+tcGdKDbv2MnSmS3biv40YIxQDQuJZMy86SKW96",
+	"vopJu5eiM86SZ/wbfF9DKAMkB7lqgwtrTdRrIaZzxOtBv8H6NcIRNAArp7yqLm966k38iWyVzuVlWpme",
+	"XJBpgT4aCT6NkOI7NrTAhvaDCmbSB+QECyKjakICOESQ83bA05iLRJZZGWXgS+HLx1dE4HElPtJFZEbL",
+	"AqhOYZ/tNABrRG5WU65tVN7O0GPB82xwUfVIFITXK/pEOnWm+MHmm0HLs+eb2LRvwgC9gEtN0P5wVyzZ",
+	"07r6i2lqoCh3jXM/4XE+JUztyUwQnMgJIWqa7sF/141H3Nj0rQU6wWdgaABEdZzUOaLjWgfA1me/6Kix",
+	"rOSC1pTMB1oZc4O5IWSKI8jpapc6/ZAomx7yzblcci5d2Yde0U/mN/d4nj0+/uZc1nOf7KFE/S9/8cXX",
+	"f/KHpg6UNTegi7m1lax1YUuGMznhakUXhuKtbaLcTtJkeioWUfXEdWKLUlyQBEGYRTpH5gFdj/0VkFxu",
+	"U7jPZyzlOHG7WQ+iN0L8QdlzxsXlBeeXnThrLAwQroF8jvo/eHz2g50tGSI+yUlOlpUXKCMFwUrvbjJb",
+	"CUQrQrckmk14Wgm8jNCUS4VyMSasIMrAHfU9mH6bPWDMehttt/6eOgqe02TRIurRiQSVs+Pd9o1IecBF",
+	"GXBr8qgpQ8NSSRgaLSEReMZMOG1KRgpKB6Ljivm4UjHCPojOWTBMHhKC1UQrAufsnO2ioYPFQGBFhuj3",
+	"0NAPmhlwNtC3+BD9v/+LhgmVUO2dJEPUL1YPkWyu8Ulh2d65d84Q8scCIzSdEjQl2CbIe49NBxaoBzgl",
+	"CvXLUGJhSM8UNIm1dJXO9dg2v05vPLH9uHf23J54mmtIl7sqajkMnIvN7MkGckEB39mECOL/hKCQW9lM",
+	"TU9bSzvTEySmdGFwDjUpDfPTMuoP7PUJ6hefoIt5YHQu3Jt4pGxnGhMyZsv0eFqg+d2CwA8SK4FgfqWh",
+	"vRePAD2mbr/NtOMjdEev5C4MDcWJkeIV5OktOceCK3dnfQ6mN8stWTocNOUdA+A0z5EEJYTxKWVQhYZK",
+	"dGBKD9mMDyzRQSiA7SFRpTD1jWC8uWB8U+LuTcmUWToHANfFSp9xL/QFWqncve+JZhGSMc9MNtKsqGAG",
+	"RYKgNpAk5KhWa8+y50o2BhfAvw2rNki7JaNwfhNO0z00/GSIJMEC5GJFlS3d5y0U9U8mlBFJzhllcZon",
+	"JDlypViJmAIfmvGyzbbUi5hqNgqlVnkc52KnKVz0tGwpWTtt5EWW8oQUAdotHcZFyHaLy//MfP6yHq0d",
+	"9aSap3C8uZj2ms6QdxTWDmHtuGyRrRjfXVml2HTOGXQa1ekG3TC6MzTkJ02Rq7cPDn7rCxatkFHLkM4u",
+	"BVUoVRTo9OrJpU2xAw9oCtVzXfCPs0oVtc485mWChFQumJYzS/eqovElUYjl0wsizll/+PBk9/Dg8M3d",
+	"g4OD24dvDHf20BkUA2Zo+Cgh04wrfZJ2v0vmQ807p/jStSCQSOIROSqL5lySua0HnczPmSgN+0YYLIrg",
+	"jDFl96qfWZN/QiGPjSkYo1rO8PBQc7nvkrkJd7gkmUJYaXYsFTq8gyY8F0tK4LhauGGxY0Kw8eBYuq9t",
+	"fekp8KpsvNVwVW+jujWM+XoiLCp1hRdpNEF9LiJbztm1q6hBNLIalNEIIPvX4AAW++4zPF5u7Yp6j3lc",
+	"FNlYYhW7/ol9APV2C/JtKELQpFeaX1cGd5TkuW1211j+wzy+B2xCIwCNOTQEVRw9Gu2+p7VIpyAw8kIh",
+	"m86yLuZedhNCIgqAhTnotawzFbTt49J72GF6/WcWgOgzrVKhz0wh8c80k/3snH22u7tb+d85+0zr+VrD",
+	"HqLPkOthU0im3k+fIcoGmeBjKEduvgQVfIj6Q81YhzuhEaxs6z2K/IEiNMNUK5cD75oJTwXAG1A24sWM",
+	"R0bqphIxyBJbsYLKqKGJ+2ePj639IcP6htgpZgc13pu4dC23n7Rhs85GYOeCqoAjIobQXMjWsRualrOD",
+	"QgRdBW0wDXyGZH4xpQosE4Ln1gMNXRdgPGc+MjPbRDNv4p2VRLE4QT0p3BIZfKKH9sReM75nwSrWXcwA",
+	"dR6wKibvzyiToBYZG4htVkbYmDLi0OUMZpqma4aUYobSqOZQrB/U9l79OHLF/r+NEjy3BdUBdxUsBqjX",
+	"WneC6/E+tCaez87ZOXufkESioWOSw7IMgT0KtwxDPUJ3Dt8qrD9URejO7UM0mxBWoMH1DlQToiUoc+NI",
+	"Cj08jpFUJDPlJtOUz0oKiXMBQpPW18oagXcOXOsC+3xg9LnhOQPTlx1kYNnbMCQ7HcfqCVtTdLJgWKq2",
+	"bVcqOvbKadxg2/NW96tnFdTofB3X5zMtw2NDTZyVos160sw+VgrHk6mecqnH7th7b5upH8U0yxsPaLkz",
+	"QjxNOnXbHXtnXc8gOxRMmiSIp/cfRKawkakIYkpQIOd/k5HWj8AfdHiA3nsHGkPAi7cPwIDn+uFBQrKm",
+	"M6NwYa9/k8VMBFwHJD88DTZ6TTlOSgwsDYWD1PEMC7U/4mK6m2CFq1iu1gpw7UnbeMr9IgDw3etu2OaB",
+	"JORGBl9vJ+QH8yCMan1A1zzH+5+W/xi0cR3XUN76aPNYEbUrlSB42olP2JzqwswhGR2NoGguTG+oG3oG",
+	"oRPz0+59KjMuoWKFpmpT5Ldjl3IzNjZhBFEw9aiCsXYODWetnFJGp/nUrw5aWi6b9aERIclF99nDD+mV",
+	"s9I8cDNsR0xww78e60mxuZsqngiNgaD+pi8gGznEirRrWjL2p0RKfe90rBNXqyygmaDKOC69+lJ9X2Rx",
+	"ahoYm7RErSZUwobB7KnBrI+9lqVlPrVtNkBt3NlDtsWsVHg0MnMhTf6C4VTfd0Si/tD9cIQ0WQx3XFlQ",
+	"aHRrV3bOyjXfQ9h5vS2MysvUdYUwq3AquTWjBITvp7xw4LxnxtrSebCj/8YZEz8UWl+1tuJCfgbMUmkq",
+	"Z9289PwhEAou0GvL/fuEs+ZhkinWsxK1jU7czlCsaf5mijvB8fKTS72oA1fRBSI9Ap7tqKNq1nGx3WtU",
+	"tb4Tqhhs0wMcTerhNTGCO8Kp43ryW9CBuRv3OMyJsLV3GcaNUUrG0PNBESFy60puCHpq9J0bAnTp40vy",
+	"IypsEZxLzpzzIksxs7WqoPWhjXkq3FMlc1wWLv3MrWGbjQndHA1CJIFO4V3g7N0iaMv15ssyYo1kxeVV",
+	"1UK3Y8lWfLaijt8zeGOr7SBnbLlKrhfZWTNlqllCrPVw2DsQq8wvdt2DZU0BJwSnavLDxnNweHCAZhOa",
+	"EtsrhkN7UpEzuYfO8FzfSQbp+EKfAH2BjwU5+95jfUuckoSG6yx8x067RSSYKZoI3+2ESnStkJ6Gdn6P",
+	"6RVhRPqQl3OpyNSCXRCczFdBnTAfnhqrAFCXNebSqBKs8AWWBJmdoylEP0ojGBqd8t45u3vwhvM5Z2YD",
+	"xuNsFUHnq5hSKSGcTk2ImGkOFo5qOzUbeC34g7nBlE/ElSlxfffgjdfXIVWvhzZiu/rhp70LggURx7m+",
+	"1T96rlVcSaSEloP8khL4UQ+v92Y5YHX7KY9xihJyRVKeaS0Y9YcQpJCQq+GObeB/1JsolR3t798+/Pbe",
+	"wd7B3u2jtw7eOgDZya6xPq6j2QgsYrAhoLEpUVjT2J4XJmV2t1g07sw0z45so+eCRp29PpdEeONAxeDF",
+	"UU4dkwLahkH0hxL1q80AoXGCPxy0jF85ngk1q5YxhpA4vW9vuJJXLg75UBDCduMJZoykZZB0/1/+5xev",
+	"/vd/2DEq0IiCEqo4OE9sYmMxuL3xFsf+Dp/5YdcGhLQobwPNI4zHyR/P1rZdHO4R28VZVquxCZYhM55t",
+	"vS+9waolN0MALeIXQUKD/E8TOCsjE0xLrdRUxDe++ssvvvzlH3/1qz/46pc/8ZGmJbXFGb78xedf/+xH",
+	"r37++au//lv0z5//BIr+WLcbZJJCvZ+SGuhVtWp42X/PS4YNFzlcLNP+1X/85Vd/95NXP/nVq3/4qf7j",
+	"i7979Q8//fov/vPXf/XznSNbPihaTNqWRS2MyEYGyz2k5QDpNHL4DeFUchTzKdGa3cnZB6g/NJn/R8gl",
+	"Pg319Tn8t8Z+9Xv6hwh9/9mDXeNMQ+88eQ+EzXdfxCTdqY0u0Q8en/0A9YvPX6TyxdAGTFqolIkdL5+/",
+	"/P8BAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

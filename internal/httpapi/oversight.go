@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"greenchannel/api"
 	"greenchannel/internal/identity"
@@ -314,35 +313,12 @@ func (s *Server) GetInspectionReport(ctx context.Context, req api.GetInspectionR
 	if f := format(ctx, (*string)(req.Params.Format)); f != "json" {
 		return tableFile(f, "inspections-"+req.Params.From.Format("20060102"), oversight.InspectionTable(rows))
 	}
-	out := api.GetInspectionReport200JSONResponse{}
-	for _, r := range rows {
+	out := api.GetInspectionReport200JSONResponse{Items: make([]api.InspectionReportRow, len(rows))}
+	for i, r := range rows {
 		onsite, joint := r.Shares()
-		out.Items = append(out.Items, struct {
-			AverageRating float32 `json:"average_rating"`
-			CapOverrides  int     `json:"cap_overrides"`
-			Inspections   int     `json:"inspections"`
-			JointShare    float32 `json:"joint_share"`
-			Key           string  `json:"key"`
-			Name          string  `json:"name"`
-			NoCodeScan    int     `json:"no_code_scan"`
-			OnsiteShare   float32 `json:"onsite_share"`
-			Rated         int     `json:"rated"`
-			RepeatVisits  int     `json:"repeat_visits"`
-		}{float32(r.AvgRating), r.CapOverrides, r.Inspections, float32(joint), r.Key, r.Name, r.NoCodeScan, float32(onsite), r.Rated, r.RepeatVisits})
-	}
-	if out.Items == nil {
-		out.Items = []struct {
-			AverageRating float32 `json:"average_rating"`
-			CapOverrides  int     `json:"cap_overrides"`
-			Inspections   int     `json:"inspections"`
-			JointShare    float32 `json:"joint_share"`
-			Key           string  `json:"key"`
-			Name          string  `json:"name"`
-			NoCodeScan    int     `json:"no_code_scan"`
-			OnsiteShare   float32 `json:"onsite_share"`
-			Rated         int     `json:"rated"`
-			RepeatVisits  int     `json:"repeat_visits"`
-		}{}
+		out.Items[i] = api.InspectionReportRow{Key: r.Key, Name: r.Name, Inspections: r.Inspections, OnsiteShare: float32(onsite),
+			JointShare: float32(joint), RepeatVisits: r.RepeatVisits, CapOverrides: r.CapOverrides, NoCodeScan: r.NoCodeScan,
+			Rated: r.Rated, AverageRating: float32(r.AvgRating)}
 	}
 	return out, nil
 }
@@ -389,26 +365,13 @@ func (s *Server) GetEnterpriseBurden(ctx context.Context, req api.GetEnterpriseB
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetEnterpriseBurden200JSONResponse{Enterprise: enterpriseOut(b.Enterprise)}
-	for _, e := range b.Timeline {
-		out.Timeline = append(out.Timeline, struct {
-			Agency string                 `json:"agency"`
-			At     time.Time              `json:"at"`
-			Id     int64                  `json:"id"`
-			Kind   api.BurdenTimelineKind `json:"kind"`
-			Status string                 `json:"status"`
-			Title  string                 `json:"title"`
-		}{e.Agency, e.At, e.ID, api.BurdenTimelineKind(e.Kind), e.Status, e.Title})
+	out := api.GetEnterpriseBurden200JSONResponse{Enterprise: enterpriseOut(b.Enterprise),
+		Timeline: make([]api.BurdenEvent, len(b.Timeline)), Visits: make([]api.AgencyYear, len(b.Visits))}
+	for i, e := range b.Timeline {
+		out.Timeline[i] = api.BurdenEvent{Agency: e.Agency, At: e.At, Id: e.ID, Kind: api.BurdenEventKind(e.Kind), Status: e.Status, Title: e.Title}
 	}
-	for _, v := range b.Visits {
-		out.Visits = append(out.Visits, struct {
-			Agency   string `json:"agency"`
-			AgencyId int64  `json:"agency_id"`
-			Cap      *int   `json:"cap,omitempty"`
-			Routine  int    `json:"routine"`
-			Visits   int    `json:"visits"`
-			Year     int    `json:"year"`
-		}{v.Agency, v.AgencyID, v.Cap, v.Routine, v.Visits, v.Year})
+	for i, v := range b.Visits {
+		out.Visits[i] = api.AgencyYear{Agency: v.Agency, AgencyId: v.AgencyID, Cap: v.Cap, Routine: v.Routine, Visits: v.Visits, Year: v.Year}
 	}
 	out.Alerts = []api.Alert{}
 	for _, a := range b.Alerts {
@@ -423,22 +386,9 @@ func (s *Server) ListSnapshots(ctx context.Context, _ api.ListSnapshotsRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListSnapshots200JSONResponse{}
-	for _, sn := range snaps {
-		out.Items = append(out.Items, struct {
-			CreatedAt time.Time `json:"created_at"`
-			Id        int64     `json:"id"`
-			Kind      string    `json:"kind"`
-			Period    string    `json:"period"`
-		}{sn.CreatedAt, sn.ID, sn.Kind, sn.Period})
-	}
-	if out.Items == nil {
-		out.Items = []struct {
-			CreatedAt time.Time `json:"created_at"`
-			Id        int64     `json:"id"`
-			Kind      string    `json:"kind"`
-			Period    string    `json:"period"`
-		}{}
+	out := api.ListSnapshots200JSONResponse{Items: make([]api.Snapshot, len(snaps))}
+	for i, sn := range snaps {
+		out.Items[i] = api.Snapshot{CreatedAt: sn.CreatedAt, Id: sn.ID, Kind: sn.Kind, Period: sn.Period}
 	}
 	return out, nil
 }
