@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -14,70 +13,51 @@ import (
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/casework"
-	"greenchannel/internal/identity"
-	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/fault"
-	"greenchannel/internal/platform/pg/pgtest"
 	"greenchannel/internal/platform/storage"
-	"greenchannel/seeds"
+	"greenchannel/internal/testkit"
 )
 
 var (
 	ctx   = context.Background()
-	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet = testkit.Quiet
 	t0    = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC) // Monday 09:00 in Shanghai
 )
 
 type world struct {
-	t     *testing.T
-	db    *bun.DB
-	clock *clock.Fake
-	svc   *casework.Service
-	ids   *identity.Service
-	as    map[string]identity.Actor
+	*testkit.World
+	t   *testing.T
+	db  *bun.DB
+	svc *casework.Service
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := pgtest.New(t)
-	if _, err := seeds.Load(ctx, db, true); err != nil {
-		t.Fatal(err)
-	}
+	k := testkit.New(t, t0)
 	files, err := storage.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clock.NewFake(t0)
-	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
-		svc: casework.NewService(db, clk, quiet, files, casework.DefaultLimits),
-		ids: identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)}
-	for _, u := range []string{"admin", "oversight1", "court1", "court2", "lead.court", "police1", "inspector.market1", "ent1", "ent2"} {
-		a, err := w.ids.ActorByUsername(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.as[u] = a
-	}
-	return w
+	return &world{World: k, t: t, db: k.DB, svc: casework.NewService(k.DB, k.Clock, quiet, files, casework.DefaultLimits)}
 }
 
 // file creates a request as ent1 in a court category and, if officer is
 // set, assigns it to them directly (routing is tested on its own).
 func (w *world) file(officer string) casework.Request {
 	w.t.Helper()
-	r, _, err := w.svc.Create(ctx, w.as["ent1"], casework.NewRequest{Category: "judgment_enforcement",
+	r, _, err := w.svc.Create(ctx, w.As("ent1"), casework.NewRequest{Category: "judgment_enforcement",
 		Title: "判决执行难", Description: "买卖合同纠纷胜诉后对方拒不履行，请求执行协助。", ContactPhone: "13812345678"})
 	if err != nil {
 		w.t.Fatal(err)
 	}
 	if officer != "" {
-		o := w.as[officer]
+		o := w.As(officer)
 		if _, err := w.db.ExecContext(ctx, "UPDATE requests SET status = 'assigned', agency_id = ?, assignee_id = ?, version = version + 1 WHERE id = ?",
 			o.AgencyID, o.UserID, r.ID); err != nil {
 			w.t.Fatal(err)
 		}
 	}
-	got, err := w.svc.Get(ctx, w.as["ent1"], r.ID)
+	got, err := w.svc.Get(ctx, w.As("ent1"), r.ID)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -90,7 +70,7 @@ func (w *world) act(who string, r *casework.Request, in casework.ActInput) error
 		v := r.Version
 		in.Version = &v
 	}
-	got, err := w.svc.Act(ctx, w.as[who], r.ID, in)
+	got, err := w.svc.Act(ctx, w.As(who), r.ID, in)
 	if err == nil {
 		*r = got
 	}
@@ -128,20 +108,20 @@ func TestHappyPath(t *testing.T) {
 			t.Fatalf("%s %s: %v, status %s", s.who, s.in.Action, err, r.Status)
 		}
 	}
-	r, err := w.svc.PostMessage(ctx, w.as["ent1"], r.ID, "已上传判决书", false)
+	r, err := w.svc.PostMessage(ctx, w.As("ent1"), r.ID, "已上传判决书", false)
 	if err != nil || r.Status != casework.InProgress {
 		t.Fatalf("enterprise answer: %v %s", err, r.Status)
 	}
 	if err := w.act("court1", &r, casework.ActInput{Action: casework.ActResolve, Body: "已立案执行，冻结被执行人账户"}); err != nil || r.Status != casework.Resolved {
 		t.Fatalf("resolve: %v %s", err, r.Status)
 	}
-	if _, err := w.svc.GiveFeedback(ctx, w.as["ent1"], r.ID, 5, "很及时"); err != nil {
+	if _, err := w.svc.GiveFeedback(ctx, w.As("ent1"), r.ID, 5, "很及时"); err != nil {
 		t.Fatal(err)
 	}
 	if err := w.act("ent1", &r, casework.ActInput{Action: casework.ActConfirm}); err != nil || r.Status != casework.Closed {
 		t.Fatalf("confirm: %v %s", err, r.Status)
 	}
-	events, err := w.svc.Timeline(ctx, w.as["ent1"], r.ID)
+	events, err := w.svc.Timeline(ctx, w.As("ent1"), r.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +174,7 @@ func TestTransitionMatrix(t *testing.T) {
 			return r
 		},
 	}
-	police := w.as["police1"].AgencyID
+	police := w.As("police1").AgencyID
 	inputs := map[casework.Action]casework.ActInput{
 		casework.ActAccept:      {Action: casework.ActAccept},
 		casework.ActReply:       {Action: casework.ActReply, Body: "答复"},
@@ -279,7 +259,7 @@ func TestStaleVersionLoses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = w.svc.Act(ctx, w.as[who], r.ID, casework.ActInput{Action: casework.ActReply, Body: fmt.Sprintf("答复%d", i), Version: &v})
+			_, errs[i] = w.svc.Act(ctx, w.As(who), r.ID, casework.ActInput{Action: casework.ActReply, Body: fmt.Sprintf("答复%d", i), Version: &v})
 		}()
 	}
 	wg.Wait()
@@ -287,7 +267,7 @@ func TestStaleVersionLoses(t *testing.T) {
 	if !(got[0] == "ok" && got[1] == "412" || got[0] == "412" && got[1] == "ok") {
 		t.Fatalf("two writers on one version: %v", got)
 	}
-	if _, err := w.svc.Act(ctx, w.as["court1"], r.ID, casework.ActInput{Action: casework.ActReply, Body: "x"}); kindOf(err) != "428" {
+	if _, err := w.svc.Act(ctx, w.As("court1"), r.ID, casework.ActInput{Action: casework.ActReply, Body: "x"}); kindOf(err) != "428" {
 		t.Fatalf("no version: %v", err)
 	}
 }
@@ -304,7 +284,7 @@ func TestIdempotentCreate(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, _, err := w.svc.Create(ctx, w.as["ent1"], in)
+			r, _, err := w.svc.Create(ctx, w.As("ent1"), in)
 			ids[i], errs[i] = r.ID, err
 		}()
 	}
@@ -320,12 +300,12 @@ func TestIdempotentCreate(t *testing.T) {
 		t.Fatalf("%d requests for one key", count)
 	}
 	in.Title = "另一件事"
-	if _, _, err := w.svc.Create(ctx, w.as["ent1"], in); kindOf(err) != "invalid" {
+	if _, _, err := w.svc.Create(ctx, w.As("ent1"), in); kindOf(err) != "invalid" {
 		t.Fatalf("same key, different body: %v", err)
 	}
 	// Keys are per user: ent2 may use the same key for its own request.
 	in.Title = "劳动合同咨询"
-	r2, _, err := w.svc.Create(ctx, w.as["ent2"], in)
+	r2, _, err := w.svc.Create(ctx, w.As("ent2"), in)
 	if err != nil || r2.ID == ids[0] {
 		t.Fatalf("another user's key: %v", err)
 	}
@@ -335,14 +315,14 @@ func TestInternalNotesStayInside(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	r := w.file("court1")
-	if _, err := w.svc.PostMessage(ctx, w.as["court2"], r.ID, "内部：该企业另有三起执行案", true); err != nil {
+	if _, err := w.svc.PostMessage(ctx, w.As("court2"), r.ID, "内部：该企业另有三起执行案", true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.svc.PostMessage(ctx, w.as["ent1"], r.ID, "内部备注", true); kindOf(err) != "403" {
+	if _, err := w.svc.PostMessage(ctx, w.As("ent1"), r.ID, "内部备注", true); kindOf(err) != "403" {
 		t.Fatalf("enterprise internal note: %v", err)
 	}
 	for who, want := range map[string]bool{"ent1": false, "court1": true, "lead.court": true, "oversight1": true} {
-		events, err := w.svc.Timeline(ctx, w.as[who], r.ID)
+		events, err := w.svc.Timeline(ctx, w.As(who), r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,11 +348,11 @@ func TestReopenWindowAndAutoClose(t *testing.T) {
 		return r
 	}
 	a, b := resolved(), resolved()
-	w.clock.Advance(6 * 24 * time.Hour)
+	w.Clock.Advance(6 * 24 * time.Hour)
 	if err := w.act("ent1", &a, casework.ActInput{Action: casework.ActReopen, Reason: "仍未执行到位"}); err != nil || a.Status != casework.InProgress || a.ReopenCount != 1 {
 		t.Fatalf("reopen on day 6: %v %s", err, a.Status)
 	}
-	w.clock.Advance(24*time.Hour + time.Minute)
+	w.Clock.Advance(24*time.Hour + time.Minute)
 	if err := w.act("ent1", &b, casework.ActInput{Action: casework.ActReopen, Reason: "晚了"}); kindOf(err) != "409" {
 		t.Fatalf("reopen after 7 days: %v", err)
 	}
@@ -383,7 +363,7 @@ func TestReopenWindowAndAutoClose(t *testing.T) {
 	if n, _ := w.svc.AutoClose(ctx); n != 0 {
 		t.Fatalf("second auto-close closed %d more", n)
 	}
-	got, _ := w.svc.Get(ctx, w.as["ent1"], b.ID)
+	got, _ := w.svc.Get(ctx, w.As("ent1"), b.ID)
 	if got.Status != casework.Closed {
 		t.Fatalf("b is %s", got.Status)
 	}
@@ -393,9 +373,9 @@ func TestSearchFindsChineseWords(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	w.file("court1") // "买卖合同纠纷胜诉后对方拒不履行"
-	other, _, _ := w.svc.Create(ctx, w.as["ent1"], casework.NewRequest{Category: "legal_aid", Title: "商标侵权", Description: "ABC品牌被仿冒"})
+	other, _, _ := w.svc.Create(ctx, w.As("ent1"), casework.NewRequest{Category: "legal_aid", Title: "商标侵权", Description: "ABC品牌被仿冒"})
 	for q, want := range map[string]int{"合同": 1, "合同纠纷": 1, "拒不履行": 1, "同纠": 1, "仿冒": 1, "abc": 1, "商标": 1, "合同 仿冒": 0, "劳动": 0} {
-		got, _, err := w.svc.List(ctx, w.as["ent1"], casework.Filter{Q: q})
+		got, _, err := w.svc.List(ctx, w.As("ent1"), casework.Filter{Q: q})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +392,7 @@ func TestPagesStayStableWhileRequestsArrive(t *testing.T) {
 	for range 5 {
 		w.file("")
 	}
-	page1, more, err := w.svc.List(ctx, w.as["ent1"], casework.Filter{Limit: 2})
+	page1, more, err := w.svc.List(ctx, w.As("ent1"), casework.Filter{Limit: 2})
 	if err != nil || !more || len(page1) != 2 {
 		t.Fatalf("page 1: %d %v %v", len(page1), more, err)
 	}
@@ -423,7 +403,7 @@ func TestPagesStayStableWhileRequestsArrive(t *testing.T) {
 	before := page1[1].ID
 	total := 2
 	for {
-		page, more, err := w.svc.List(ctx, w.as["ent1"], casework.Filter{Limit: 2, BeforeID: before})
+		page, more, err := w.svc.List(ctx, w.As("ent1"), casework.Filter{Limit: 2, BeforeID: before})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -450,11 +430,11 @@ func TestAttachmentLimits(t *testing.T) {
 	r := w.file("court1")
 	pdf := "%PDF-1.4\n%%EOF\n"
 	for i := range 10 {
-		if _, err := w.svc.Attach(ctx, w.as["ent1"], r.ID, fmt.Sprintf("证据%d.pdf", i), strings.NewReader(pdf+strings.Repeat(" ", i))); err != nil {
+		if _, err := w.svc.Attach(ctx, w.As("ent1"), r.ID, fmt.Sprintf("证据%d.pdf", i), strings.NewReader(pdf+strings.Repeat(" ", i))); err != nil {
 			t.Fatalf("file %d: %v", i, err)
 		}
 	}
-	if _, err := w.svc.Attach(ctx, w.as["ent1"], r.ID, "11.pdf", strings.NewReader(pdf)); kindOf(err) != "invalid" {
+	if _, err := w.svc.Attach(ctx, w.As("ent1"), r.ID, "11.pdf", strings.NewReader(pdf)); kindOf(err) != "invalid" {
 		t.Fatalf("11th file: %v", err)
 	}
 	r2 := w.file("court1")
@@ -463,15 +443,15 @@ func TestAttachmentLimits(t *testing.T) {
 		"page.pdf":    strings.NewReader("<html><script>alert(1)</script></html>"),
 		"big.pdf":     io.MultiReader(strings.NewReader(pdf), strings.NewReader(strings.Repeat("x", 20<<20))),
 	} {
-		if _, err := w.svc.Attach(ctx, w.as["ent1"], r2.ID, name, body); kindOf(err) != "invalid" {
+		if _, err := w.svc.Attach(ctx, w.As("ent1"), r2.ID, name, body); kindOf(err) != "invalid" {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
-	att, err := w.svc.Attach(ctx, w.as["court1"], r2.ID, "../../回执.pdf", strings.NewReader(pdf))
+	att, err := w.svc.Attach(ctx, w.As("court1"), r2.ID, "../../回执.pdf", strings.NewReader(pdf))
 	if err != nil || att.Filename != "回执.pdf" || att.ContentType != "application/pdf" || len(att.SHA256) != 64 {
 		t.Fatalf("officer upload: %+v %v", att, err)
 	}
-	_, f, err := w.svc.OpenAttachment(ctx, w.as["ent2"], r2.ID, att.ID)
+	_, f, err := w.svc.OpenAttachment(ctx, w.As("ent2"), r2.ID, att.ID)
 	if !errors.Is(err, err) || kindOf(err) != "404" || f != nil {
 		t.Fatalf("another enterprise downloads: %v", err)
 	}

@@ -2,8 +2,6 @@ package inspection_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -12,56 +10,37 @@ import (
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/inspection"
-	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/fault"
-	"greenchannel/internal/platform/pg/pgtest"
 	"greenchannel/internal/platform/workcal"
 	"greenchannel/internal/sla"
-	"greenchannel/seeds"
+	"greenchannel/internal/testkit"
 )
 
 var (
 	ctx   = context.Background()
-	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet = testkit.Quiet
 	key   = []byte("test-key-0123456789abcdef0123456789")
 )
 
-func cst(s string) time.Time {
-	t, _ := time.ParseInLocation("2006-01-02 15:04", s, clock.Shanghai)
-	return t
-}
+var cst = testkit.CST
 
 type world struct {
-	t     *testing.T
-	db    *bun.DB
-	clock *clock.Fake
-	svc   *inspection.Service
-	as    map[string]identity.Actor
-	uscc  []string // demo enterprises' codes, in seed order
+	*testkit.World
+	t    *testing.T
+	db   *bun.DB
+	svc  *inspection.Service
+	uscc []string // demo enterprises' codes, in seed order
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := pgtest.New(t)
-	if _, err := seeds.Load(ctx, db, true); err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(cst("2026-03-02 08:00"))
-	slaSvc := sla.NewService(db, clk, quiet)
-	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
-		svc: inspection.NewService(db, clk, quiet, [][]byte{key}, "https://gc.example", func(ctx context.Context) (*workcal.Calendar, error) {
+	k := testkit.New(t, cst("2026-03-02 08:00"))
+	slaSvc := sla.NewService(k.DB, k.Clock, quiet)
+	w := &world{World: k, t: t, db: k.DB,
+		svc: inspection.NewService(k.DB, k.Clock, quiet, [][]byte{key}, "https://gc.example", func(ctx context.Context) (*workcal.Calendar, error) {
 			return slaSvc.CalendarByCode(ctx, "working")
 		})}
-	ids := identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)
-	for _, u := range []string{"inspector.market1", "inspector.market2", "inspector.fire1", "inspector.fire2", "inspector.emg1", "inspector.emg2",
-		"inspector.env1", "inspector.env2", "ent1", "ent2", "oversight1", "admin"} {
-		a, err := ids.ActorByUsername(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.as[u] = a
-	}
-	if err := db.NewRaw("SELECT uscc FROM enterprises ORDER BY id").Scan(ctx, &w.uscc); err != nil {
+	if err := k.DB.NewRaw("SELECT uscc FROM enterprises ORDER BY id").Scan(ctx, &w.uscc); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -76,10 +55,10 @@ var itemOf = map[string]string{"market": "MKT-001", "fire": "FIRE-001", "emergen
 
 // in builds a routine on-site request by a two-person team on a day.
 func (w *world) in(team string, ent int, day string) (identity.Actor, inspection.IssueInput) {
-	a := w.as[teams[team][0]]
+	a := w.As(teams[team][0])
 	from := cst(day + " 09:00")
 	return a, inspection.IssueInput{USCC: w.uscc[ent], Items: []string{itemOf[team]}, Mode: "onsite", Kind: "routine",
-		From: from, To: from.Add(8 * time.Hour), Inspectors: []int64{a.UserID, w.as[teams[team][1]].UserID}}
+		From: from, To: from.Add(8 * time.Hour), Inspectors: []int64{a.UserID, w.As(teams[team][1]).UserID}}
 }
 
 func (w *world) issue(a identity.Actor, in inspection.IssueInput) (inspection.Inspection, []inspection.Check, error) {
@@ -173,7 +152,7 @@ func TestLowYieldBlocksTheFourthNoIssueVisit(t *testing.T) {
 	w := newWorld(t)
 	record := func(i inspection.Inspection) {
 		t.Helper()
-		if _, err := w.svc.Record(ctx, w.as["inspector.env1"], i.ID, inspection.RecordInput{Start: i.WindowFrom, End: i.WindowFrom.Add(time.Hour), Outcome: "no_issue"}); err != nil {
+		if _, err := w.svc.Record(ctx, w.As("inspector.env1"), i.ID, inspection.RecordInput{Start: i.WindowFrom, End: i.WindowFrom.Add(time.Hour), Outcome: "no_issue"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,7 +259,7 @@ func TestTheCodeLoop(t *testing.T) {
 	if len(i.Code) != 12 || len(i.Inspectors) != 2 {
 		t.Fatalf("issued: %+v", i)
 	}
-	w.clock.Set(cst("2026-03-03 09:30"))
+	w.Clock.Set(cst("2026-03-03 09:30"))
 	v, err := w.svc.Verify(ctx, i.Code)
 	if err != nil || !v.Valid || len(v.Items) != 1 || v.Items[0].LegalBasis == "" || v.Inspectors[0].Name != "吴*亮" || v.Inspectors[0].Certificate == "" {
 		t.Fatalf("verify: %v %+v", err, v)
@@ -293,7 +272,7 @@ func TestTheCodeLoop(t *testing.T) {
 		}
 	}
 	// Another enterprise cannot confirm it: refused, and the oversight office hears of it.
-	if _, err := w.svc.Confirm(ctx, w.as["ent2"], i.Code); !fault.Is(err, fault.Forbidden) {
+	if _, err := w.svc.Confirm(ctx, w.As("ent2"), i.Code); !fault.Is(err, fault.Forbidden) {
 		t.Fatalf("cross-enterprise confirm: %v", err)
 	}
 	var refused int
@@ -303,32 +282,32 @@ func TestTheCodeLoop(t *testing.T) {
 	if refused != 1 || analyze != 1 {
 		t.Fatalf("refusal recorded %d, analysis queued %d", refused, analyze)
 	}
-	if _, err := w.svc.Confirm(ctx, w.as["ent1"], i.Code); err != nil {
+	if _, err := w.svc.Confirm(ctx, w.As("ent1"), i.Code); err != nil {
 		t.Fatalf("confirm: %v", err)
 	}
-	got, err := w.svc.Record(ctx, w.as["inspector.market1"], i.ID, inspection.RecordInput{
+	got, err := w.svc.Record(ctx, w.As("inspector.market1"), i.ID, inspection.RecordInput{
 		Start: cst("2026-03-03 09:30"), End: cst("2026-03-03 11:00"), Outcome: "rectify", RectifyDays: 5,
 		Findings: []map[string]any{{"item": "MKT-001", "result": "minor", "note": "健康证过期"}}})
 	if err != nil || got.Status != inspection.Recorded || got.RectifyDue == nil || got.RectifyDue.Format("2006-01-02") != "2026-03-10" {
 		t.Fatalf("record: %v %+v", err, got.RectifyDue)
 	}
-	if _, err := w.svc.Evaluate(ctx, w.as["ent1"], i.ID, 2, []string{"变相检查"}, "要求购买指定产品", true); err != nil {
+	if _, err := w.svc.Evaluate(ctx, w.As("ent1"), i.ID, 2, []string{"变相检查"}, "要求购买指定产品", true); err != nil {
 		t.Fatal(err)
 	}
 	// The rating is for oversight, never for the inspecting agency.
-	if _, err := w.svc.Evaluation(ctx, w.as["inspector.market1"], i.ID); !fault.Is(err, fault.NotFound) {
+	if _, err := w.svc.Evaluation(ctx, w.As("inspector.market1"), i.ID); !fault.Is(err, fault.NotFound) {
 		t.Fatalf("inspector reads the rating: %v", err)
 	}
-	if ev, err := w.svc.Evaluation(ctx, w.as["oversight1"], i.ID); err != nil || ev.Rating != 2 {
+	if ev, err := w.svc.Evaluation(ctx, w.As("oversight1"), i.ID); err != nil || ev.Rating != 2 {
 		t.Fatalf("oversight reads the rating: %v", err)
 	}
 	// Expired and cancelled codes say so.
-	w.clock.Set(cst("2026-03-05 09:00"))
+	w.Clock.Set(cst("2026-03-05 09:00"))
 	if v, _ := w.svc.Verify(ctx, i.Code); v.Valid {
 		t.Fatal("an expired code verified")
 	}
 	j := w.mustIssue("market", 1, "2026-03-06")
-	if _, err := w.svc.Cancel(ctx, w.as["inspector.market2"], j.ID, "企业停产"); err != nil {
+	if _, err := w.svc.Cancel(ctx, w.As("inspector.market2"), j.ID, "企业停产"); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := w.svc.Verify(ctx, j.Code); v.Valid {
@@ -340,7 +319,7 @@ func TestRecordWithoutScanIsAllowedButReported(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	i := w.mustIssue("market", 2, "2026-03-03")
-	got, err := w.svc.Record(ctx, w.as["inspector.market1"], i.ID, inspection.RecordInput{Start: cst("2026-03-03 10:00"), End: cst("2026-03-03 11:00"), Outcome: "no_issue"})
+	got, err := w.svc.Record(ctx, w.As("inspector.market1"), i.ID, inspection.RecordInput{Start: cst("2026-03-03 10:00"), End: cst("2026-03-03 11:00"), Outcome: "no_issue"})
 	if err != nil || got.Record["no_code_scan"] != true {
 		t.Fatalf("record without scan: %v %+v", err, got.Record)
 	}

@@ -2,8 +2,6 @@ package oversight_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -14,55 +12,37 @@ import (
 	"greenchannel/internal/oversight"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/fault"
-	"greenchannel/internal/platform/pg/pgtest"
 	"greenchannel/internal/platform/workcal"
 	"greenchannel/internal/sla"
-	"greenchannel/seeds"
+	"greenchannel/internal/testkit"
 )
 
 var (
 	ctx   = context.Background()
-	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet = testkit.Quiet
 )
 
-func cst(s string) time.Time {
-	t, _ := time.ParseInLocation("2006-01-02 15:04", s, clock.Shanghai)
-	return t
-}
+var cst = testkit.CST
 
 type world struct {
-	t     *testing.T
-	db    *bun.DB
-	clock *clock.Fake
-	insp  *inspection.Service
-	ov    *oversight.Service
-	as    map[string]identity.Actor
-	uscc  []string
+	*testkit.World
+	t    *testing.T
+	db   *bun.DB
+	insp *inspection.Service
+	ov   *oversight.Service
+	uscc []string
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := pgtest.New(t)
-	if _, err := seeds.Load(ctx, db, true); err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(cst("2026-03-02 08:00"))
-	slaSvc := sla.NewService(db, clk, quiet)
+	k := testkit.New(t, cst("2026-03-02 08:00"))
+	slaSvc := sla.NewService(k.DB, k.Clock, quiet)
 	working := func(ctx context.Context) (*workcal.Calendar, error) { return slaSvc.CalendarByCode(ctx, "working") }
-	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
-		insp: inspection.NewService(db, clk, quiet, [][]byte{[]byte("key-0123456789abcdef0123456789ab")}, "https://gc.example", working),
-		ov:   oversight.NewService(db, clk, quiet, working)}
-	ids := identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)
-	for _, u := range []string{"inspector.market1", "inspector.market2", "inspector.emg1", "inspector.emg2", "inspector.env1", "inspector.env2",
-		"ent1", "ent2", "oversight1", "lead.court", "court1", "admin"} {
-		a, err := ids.ActorByUsername(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.as[u] = a
-	}
-	_ = db.NewRaw("SELECT uscc FROM enterprises ORDER BY id").Scan(ctx, &w.uscc)
-	if _, err := db.ExecContext(ctx, "UPDATE enterprises SET grade = 'B'"); err != nil {
+	w := &world{World: k, t: t, db: k.DB,
+		insp: inspection.NewService(k.DB, k.Clock, quiet, [][]byte{[]byte("key-0123456789abcdef0123456789ab")}, "https://gc.example", working),
+		ov:   oversight.NewService(k.DB, k.Clock, quiet, working)}
+	_ = k.DB.NewRaw("SELECT uscc FROM enterprises ORDER BY id").Scan(ctx, &w.uscc)
+	if _, err := k.DB.ExecContext(ctx, "UPDATE enterprises SET grade = 'B'"); err != nil {
 		t.Fatal(err)
 	}
 	return w
@@ -77,10 +57,10 @@ var teams = map[string][3]string{
 func (w *world) visit(team string, ent int, day string, change func(*inspection.IssueInput)) inspection.Inspection {
 	w.t.Helper()
 	tm := teams[team]
-	a := w.as[tm[0]]
+	a := w.As(tm[0])
 	from := cst(day + " 09:00")
 	in := inspection.IssueInput{USCC: w.uscc[ent], Items: []string{tm[2]}, Mode: "onsite", Kind: "routine",
-		From: from, To: from.Add(8 * time.Hour), Inspectors: []int64{a.UserID, w.as[tm[1]].UserID}}
+		From: from, To: from.Add(8 * time.Hour), Inspectors: []int64{a.UserID, w.As(tm[1]).UserID}}
 	if change != nil {
 		change(&in)
 	}
@@ -101,7 +81,7 @@ func (w *world) analyze(id int64) {
 
 func (w *world) alerts(rule string) []oversight.Alert {
 	w.t.Helper()
-	out, _, err := w.ov.Alerts(ctx, w.as["oversight1"], oversight.AlertFilter{Rule: rule, Limit: 100})
+	out, _, err := w.ov.Alerts(ctx, w.As("oversight1"), oversight.AlertFilter{Rule: rule, Limit: 100})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -145,7 +125,7 @@ func TestJointInspectionsAreNotMultiAgency(t *testing.T) {
 	w.visit("emergency", 21, "2026-03-03", nil)
 	w.visit("market", 21, "2026-03-03", func(in *inspection.IssueInput) {
 		in.JointAgencies = []int64{emg}
-		in.Inspectors = append(in.Inspectors, w.as["inspector.emg1"].UserID)
+		in.Inspectors = append(in.Inspectors, w.As("inspector.emg1").UserID)
 	})
 	if n := len(w.alerts("multi_agency")); n != 0 {
 		t.Fatalf("a joint inspection raised %d multi-agency alerts", n)
@@ -171,8 +151,8 @@ func TestCodeUseEvaluationsAndPenalties(t *testing.T) {
 	w := newWorld(t)
 	// Recorded without a scan.
 	a := w.visit("market", 0, "2026-03-03", nil)
-	w.clock.Set(cst("2026-03-03 11:00"))
-	if _, err := w.insp.Record(ctx, w.as["inspector.market1"], a.ID, inspection.RecordInput{Start: cst("2026-03-03 09:30"), End: cst("2026-03-03 10:30"), Outcome: "no_issue"}); err != nil {
+	w.Clock.Set(cst("2026-03-03 11:00"))
+	if _, err := w.insp.Record(ctx, w.As("inspector.market1"), a.ID, inspection.RecordInput{Start: cst("2026-03-03 09:30"), End: cst("2026-03-03 10:30"), Outcome: "no_issue"}); err != nil {
 		t.Fatal(err)
 	}
 	w.analyze(a.ID)
@@ -181,14 +161,14 @@ func TestCodeUseEvaluationsAndPenalties(t *testing.T) {
 	}
 	// Scanned and confirmed first: no alert. Another enterprise tried to confirm: alert.
 	b := w.visit("emergency", 0, "2026-03-04", nil)
-	w.clock.Set(cst("2026-03-04 09:10"))
-	if _, err := w.insp.Confirm(ctx, w.as["ent2"], b.Code); !fault.Is(err, fault.Forbidden) {
+	w.Clock.Set(cst("2026-03-04 09:10"))
+	if _, err := w.insp.Confirm(ctx, w.As("ent2"), b.Code); !fault.Is(err, fault.Forbidden) {
 		t.Fatalf("cross confirm: %v", err)
 	}
-	if _, err := w.insp.Confirm(ctx, w.as["ent1"], b.Code); err != nil {
+	if _, err := w.insp.Confirm(ctx, w.As("ent1"), b.Code); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.insp.Record(ctx, w.as["inspector.emg1"], b.ID, inspection.RecordInput{Start: cst("2026-03-04 09:10"), End: cst("2026-03-04 10:00"), Outcome: "no_issue"}); err != nil {
+	if _, err := w.insp.Record(ctx, w.As("inspector.emg1"), b.ID, inspection.RecordInput{Start: cst("2026-03-04 09:10"), End: cst("2026-03-04 10:00"), Outcome: "no_issue"}); err != nil {
 		t.Fatal(err)
 	}
 	w.analyze(b.ID)
@@ -204,7 +184,7 @@ func TestCodeUseEvaluationsAndPenalties(t *testing.T) {
 		rating int
 		tags   []string
 	}{{a, 3, nil}, {b, 4, []string{"推销服务"}}} {
-		if _, err := w.insp.Evaluate(ctx, w.as["ent1"], c.i.ID, c.rating, c.tags, "", false); err != nil {
+		if _, err := w.insp.Evaluate(ctx, w.As("ent1"), c.i.ID, c.rating, c.tags, "", false); err != nil {
 			t.Fatal(err)
 		}
 		w.analyze(c.i.ID)
@@ -215,8 +195,8 @@ func TestCodeUseEvaluationsAndPenalties(t *testing.T) {
 	}
 	// A penalty where every finding was minor and the item says 首违不罚.
 	c := w.visit("market", 1, "2026-03-05", func(in *inspection.IssueInput) { in.Items = []string{"MKT-006"} })
-	w.clock.Set(cst("2026-03-05 12:00"))
-	if _, err := w.insp.Record(ctx, w.as["inspector.market1"], c.ID, inspection.RecordInput{Start: cst("2026-03-05 09:30"), End: cst("2026-03-05 10:30"),
+	w.Clock.Set(cst("2026-03-05 12:00"))
+	if _, err := w.insp.Record(ctx, w.As("inspector.market1"), c.ID, inspection.RecordInput{Start: cst("2026-03-05 09:30"), End: cst("2026-03-05 10:30"),
 		Outcome: "penalty", PenaltyAmount: 5000, Findings: []map[string]any{{"item": "MKT-006", "result": "minor"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -235,17 +215,17 @@ func TestAlertHandling(t *testing.T) {
 	if len(al) != 1 {
 		t.Fatalf("fixture: %d alerts", len(al))
 	}
-	if _, err := w.ov.HandleAlert(ctx, w.as["oversight1"], al[0].ID, "dismiss", ""); !fault.Is(err, fault.Invalid) {
+	if _, err := w.ov.HandleAlert(ctx, w.As("oversight1"), al[0].ID, "dismiss", ""); !fault.Is(err, fault.Invalid) {
 		t.Fatalf("dismiss without a reason: %v", err)
 	}
-	got, err := w.ov.HandleAlert(ctx, w.as["oversight1"], al[0].ID, "ack", "")
+	got, err := w.ov.HandleAlert(ctx, w.As("oversight1"), al[0].ID, "ack", "")
 	if err != nil || got.Status != "acknowledged" {
 		t.Fatalf("ack: %v %s", err, got.Status)
 	}
-	if _, err := w.ov.HandleAlert(ctx, w.as["oversight1"], al[0].ID, "ack", ""); !fault.Is(err, fault.Conflict) {
+	if _, err := w.ov.HandleAlert(ctx, w.As("oversight1"), al[0].ID, "ack", ""); !fault.Is(err, fault.Conflict) {
 		t.Fatalf("ack twice: %v", err)
 	}
-	if _, err := w.ov.HandleAlert(ctx, w.as["lead.court"], al[0].ID, "resolve", ""); err == nil {
+	if _, err := w.ov.HandleAlert(ctx, w.As("lead.court"), al[0].ID, "resolve", ""); err == nil {
 		t.Fatal("only the oversight office handles alerts")
 	}
 }
@@ -258,8 +238,8 @@ func TestSupervisionOrderLifecycle(t *testing.T) {
 	w.visit("market", 24, "2026-03-02", nil)
 	w.visit("market", 24, "2026-03-02", func(in *inspection.IssueInput) { in.Items = []string{"MKT-006"} })
 	al := w.alerts("repeat_visit_day")
-	w.clock.Set(cst("2026-03-06 16:00")) // Friday
-	o, err := w.ov.IssueOrder(ctx, w.as["oversight1"], oversight.OrderInput{AgencyID: court, AlertID: al[0].ID,
+	w.Clock.Set(cst("2026-03-06 16:00")) // Friday
+	o, err := w.ov.IssueOrder(ctx, w.As("oversight1"), oversight.OrderInput{AgencyID: court, AlertID: al[0].ID,
 		Instruction: "请说明重复检查原因并整改", DueInWorkingDays: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -267,17 +247,17 @@ func TestSupervisionOrderLifecycle(t *testing.T) {
 	if got := o.DueAt.In(clock.Shanghai).Format("2006-01-02 15:04"); got != "2026-03-10 17:30" {
 		t.Fatalf("due %s, want the close of the 2nd working day (Tue 3/10)", got)
 	}
-	if _, err := w.ov.OrderStep(ctx, w.as["court1"], o.ID, "respond", "已整改"); err == nil {
+	if _, err := w.ov.OrderStep(ctx, w.As("court1"), o.ID, "respond", "已整改"); err == nil {
 		t.Fatal("an officer does not answer orders")
 	}
-	if _, err := w.ov.OrderStep(ctx, w.as["lead.court"], o.ID, "respond", "已说明原因"); err != nil {
+	if _, err := w.ov.OrderStep(ctx, w.As("lead.court"), o.ID, "respond", "已说明原因"); err != nil {
 		t.Fatal(err)
 	}
-	if o, err = w.ov.OrderStep(ctx, w.as["oversight1"], o.ID, "return", "说明不充分"); err != nil || o.Status != "returned" {
+	if o, err = w.ov.OrderStep(ctx, w.As("oversight1"), o.ID, "return", "说明不充分"); err != nil || o.Status != "returned" {
 		t.Fatalf("return: %v %s", err, o.Status)
 	}
 	// Nobody answers again in time: overdue, once, like an SLA breach.
-	w.clock.Set(cst("2026-03-11 09:00"))
+	w.Clock.Set(cst("2026-03-11 09:00"))
 	if n, err := w.ov.OverdueOrders(ctx); err != nil || n != 1 {
 		t.Fatalf("overdue: %d %v", n, err)
 	}
@@ -285,17 +265,17 @@ func TestSupervisionOrderLifecycle(t *testing.T) {
 		t.Fatal("escalated twice")
 	}
 	var told int
-	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE kind = 'order.overdue' AND user_id IN (?, ?)", w.as["lead.court"].UserID, w.as["oversight1"].UserID).Scan(ctx, &told)
+	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE kind = 'order.overdue' AND user_id IN (?, ?)", w.As("lead.court").UserID, w.As("oversight1").UserID).Scan(ctx, &told)
 	if told != 2 {
 		t.Fatalf("overdue notices: %d", told)
 	}
-	if _, err := w.ov.OrderStep(ctx, w.as["lead.court"], o.ID, "respond", "补充说明"); err != nil {
+	if _, err := w.ov.OrderStep(ctx, w.As("lead.court"), o.ID, "respond", "补充说明"); err != nil {
 		t.Fatal(err)
 	}
-	if o, err = w.ov.OrderStep(ctx, w.as["oversight1"], o.ID, "accept", ""); err != nil || o.Status != "accepted" {
+	if o, err = w.ov.OrderStep(ctx, w.As("oversight1"), o.ID, "accept", ""); err != nil || o.Status != "accepted" {
 		t.Fatalf("accept: %v %s", err, o.Status)
 	}
-	events, _ := w.ov.OrderEvents(ctx, w.as["oversight1"], o.ID)
+	events, _ := w.ov.OrderEvents(ctx, w.As("oversight1"), o.ID)
 	if len(events) != 6 {
 		t.Fatalf("order timeline: %d events", len(events))
 	}
@@ -306,7 +286,7 @@ func TestReportsAndBurden(t *testing.T) {
 	w := newWorld(t)
 	w.visit("market", 25, "2026-03-02", nil)
 	w.visit("emergency", 25, "2026-03-03", func(in *inspection.IssueInput) { in.Mode = "offsite"; in.Inspectors = in.Inspectors[:1] })
-	rows, err := w.ov.InspectionReport(ctx, w.as["oversight1"], cst("2026-03-01 00:00"), cst("2026-04-01 00:00"), "agency")
+	rows, err := w.ov.InspectionReport(ctx, w.As("oversight1"), cst("2026-03-01 00:00"), cst("2026-04-01 00:00"), "agency")
 	if err != nil || len(rows) != 2 {
 		t.Fatalf("report: %v %+v", err, rows)
 	}
@@ -318,11 +298,11 @@ func TestReportsAndBurden(t *testing.T) {
 	if total != 2 || onsite != 1 {
 		t.Fatalf("totals: %d inspections, %d on-site", total, onsite)
 	}
-	b, err := w.ov.EnterpriseBurden(ctx, w.as["oversight1"], identity.USCC(w.uscc[25]))
+	b, err := w.ov.EnterpriseBurden(ctx, w.As("oversight1"), identity.USCC(w.uscc[25]))
 	if err != nil || len(b.Timeline) != 2 || len(b.Visits) != 2 || b.Visits[0].Cap == nil {
 		t.Fatalf("burden: %v %+v", err, b)
 	}
-	if _, err := w.ov.EnterpriseBurden(ctx, w.as["lead.court"], identity.USCC(w.uscc[25])); err == nil {
+	if _, err := w.ov.EnterpriseBurden(ctx, w.As("lead.court"), identity.USCC(w.uscc[25])); err == nil {
 		t.Fatal("the burden view is for the oversight office")
 	}
 }

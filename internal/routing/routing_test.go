@@ -3,8 +3,6 @@ package routing_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -13,55 +11,39 @@ import (
 
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
-	"greenchannel/internal/platform/clock"
-	"greenchannel/internal/platform/pg/pgtest"
 	"greenchannel/internal/platform/storage"
 	"greenchannel/internal/routing"
-	"greenchannel/seeds"
+	"greenchannel/internal/testkit"
 )
 
 var (
 	ctx   = context.Background()
-	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet = testkit.Quiet
 	t0    = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 )
 
 type world struct {
+	*testkit.World
 	t      *testing.T
 	db     *bun.DB
-	clock  *clock.Fake
 	cases  *casework.Service
 	ids    *identity.Service
 	engine *routing.Engine
-	as     map[string]identity.Actor
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := pgtest.New(t)
-	if _, err := seeds.Load(ctx, db, true); err != nil {
-		t.Fatal(err)
-	}
+	k := testkit.New(t, t0)
 	files, _ := storage.NewLocal(t.TempDir())
-	clk := clock.NewFake(t0)
-	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
-		cases: casework.NewService(db, clk, quiet, files, casework.DefaultLimits),
-		ids:   identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)}
-	w.engine = routing.NewEngine(db, clk, quiet, w.cases, nil)
+	w := &world{World: k, t: t, db: k.DB, ids: k.Identity, cases: casework.NewService(k.DB, k.Clock, quiet, files, casework.DefaultLimits)}
+	w.engine = routing.NewEngine(k.DB, k.Clock, quiet, w.cases, nil)
 	w.cases.Observe(w.engine)
-	for _, u := range []string{"admin", "oversight1", "court1", "court2", "lead.court", "police1", "police2", "justice1", "ent1", "ent2"} {
-		a, err := w.ids.ActorByUsername(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.as[u] = a
-	}
 	return w
 }
 
 func (w *world) file(ent, category string) casework.Request {
 	w.t.Helper()
-	r, _, err := w.cases.Create(ctx, w.as[ent], casework.NewRequest{Category: category, Title: "诉求 " + category, Description: "请协助"})
+	r, _, err := w.cases.Create(ctx, w.As(ent), casework.NewRequest{Category: category, Title: "诉求 " + category, Description: "请协助"})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -128,10 +110,10 @@ func TestExplanationNamesEveryCandidate(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	// court2 is off duty; court1 is recused for ent1.
-	if _, err := w.ids.SetDuty(ctx, w.as["court2"], false); err != nil {
+	if _, err := w.ids.SetDuty(ctx, w.As("court2"), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.engine.Recuse(ctx, w.as["admin"], w.as["court1"].UserID, w.as["ent1"].EnterpriseID, "亲属任职"); err != nil {
+	if err := w.engine.Recuse(ctx, w.As("admin"), w.As("court1").UserID, w.As("ent1").EnterpriseID, "亲属任职"); err != nil {
 		t.Fatal(err)
 	}
 	ex, r := w.route(w.file("ent1", "ip_protection"))
@@ -147,7 +129,7 @@ func TestExplanationNamesEveryCandidate(t *testing.T) {
 	}
 	// The agency lead and oversight read it on the timeline; the enterprise does not.
 	for who, want := range map[string]bool{"lead.court": true, "oversight1": true, "ent1": false} {
-		events, err := w.cases.Timeline(ctx, w.as[who], r.ID)
+		events, err := w.cases.Timeline(ctx, w.As(who), r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +148,7 @@ func TestPoolDrainsWhenAnOfficerComesOnDuty(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	for _, u := range []string{"court1", "court2"} {
-		if _, err := w.ids.SetDuty(ctx, w.as[u], false); err != nil {
+		if _, err := w.ids.SetDuty(ctx, w.As(u), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -175,15 +157,15 @@ func TestPoolDrainsWhenAnOfficerComesOnDuty(t *testing.T) {
 		t.Fatalf("want it in the court pool: %s %+v", r.Status, r.Agency)
 	}
 	var notices int
-	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'request.pooled'", w.as["lead.court"].UserID).Scan(ctx, &notices)
+	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'request.pooled'", w.As("lead.court").UserID).Scan(ctx, &notices)
 	if notices != 1 {
 		t.Fatalf("lead notified %d times", notices)
 	}
-	if _, err := w.ids.SetDuty(ctx, w.as["court2"], true); err != nil {
+	if _, err := w.ids.SetDuty(ctx, w.As("court2"), true); err != nil {
 		t.Fatal(err)
 	}
 	// What the officer_changed task does:
-	if err := w.engine.OfficerChanged(ctx, w.as["court2"].UserID); err != nil {
+	if err := w.engine.OfficerChanged(ctx, w.As("court2").UserID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := w.cases.Lookup(ctx, w.db, r.ID, false)
@@ -227,7 +209,7 @@ func TestMissedOffersGoToTheNextThenToTheLead(t *testing.T) {
 	}
 	// The lead assigns by hand; a late routing task then has no effect.
 	v := pooled.Version
-	if _, err := w.cases.Act(ctx, w.as["lead.court"], r.ID, casework.ActInput{Action: casework.ActAssign, AssigneeID: w.as["court1"].UserID, Version: &v}); err != nil {
+	if _, err := w.cases.Act(ctx, w.As("lead.court"), r.ID, casework.ActInput{Action: casework.ActAssign, AssigneeID: w.As("court1").UserID, Version: &v}); err != nil {
 		t.Fatal(err)
 	}
 	if ex, err := w.engine.Assign(ctx, r.ID); err != nil || ex != nil {
@@ -245,14 +227,14 @@ func TestOffDutyReroutesOnlyUnacceptedWork(t *testing.T) {
 	}
 	// The officer of b accepts it; then the officer of a and b goes off duty in turn.
 	v := b.Version
-	if _, err := w.cases.Act(ctx, w.as[w.assignee(b)], b.ID, casework.ActInput{Action: casework.ActAccept, Version: &v}); err != nil {
+	if _, err := w.cases.Act(ctx, w.As(w.assignee(b)), b.ID, casework.ActInput{Action: casework.ActAccept, Version: &v}); err != nil {
 		t.Fatal(err)
 	}
 	off := w.assignee(a)
-	if _, err := w.ids.SetDuty(ctx, w.as[off], false); err != nil {
+	if _, err := w.ids.SetDuty(ctx, w.As(off), false); err != nil {
 		t.Fatal(err)
 	}
-	if err := w.engine.OfficerChanged(ctx, w.as[off].UserID); err != nil {
+	if err := w.engine.OfficerChanged(ctx, w.As(off).UserID); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := w.cases.Lookup(ctx, w.db, a.ID, false)
@@ -260,10 +242,10 @@ func TestOffDutyReroutesOnlyUnacceptedWork(t *testing.T) {
 		t.Fatalf("unaccepted request stayed with the off-duty officer: %s %s", got.Status, w.assignee(*got))
 	}
 	offB := w.assignee(b)
-	if _, err := w.ids.SetDuty(ctx, w.as[offB], false); err != nil {
+	if _, err := w.ids.SetDuty(ctx, w.As(offB), false); err != nil {
 		t.Fatal(err)
 	}
-	_ = w.engine.OfficerChanged(ctx, w.as[offB].UserID)
+	_ = w.engine.OfficerChanged(ctx, w.As(offB).UserID)
 	kept, _ := w.cases.Lookup(ctx, w.db, b.ID, false)
 	if kept.Status != casework.InProgress || w.assignee(*kept) != offB {
 		t.Fatalf("accepted request moved: %s %s", kept.Status, w.assignee(*kept))
@@ -276,7 +258,7 @@ func TestDeclineGoesToSomeoneElse(t *testing.T) {
 	_, r := w.route(w.file("ent1", "litigation_service"))
 	first := w.assignee(r)
 	v := r.Version
-	if _, err := w.cases.Act(ctx, w.as[first], r.ID, casework.ActInput{Action: casework.ActDecline, Reason: "回避", Version: &v}); err != nil {
+	if _, err := w.cases.Act(ctx, w.As(first), r.ID, casework.ActInput{Action: casework.ActDecline, Reason: "回避", Version: &v}); err != nil {
 		t.Fatal(err)
 	}
 	_, got := w.route(r)
@@ -315,7 +297,7 @@ func TestConcurrentWorkersRespectCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, u := range []string{"police1", "police2"} {
-		_, _ = w.ids.SetDuty(ctx, w.as[u], false)
+		_, _ = w.ids.SetDuty(ctx, w.As(u), false)
 	}
 	const n = 400
 	ids := make(chan int64, n)
@@ -349,14 +331,14 @@ func TestConcurrentWorkersRespectCapacity(t *testing.T) {
 func TestCatchAllCannotBeRemoved(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	rules, err := w.engine.Rules(ctx, w.as["admin"])
+	rules, err := w.engine.Rules(ctx, w.As("admin"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rules {
 		if r.CatchAll() {
 			off := false
-			if _, err := w.engine.SaveRule(ctx, w.as["admin"], r.ID, routing.RuleInput{Active: &off}); err == nil {
+			if _, err := w.engine.SaveRule(ctx, w.As("admin"), r.ID, routing.RuleInput{Active: &off}); err == nil {
 				t.Fatal("switching off the only catch-all must be refused")
 			}
 			return

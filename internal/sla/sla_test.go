@@ -2,90 +2,65 @@ package sla_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
-	"time"
 
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/casework"
-	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/clock"
-	"greenchannel/internal/platform/pg/pgtest"
 	"greenchannel/internal/platform/storage"
 	"greenchannel/internal/sla"
-	"greenchannel/seeds"
+	"greenchannel/internal/testkit"
 )
 
 var (
 	ctx   = context.Background()
-	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet = testkit.Quiet
 )
 
-func cst(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04", s, clock.Shanghai)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
+var cst = testkit.CST
 
 type world struct {
+	*testkit.World
 	t     *testing.T
 	db    *bun.DB
-	clock *clock.Fake
 	cases *casework.Service
 	sla   *sla.Service
-	as    map[string]identity.Actor
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	db := pgtest.New(t)
-	if _, err := seeds.Load(ctx, db, true); err != nil {
-		t.Fatal(err)
-	}
+	k := testkit.New(t, cst("2025-09-01 09:00"))
 	files, _ := storage.NewLocal(t.TempDir())
-	clk := clock.NewFake(cst("2025-09-01 09:00"))
-	w := &world{t: t, db: db, clock: clk, as: map[string]identity.Actor{},
-		cases: casework.NewService(db, clk, quiet, files, casework.DefaultLimits),
-		sla:   sla.NewService(db, clk, quiet)}
+	w := &world{World: k, t: t, db: k.DB, cases: casework.NewService(k.DB, k.Clock, quiet, files, casework.DefaultLimits),
+		sla: sla.NewService(k.DB, k.Clock, quiet)}
 	w.cases.Observe(w.sla)
-	ids := identity.NewService(db, clk, quiet, []identity.SigningKey{{ID: "k", Secret: make([]byte, 32)}}, identity.DefaultLimits)
-	for _, u := range []string{"court1", "lead.court", "police1", "justice1", "ent1", "oversight1"} {
-		a, err := ids.ActorByUsername(ctx, u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		w.as[u] = a
-	}
 	return w
 }
 
 // file files a request at the given time and hands it to officer directly.
 func (w *world) file(at, category, officer string) casework.Request {
 	w.t.Helper()
-	w.clock.Set(cst(at))
-	r, _, err := w.cases.Create(ctx, w.as["ent1"], casework.NewRequest{Category: category, Title: "测试", Description: "测试"})
+	w.Clock.Set(cst(at))
+	r, _, err := w.cases.Create(ctx, w.As("ent1"), casework.NewRequest{Category: category, Title: "测试", Description: "测试"})
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	o := w.as[officer]
+	o := w.As(officer)
 	if _, err := w.db.ExecContext(ctx, "UPDATE requests SET status = 'assigned', agency_id = ?, assignee_id = ?, version = version + 1 WHERE id = ?",
 		o.AgencyID, o.UserID, r.ID); err != nil {
 		w.t.Fatal(err)
 	}
-	got, _ := w.cases.Get(ctx, w.as["ent1"], r.ID)
+	got, _ := w.cases.Get(ctx, w.As("ent1"), r.ID)
 	return got
 }
 
 func (w *world) act(at, who string, r *casework.Request, in casework.ActInput) {
 	w.t.Helper()
-	w.clock.Set(cst(at))
+	w.Clock.Set(cst(at))
 	v := r.Version
 	in.Version = &v
-	got, err := w.cases.Act(ctx, w.as[who], r.ID, in)
+	got, err := w.cases.Act(ctx, w.As(who), r.ID, in)
 	if err != nil {
 		w.t.Fatalf("%s %s: %v", who, in.Action, err)
 	}
@@ -145,8 +120,8 @@ func TestPauseAcrossTheHolidayAndResume(t *testing.T) {
 	if b.Resolution.State != sla.Paused || b.Resolution.DueAt != nil || b.Acknowledge.State != sla.Met {
 		t.Fatalf("after request_info: resolution %+v, acknowledge %s", b.Resolution, b.Acknowledge.State)
 	}
-	w.clock.Set(cst("2025-10-09 10:00"))
-	r, err := w.cases.PostMessage(ctx, w.as["ent1"], r.ID, "已上传录像", false)
+	w.Clock.Set(cst("2025-10-09 10:00"))
+	r, err := w.cases.PostMessage(ctx, w.As("ent1"), r.ID, "已上传录像", false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +147,14 @@ func TestTransferKeepsTheClockAndReopenResumesIt(t *testing.T) {
 	r := w.file("2026-03-02 09:00", "litigation_service", "court1") // consultation
 	before := w.block(r).Resolution.DueAt
 	w.act("2026-03-02 10:00", "court1", &r, casework.ActInput{Action: casework.ActTransfer, Reason: "应由司法局调解",
-		TargetAgencyID: w.as["justice1"].AgencyID})
+		TargetAgencyID: w.As("justice1").AgencyID})
 	if after := w.block(r).Resolution.DueAt; !after.Equal(*before) {
 		t.Fatalf("transfer moved the deadline: %s → %s", before, after)
 	}
-	if _, err := w.db.ExecContext(ctx, "UPDATE requests SET status = 'assigned', assignee_id = ? WHERE id = ?", w.as["justice1"].UserID, r.ID); err != nil {
+	if _, err := w.db.ExecContext(ctx, "UPDATE requests SET status = 'assigned', assignee_id = ? WHERE id = ?", w.As("justice1").UserID, r.ID); err != nil {
 		t.Fatal(err)
 	}
-	r, _ = w.cases.Get(ctx, w.as["ent1"], r.ID)
+	r, _ = w.cases.Get(ctx, w.As("ent1"), r.ID)
 	w.act("2026-03-02 11:00", "justice1", &r, casework.ActInput{Action: casework.ActAccept})
 	w.act("2026-03-03 11:00", "justice1", &r, casework.ActInput{Action: casework.ActResolve, Body: "已调解"})
 	if res := w.block(r).Resolution; res.State != sla.Met {
@@ -202,7 +177,7 @@ func TestDeadlineTasksAreIdempotentAndStaleOnesDoNothing(t *testing.T) {
 	if err := w.db.NewSelect().Model(&c).Where("request_id = ? AND kind = 'acknowledge'", r.ID).Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
-	w.clock.Set(cst("2026-03-03 09:00")) // past the acknowledge deadline of 3/2 17:30
+	w.Clock.Set(cst("2026-03-03 09:00")) // past the acknowledge deadline of 3/2 17:30
 	for range 2 {                        // delivered twice
 		if err := w.sla.Deadline(ctx, sla.DeadlinePayload{ClockID: c.ID, Version: c.Version, What: "due"}); err != nil {
 			t.Fatal(err)
@@ -222,7 +197,7 @@ func TestDeadlineTasksAreIdempotentAndStaleOnesDoNothing(t *testing.T) {
 	var c2 sla.Clock
 	_ = w.db.NewSelect().Model(&c2).Where("request_id = ? AND kind = 'acknowledge'", r2.ID).Scan(ctx)
 	w.act("2026-03-02 10:00", "police1", &r2, casework.ActInput{Action: casework.ActAccept})
-	w.clock.Set(cst("2026-03-05 09:00"))
+	w.Clock.Set(cst("2026-03-05 09:00"))
 	if err := w.sla.Deadline(ctx, sla.DeadlinePayload{ClockID: c2.ID, Version: c2.Version, What: "due"}); err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +212,11 @@ func TestSweepCatchesMissedDeadlinesAndEscalates(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	r := w.file("2026-03-02 09:00", "security_protection", "police1")
-	w.clock.Set(cst("2026-03-02 15:50"))
+	w.Clock.Set(cst("2026-03-02 15:50"))
 	if n, _ := w.sla.Sweep(ctx); n != 1 { // 75% of the acknowledge day (315 min) is 15:45: a warning
 		t.Fatalf("sweep at the warning handled %d clocks", n)
 	}
-	w.clock.Set(cst("2026-03-02 18:00"))
+	w.Clock.Set(cst("2026-03-02 18:00"))
 	if _, err := w.sla.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -249,24 +224,24 @@ func TestSweepCatchesMissedDeadlinesAndEscalates(t *testing.T) {
 		t.Fatalf("after the sweep: %s", b.State)
 	}
 	var warned, leadNotices int
-	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'sla.warn'", w.as["police1"].UserID).Scan(ctx, &warned)
+	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'sla.warn'", w.As("police1").UserID).Scan(ctx, &warned)
 	if warned != 1 {
 		t.Fatalf("officer warned %d times", warned)
 	}
 	_ = leadNotices
 	// A working day after the breach (3/2 17:30 → 3/3 17:30), still unanswered: escalate to oversight.
-	w.clock.Set(cst("2026-03-03 17:00"))
+	w.Clock.Set(cst("2026-03-03 17:00"))
 	_, _ = w.sla.Sweep(ctx)
 	var level2 int
 	_ = w.db.NewRaw("SELECT count(*) FROM sla_breaches WHERE request_id = ? AND level = 2", r.ID).Scan(ctx, &level2)
 	if level2 != 0 {
 		t.Fatal("escalated before a working day had passed")
 	}
-	w.clock.Set(cst("2026-03-04 09:00"))
+	w.Clock.Set(cst("2026-03-04 09:00"))
 	_, _ = w.sla.Sweep(ctx)
 	var oversight int
 	_ = w.db.NewRaw("SELECT count(*) FROM sla_breaches WHERE request_id = ? AND level = 2", r.ID).Scan(ctx, &level2)
-	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'sla.escalate'", w.as["oversight1"].UserID).Scan(ctx, &oversight)
+	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'sla.escalate'", w.As("oversight1").UserID).Scan(ctx, &oversight)
 	if level2 < 1 || oversight < 1 {
 		t.Fatalf("escalation: %d level-2 breaches, %d oversight notices", level2, oversight)
 	}
@@ -277,7 +252,7 @@ func TestEmergencyBreachesAtNight(t *testing.T) {
 	w := newWorld(t)
 	r := w.file("2026-02-17 21:00", "emergency_assistance", "police1") // Spring Festival, evening
 	wantDue(t, "acknowledge", w.block(r).Acknowledge, "2026-02-17 23:00")
-	w.clock.Set(cst("2026-02-17 23:01"))
+	w.Clock.Set(cst("2026-02-17 23:01"))
 	if _, err := w.sla.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +273,7 @@ func TestPolicyEditMovesOpenClocksOnly(t *testing.T) {
 	if _, err := w.db.ExecContext(ctx, "UPDATE sla_policies SET resolution_minutes = 840 WHERE id = ?", policyID); err != nil {
 		t.Fatal(err)
 	}
-	w.clock.Set(cst("2026-03-02 12:00"))
+	w.Clock.Set(cst("2026-03-02 12:00"))
 	if _, err := w.sla.Recompute(ctx, sla.RecomputePayload{PolicyID: policyID}); err != nil {
 		t.Fatal(err)
 	}
@@ -337,18 +312,18 @@ func TestReportThreeRates(t *testing.T) {
 	c := w.file("2026-03-02 09:00", "security_protection", "police1")
 	w.act("2026-03-02 10:00", "court1", &a, casework.ActInput{Action: casework.ActAccept}) // on time: 60 min
 	w.act("2026-03-02 11:00", "court1", &a, casework.ActInput{Action: casework.ActResolve, Body: "已答复"})
-	w.clock.Set(cst("2026-03-02 11:30"))
-	if _, err := w.cases.GiveFeedback(ctx, w.as["ent1"], a.ID, 5, "满意"); err != nil {
+	w.Clock.Set(cst("2026-03-02 11:30"))
+	if _, err := w.cases.GiveFeedback(ctx, w.As("ent1"), a.ID, 5, "满意"); err != nil {
 		t.Fatal(err)
 	}
 	w.act("2026-03-02 11:40", "ent1", &a, casework.ActInput{Action: casework.ActConfirm})
 	w.act("2026-03-04 10:00", "court1", &b, casework.ActInput{Action: casework.ActAccept}) // late: past 3/2 17:30
-	w.clock.Set(cst("2026-03-04 10:01"))
+	w.Clock.Set(cst("2026-03-04 10:01"))
 	if _, err := w.sla.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
 	_ = c
-	rows, err := w.sla.Report(ctx, w.as["oversight1"], cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency")
+	rows, err := w.sla.Report(ctx, w.As("oversight1"), cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,11 +339,11 @@ func TestReportThreeRates(t *testing.T) {
 	if _, ok := byName["成都市公安局新津区分局"]; !ok {
 		t.Fatal("oversight sees every agency")
 	}
-	own, err := w.sla.Report(ctx, w.as["lead.court"], cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "officer")
+	own, err := w.sla.Report(ctx, w.As("lead.court"), cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "officer")
 	if err != nil || len(own) != 1 || own[0].Name != "李法官" {
 		t.Fatalf("a lead sees only its agency: %+v %v", own, err)
 	}
-	if _, err := w.sla.Report(ctx, w.as["court1"], cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency"); err == nil {
+	if _, err := w.sla.Report(ctx, w.As("court1"), cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency"); err == nil {
 		t.Fatal("officers do not read the report")
 	}
 }
