@@ -580,3 +580,15 @@ func (s *Service) SetNoDisturb(ctx context.Context, a Actor, id int64, in NoDist
 func escapeLike(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
+
+// Agencies lists every active agency for any signed-in user: names and
+// kinds are reference data (transfer targets, report labels), unlike the
+// administrator's full records.
+func (s *Service) Agencies(ctx context.Context, a Actor) ([]Agency, error) {
+	if err := Authorize(a, Read, Resource{Kind: ResReference}); err != nil {
+		return nil, err
+	}
+	var out []Agency
+	err := s.db.NewSelect().Model(&out).Where("active").OrderExpr("id").Scan(ctx)
+	return out, err
+}

@@ -57,11 +57,15 @@ func (p *pages) logout(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// home sends each role to its home screen; until those screens exist it
-// shows who is signed in.
+// home sends each role to its home screen; the administrator gets a page
+// of links (API reference, queue monitor).
 func (p *pages) home(c echo.Context) error {
-	if _, ok := identity.ActorFrom(c.Request().Context()); !ok {
+	a, ok := identity.ActorFrom(c.Request().Context())
+	if !ok {
 		return c.Redirect(http.StatusSeeOther, "/login")
+	}
+	if to := homeOf(a.Role); to != "/" {
+		return c.Redirect(http.StatusSeeOther, to)
 	}
 	return p.render(c, http.StatusOK, "home.html", map[string]any{"Title": "首页 Home"})
 }

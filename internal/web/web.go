@@ -12,7 +12,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
+	"greenchannel/internal/oversight"
+	"greenchannel/internal/sla"
 )
 
 //go:embed all:static
@@ -27,6 +31,10 @@ type Deps struct {
 	Identity      *identity.Service
 	Log           *slog.Logger
 	SecureCookies bool // set the Secure flag (served over TLS)
+	Casework      *casework.Service
+	SLA           *sla.Service
+	Inspection    *inspection.Service
+	Oversight     *oversight.Service
 }
 
 type pages struct {
@@ -36,7 +44,7 @@ type pages struct {
 
 // Register mounts the pages, static files, /docs and /openapi.yaml on e.
 func Register(e *echo.Echo, d Deps) {
-	p := &pages{Deps: d, tmpl: template.Must(template.ParseFS(templateFS, "templates/*.html"))}
+	p := &pages{Deps: d, tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))}
 	sub, _ := fs.Sub(static, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
 	e.GET("/openapi.yaml", func(c echo.Context) error {
@@ -47,6 +55,7 @@ func Register(e *echo.Echo, d Deps) {
 	e.POST("/login", p.login)
 	e.POST("/logout", p.logout)
 	e.GET("/", p.home)
+	p.routes(e)
 }
 
 func (p *pages) render(c echo.Context, status int, name string, data map[string]any) error {
@@ -54,6 +63,7 @@ func (p *pages) render(c echo.Context, status int, name string, data map[string]
 		data = map[string]any{}
 	}
 	data["CSRF"] = csrfOf(c)
+	data["HTMX"] = haveHTMX
 	if a, ok := identity.ActorFrom(c.Request().Context()); ok {
 		data["Actor"] = a
 	}
@@ -61,6 +71,13 @@ func (p *pages) render(c echo.Context, status int, name string, data map[string]
 	c.Response().WriteHeader(status)
 	return p.tmpl.ExecuteTemplate(c.Response(), name, data)
 }
+
+// haveHTMX says whether make assets put htmx into this binary. Without it
+// the pages are plain forms and links, which work the same.
+var haveHTMX = func() bool {
+	_, err := fs.Stat(static, "static/vendor/htmx/htmx.min.js")
+	return err == nil
+}()
 
 func docs(c echo.Context) error {
 	if _, err := fs.Stat(static, "static/vendor/swagger-ui/swagger-ui-bundle.js"); err != nil {
