@@ -27,7 +27,10 @@ type CalendarRow struct {
 }
 
 // calendars caches built calendars by id and version: a calendar is read
-// for every clock change, but changes only when an administrator edits it.
+// for every clock change and every clock shown, but changes only when an
+// administrator edits it. The version is re-checked at most every few
+// seconds, so another process's edit is seen within that time; the edit's
+// recompute job re-derives the stored deadlines in any case.
 type calendars struct {
 	mu   sync.Mutex
 	byID map[int64]cachedCal
@@ -35,32 +38,46 @@ type calendars struct {
 
 type cachedCal struct {
 	version int
+	checked time.Time
 	cal     *workcal.Calendar
 }
 
-// get returns the current calendar; one indexed read checks the version.
+const calendarRecheck = 5 * time.Second
+
+// get returns the current calendar.
 func (c *calendars) get(ctx context.Context, db bun.IDB, id int64) (*workcal.Calendar, error) {
+	c.mu.Lock()
+	hit, ok := c.byID[id]
+	c.mu.Unlock()
+	if ok && time.Since(hit.checked) < calendarRecheck {
+		return hit.cal, nil
+	}
 	var version int
 	if err := db.NewSelect().Table("calendars").Column("version").Where("id = ?", id).Scan(ctx, &version); err != nil {
 		return nil, fmt.Errorf("calendar %d: %w", id, err)
 	}
-	c.mu.Lock()
-	hit, ok := c.byID[id]
-	c.mu.Unlock()
-	if ok && hit.version == version {
-		return hit.cal, nil
+	if !ok || hit.version != version {
+		cal, v, err := loadCalendar(ctx, db, id)
+		if err != nil {
+			return nil, err
+		}
+		hit = cachedCal{version: v, cal: cal}
 	}
-	cal, version, err := loadCalendar(ctx, db, id)
-	if err != nil {
-		return nil, err
-	}
+	hit.checked = time.Now()
 	c.mu.Lock()
 	if c.byID == nil {
 		c.byID = map[int64]cachedCal{}
 	}
-	c.byID[id] = cachedCal{version: version, cal: cal}
+	c.byID[id] = hit
 	c.mu.Unlock()
-	return cal, nil
+	return hit.cal, nil
+}
+
+// forget drops a calendar so the next read loads it afresh (after an edit).
+func (c *calendars) forget(id int64) {
+	c.mu.Lock()
+	delete(c.byID, id)
+	c.mu.Unlock()
 }
 
 func loadCalendar(ctx context.Context, db bun.IDB, id int64) (*workcal.Calendar, int, error) {

@@ -432,6 +432,9 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 // met or breached stay.
 func (s *Service) Recompute(ctx context.Context, p RecomputePayload) (int, error) {
 	now := s.clock.Now()
+	if p.CalendarID != 0 {
+		s.cals.forget(p.CalendarID) // the edit that queued this must be seen now
+	}
 	var after int64
 	total := 0
 	for {
