@@ -456,3 +456,46 @@ func TestAttachmentLimits(t *testing.T) {
 		t.Fatalf("another enterprise downloads: %v", err)
 	}
 }
+
+// A search walks the ids in windows; pages must come out whole and in
+// order whichever windows the matches fall in.
+func TestSearchAcrossWindows(t *testing.T) {
+	t.Parallel()
+	k := testkit.New(t, t0)
+	files, _ := storage.NewLocal(t.TempDir())
+	limits := casework.DefaultLimits
+	limits.SearchWindow = 3
+	svc := casework.NewService(k.DB, k.Clock, quiet, files, limits)
+	var want []int64
+	for i := range 10 {
+		title := "普通咨询"
+		if i%3 == 0 {
+			title = "合同纠纷咨询"
+		}
+		r, _, err := svc.Create(ctx, k.As("ent1"), casework.NewRequest{Category: "legal_aid", Title: title, Description: "请协助"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%3 == 0 {
+			want = append([]int64{r.ID}, want...)
+		}
+	}
+	var got []int64
+	before := int64(0)
+	for {
+		page, more, err := svc.List(ctx, k.As("ent1"), casework.Filter{Q: "合同", Limit: 1, BeforeID: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range page {
+			got = append(got, r.ID)
+			before = r.ID
+		}
+		if !more {
+			break
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("search pages %v, want %v", got, want)
+	}
+}

@@ -246,6 +246,7 @@ func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Reque
 	}
 	if terms := queryTerms(f.Q); len(terms) > 0 {
 		q.Where("?TableAlias.search_terms @> ?", pgdialect.Array(terms))
+		return s.searchNewestFirst(ctx, q, f.BeforeID, limit, &out)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, false, err
@@ -254,6 +255,36 @@ func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Reque
 		return out[:limit], true, nil
 	}
 	return out, false, nil
+}
+
+// searchNewestFirst runs a search in windows of ids, newest first. Asked
+// for the whole table at once, PostgreSQL must fetch and sort every match
+// of a common word before it can return the newest fifty; within a window
+// the term index and the id range combine, and a page of a common word is
+// found in the first window.
+func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, before int64, limit int, out *[]Request) ([]Request, bool, error) {
+	hi := before
+	if hi <= 0 {
+		if err := s.db.NewSelect().Model((*Request)(nil)).ColumnExpr("coalesce(max(id), 0) + 1").Scan(ctx, &hi); err != nil {
+			return nil, false, err
+		}
+	}
+	var found []Request
+	for hi > 1 && len(found) <= limit {
+		lo := max(hi-s.limits.SearchWindow, 0)
+		var page []Request
+		wq := q.Clone().Model(&page).Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).Limit(int64(limit + 1 - len(found)))
+		if err := wq.Scan(ctx); err != nil {
+			return nil, false, err
+		}
+		found = append(found, page...)
+		hi = lo
+	}
+	*out = found
+	if len(found) > limit {
+		return found[:limit], true, nil
+	}
+	return found, false, nil
 }
 
 // Queue is the actor's work: an officer's assigned open requests, or a

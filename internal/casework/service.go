@@ -20,6 +20,8 @@ type Limits struct {
 	MaxAttachmentSize int64
 	// Quiet governs notices to enterprises (无事不扰).
 	Quiet notify.Quiet
+	// SearchWindow is how many request ids one step of a search covers.
+	SearchWindow int64
 }
 
 // DefaultLimits are the shipped limits.
@@ -29,6 +31,7 @@ var DefaultLimits = Limits{
 	MaxAttachments:    10,
 	MaxAttachmentSize: 20 << 20,
 	Quiet:             notify.DefaultQuiet(clock.Shanghai),
+	SearchWindow:      100_000,
 }
 
 // Change tells observers what just happened to a request, inside the

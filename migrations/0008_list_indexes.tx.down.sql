@@ -1,0 +1,2 @@
+DROP INDEX requests_agency_status_idx;
+DROP INDEX requests_status_category_idx;
