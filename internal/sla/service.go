@@ -71,10 +71,7 @@ func (s *Service) RequestChanged(ctx context.Context, tx bun.Tx, c casework.Chan
 		if err != nil {
 			return err
 		}
-		if err := s.start(ctx, tx, r.ID, p, Acknowledge, 1, at); err != nil {
-			return err
-		}
-		return s.start(ctx, tx, r.ID, p, Resolution, 1, at)
+		return s.start(ctx, tx, r.ID, p, 1, at, Acknowledge, Resolution)
 	case string(casework.ActAccept):
 		return s.record(ctx, tx, r.ID, Acknowledge, "stop", "accepted", actor, at)
 	case string(casework.ActReply):
@@ -117,21 +114,30 @@ func (s *Service) each(ctx context.Context, tx bun.Tx, requestID int64, at time.
 	return nil
 }
 
-// start opens a clock with the policy's target for kind.
-func (s *Service) start(ctx context.Context, tx bun.IDB, requestID int64, p *Policy, kind string, cycle int, at time.Time) error {
-	target := p.target(kind)
-	if target == 0 {
+// start opens clocks of the given kinds with the policy's targets, in one
+// batch (a new request starts two).
+func (s *Service) start(ctx context.Context, tx bun.IDB, requestID int64, p *Policy, cycle int, at time.Time, kinds ...string) error {
+	var clocks []*Clock
+	for _, kind := range kinds {
+		if target := p.target(kind); target > 0 {
+			clocks = append(clocks, &Clock{RequestID: requestID, Kind: kind, Cycle: cycle, PolicyID: p.ID, CalendarID: p.CalendarID,
+				TargetMinutes: target, WarnPercent: p.WarnPercent, State: Running, CreatedAt: at, UpdatedAt: at})
+		}
+	}
+	if len(clocks) == 0 {
 		return nil
 	}
-	c := &Clock{RequestID: requestID, Kind: kind, Cycle: cycle, PolicyID: p.ID, CalendarID: p.CalendarID,
-		TargetMinutes: target, WarnPercent: p.WarnPercent, State: Running, Version: 0, CreatedAt: at, UpdatedAt: at}
-	if _, err := tx.NewInsert().Model(c).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-		return fmt.Errorf("start %s clock: %w", kind, err)
+	if _, err := tx.NewInsert().Model(&clocks).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("start clocks: %w", err)
 	}
-	if err := addEvent(ctx, tx, c.ID, at, "start", "", nil); err != nil {
+	events := make([]Event, len(clocks))
+	for i, c := range clocks {
+		events[i] = Event{ClockID: c.ID, At: at, Kind: "start"}
+	}
+	if _, err := tx.NewInsert().Model(&events).ExcludeColumn("id").Exec(ctx); err != nil {
 		return err
 	}
-	return s.refresh(ctx, tx, []*Clock{c}, at)
+	return s.refresh(ctx, tx, clocks, at)
 }
 
 // startNextResponse opens a next-response cycle for an enterprise message,
@@ -153,7 +159,7 @@ func (s *Service) startNextResponse(ctx context.Context, tx bun.Tx, r *casework.
 	if err := tx.NewSelect().Model(&p).Where("id = ?", res.PolicyID).Scan(ctx); err != nil {
 		return err
 	}
-	return s.start(ctx, tx, r.ID, &p, NextResponse, last.Cycle+1, at)
+	return s.start(ctx, tx, r.ID, &p, last.Cycle+1, at, NextResponse)
 }
 
 // record appends an event to the request's latest clock of kind when the
