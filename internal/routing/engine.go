@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -207,32 +208,61 @@ func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *E
 		}
 		return a.UserID < b.UserID
 	})
-	for _, c := range eligible {
-		var load, capacity int
-		var onDuty bool
-		// Lock first, count second: in READ COMMITTED a statement that waits
-		// for a lock still reads with the snapshot it started with, so the
-		// count must be a new statement to see what the previous holder of
-		// the lock committed.
-		err := tx.NewRaw(`SELECT capacity, on_duty FROM officer_profiles WHERE user_id = ? FOR UPDATE`, c.UserID).
-			Scan(ctx, &capacity, &onDuty)
-		if err == nil {
-			err = tx.NewRaw(`SELECT coalesce(sum(c.weight), 0) FROM requests q JOIN categories c ON c.code = q.category
-				WHERE q.assignee_id = ? AND q.status IN (?)`, c.UserID, bun.List(openStatuses)).Scan(ctx, &load)
+	// Several workers route at once and would all pick the same least-loaded
+	// officer; SKIP LOCKED lets each take the next one instead of queueing
+	// behind one lock. Only if every eligible officer was busy does a second
+	// pass wait for the locks, so nobody is pooled for mere contention.
+	for _, wait := range []bool{false, true} {
+		busy := false
+		for _, c := range eligible {
+			if c.Skipped != "" && !strings.HasPrefix(c.Skipped, "busy") {
+				continue
+			}
+			capacity, onDuty, locked, err := lockOfficer(ctx, tx, c.UserID, wait)
+			if err != nil {
+				e.log.Warn("routing: lock officer", "user_id", c.UserID, "err", err)
+				continue
+			}
+			if !locked {
+				c.Skipped, busy = "busy: being assigned by another worker", true
+				continue
+			}
+			// Count only now: in READ COMMITTED a statement that waited for a
+			// lock still reads with the snapshot it started with, so the count
+			// must be a new statement to see what the previous holder committed.
+			var load int
+			if err := tx.NewRaw(`SELECT coalesce(sum(c.weight), 0) FROM requests q JOIN categories c ON c.code = q.category
+				WHERE q.assignee_id = ? AND q.status IN (?)`, c.UserID, bun.List(openStatuses)).Scan(ctx, &load); err != nil {
+				e.log.Warn("routing: count load", "user_id", c.UserID, "err", err)
+				continue
+			}
+			c.Load, c.Capacity, c.Skipped = load, capacity, ""
+			if !onDuty || load+ex.Weight > capacity {
+				c.Skipped = fmt.Sprintf("at capacity when locked (%d+%d > %d)", load, ex.Weight, capacity)
+				continue
+			}
+			c.Chosen = true
+			return c
 		}
-		if err != nil {
-			e.log.Warn("routing: re-check officer", "user_id", c.UserID, "err", err)
-			continue
+		if !busy {
+			return nil
 		}
-		c.Load, c.Capacity = load, capacity
-		if !onDuty || load+ex.Weight > capacity {
-			c.Skipped = fmt.Sprintf("at capacity when locked (%d+%d > %d)", load, ex.Weight, capacity)
-			continue
-		}
-		c.Chosen = true
-		return c
 	}
 	return nil
+}
+
+// lockOfficer locks an officer's profile, waiting or not; locked is false
+// when another transaction holds it and wait is false.
+func lockOfficer(ctx context.Context, tx bun.Tx, userID int64, wait bool) (capacity int, onDuty, locked bool, err error) {
+	q := "SELECT capacity, on_duty FROM officer_profiles WHERE user_id = ? FOR UPDATE SKIP LOCKED"
+	if wait {
+		q = "SELECT capacity, on_duty FROM officer_profiles WHERE user_id = ? FOR UPDATE"
+	}
+	err = tx.NewRaw(q, userID).Scan(ctx, &capacity, &onDuty)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, false, nil
+	}
+	return capacity, onDuty, err == nil, err
 }
 
 // offer assigns r to c and schedules the expiry of the offer.
