@@ -218,12 +218,22 @@ func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *E
 			if c.Skipped != "" && !strings.HasPrefix(c.Skipped, "busy") {
 				continue
 			}
+			// A savepoint per candidate: rolling back to it releases the lock
+			// on an officer we pass over, so a transaction holds at most one
+			// officer lock and workers cannot deadlock on each other's.
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT candidate"); err != nil {
+				e.log.Warn("routing: savepoint", "err", err)
+				return nil
+			}
+			pass := func() { _, _ = tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT candidate") }
 			capacity, onDuty, locked, err := lockOfficer(ctx, tx, c.UserID, wait)
 			if err != nil {
+				pass()
 				e.log.Warn("routing: lock officer", "user_id", c.UserID, "err", err)
 				continue
 			}
 			if !locked {
+				pass()
 				c.Skipped, busy = "busy: being assigned by another worker", true
 				continue
 			}
@@ -233,13 +243,19 @@ func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *E
 			var load int
 			if err := tx.NewRaw(`SELECT coalesce(sum(c.weight), 0) FROM requests q JOIN categories c ON c.code = q.category
 				WHERE q.assignee_id = ? AND q.status IN (?)`, c.UserID, bun.List(openStatuses)).Scan(ctx, &load); err != nil {
+				pass()
 				e.log.Warn("routing: count load", "user_id", c.UserID, "err", err)
 				continue
 			}
 			c.Load, c.Capacity, c.Skipped = load, capacity, ""
 			if !onDuty || load+ex.Weight > capacity {
+				pass()
 				c.Skipped = fmt.Sprintf("at capacity when locked (%d+%d > %d)", load, ex.Weight, capacity)
 				continue
+			}
+			if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT candidate"); err != nil {
+				e.log.Warn("routing: release savepoint", "err", err)
+				return nil
 			}
 			c.Chosen = true
 			return c
