@@ -2,6 +2,7 @@ package oversight_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -354,5 +355,105 @@ func TestRequestRulesFireFromTheTimeline(t *testing.T) {
 	}
 	if got := w.alerts("repeated_reopen"); got[0].Occurrences != 2 {
 		t.Fatalf("the reopen alert was raised once per scan with news: %d", got[0].Occurrences)
+	}
+}
+
+// The rules that re-check, after the fact, what the pre-checks enforce at
+// issue time: each fires when the facts change, and stays quiet otherwise.
+func TestAfterTheFactRules(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	i := w.visit("market", 26, "2026-03-03", nil)
+	for _, rule := range []string{"unlisted_item", "special_without_plan", "cross_jurisdiction", "no_disturb_violation"} {
+		if n := len(w.alerts(rule)); n != 0 {
+			t.Fatalf("%s fired on a clean inspection", rule)
+		}
+	}
+	// The item is suspended afterwards, the agency limited to one town, and
+	// the enterprise put on the no-disturb list: each is now a finding.
+	for _, stmt := range []string{
+		"UPDATE inspection_items SET status = 'suspended' WHERE code = 'MKT-001'",
+		"UPDATE agencies SET towns = '{baodun}' WHERE code = 'market'",
+		"UPDATE enterprises SET town_code = 'wujin', no_disturb = true, no_disturb_basis = '信用A级' WHERE uscc = '" + w.uscc[26] + "'",
+	} {
+		if _, err := w.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.analyze(i.ID)
+	for _, rule := range []string{"unlisted_item", "cross_jurisdiction", "no_disturb_violation"} {
+		if n := len(w.alerts(rule)); n != 1 {
+			t.Fatalf("%s: %d alerts", rule, n)
+		}
+	}
+	// A special inspection whose plan loses its filing.
+	var plan int64
+	_ = w.db.NewRaw("SELECT id FROM inspection_plans WHERE kind = 'special' AND filed_at IS NOT NULL").Scan(ctx, &plan)
+	if _, err := w.db.ExecContext(ctx, "UPDATE agencies SET towns = '{}' WHERE code = 'market'"); err != nil {
+		t.Fatal(err)
+	}
+	s := w.visit("market", 27, "2026-04-10", func(in *inspection.IssueInput) { in.Kind, in.PlanID, in.Items = "special", plan, []string{"MKT-002"} })
+	if n := len(w.alerts("special_without_plan")); n != 0 {
+		t.Fatal("a filed plan raised an alert")
+	}
+	if _, err := w.db.ExecContext(ctx, "UPDATE inspection_plans SET filed_at = NULL WHERE id = ?", plan); err != nil {
+		t.Fatal(err)
+	}
+	w.analyze(s.ID)
+	if n := len(w.alerts("special_without_plan")); n != 1 {
+		t.Fatalf("special without a filed plan: %d", n)
+	}
+}
+
+func TestSLABreachesAndPausesBecomeAlerts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var ent, user, police int64
+	_ = w.db.NewRaw("SELECT enterprise_id, id FROM users WHERE username = 'ent1'").Scan(ctx, &ent, &user)
+	_ = w.db.NewRaw("SELECT id FROM agencies WHERE code = 'police'").Scan(ctx, &police)
+	var id, policy, cal int64
+	if err := w.db.NewRaw(`INSERT INTO requests (ticket_no, enterprise_id, created_by, category, title, description, priority, status, agency_id, created_at, updated_at)
+		VALUES ('GC-2026-900002', ?, ?, 'security_protection', '测试', '', 'normal', 'in_progress', ?, now(), now()) RETURNING id`, ent, user, police).Scan(ctx, &id); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.db.NewRaw("SELECT id, calendar_id FROM sla_policies WHERE code = 'general'").Scan(ctx, &policy, &cal)
+	var clockID int64
+	if err := w.db.NewRaw(`INSERT INTO sla_clocks (request_id, kind, policy_id, calendar_id, target_minutes, warn_percent, state, over_pause_cap, created_at, updated_at)
+		VALUES (?, 'resolution', ?, ?, 2940, 75, 'paused', false, now(), now()) RETURNING id`, id, policy, cal).Scan(ctx, &clockID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.ExecContext(ctx, "INSERT INTO request_events (request_id, at, kind) VALUES (?, now(), 'request_info')", id); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = w.ov.ScanRequests(ctx)
+	for _, rule := range []string{"sla_breach", "sla_breach_unresolved", "excessive_pausing"} {
+		if n := len(w.alerts(rule)); n != 0 {
+			t.Fatalf("%s fired before its facts", rule)
+		}
+	}
+	for _, stmt := range []string{
+		"UPDATE sla_clocks SET over_pause_cap = true WHERE id = " + fmt.Sprint(clockID),
+		fmt.Sprintf("INSERT INTO sla_breaches (clock_id, request_id, agency_id, clock_kind, level, at) VALUES (%d, %d, %d, 'resolution', 1, now())", clockID, id, police),
+		fmt.Sprintf("INSERT INTO request_events (request_id, at, kind) VALUES (%d, now(), 'sla_breached')", id),
+	} {
+		if _, err := w.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = w.ov.ScanRequests(ctx)
+	if len(w.alerts("sla_breach")) != 1 || len(w.alerts("excessive_pausing")) != 1 || len(w.alerts("sla_breach_unresolved")) != 0 {
+		t.Fatal("breach and pausing alerts")
+	}
+	for _, stmt := range []string{
+		fmt.Sprintf("INSERT INTO sla_breaches (clock_id, request_id, agency_id, clock_kind, level, at) VALUES (%d, %d, %d, 'resolution', 2, now())", clockID, id, police),
+		fmt.Sprintf("INSERT INTO request_events (request_id, at, kind) VALUES (%d, now(), 'sla_escalated')", id),
+	} {
+		if _, err := w.db.ExecContext(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = w.ov.ScanRequests(ctx)
+	if got := w.alerts("sla_breach_unresolved"); len(got) != 1 || got[0].AgencyIDs[0] != police {
+		t.Fatalf("escalated breach: %+v", got)
 	}
 }
