@@ -35,6 +35,9 @@ func newHTTP(d *deps) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
+	// About twice the database pool: enough to keep it busy, few enough that
+	// a burst queues here instead of inside every request.
+	e.Use(httpx.InFlight(64, 2*time.Second))
 	e.Use(validate)
 	e.Use(httpapi.Authenticate(d.identity))
 	// The public code check must not become a way to enumerate codes.

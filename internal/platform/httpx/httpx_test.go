@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -201,4 +202,32 @@ func TestSecurityHeadersAndBodyLimit(t *testing.T) {
 		t.Fatalf("2 MiB body: %d %+v", rec.Code, p)
 	}
 	_, _ = io.Discard.Write(nil)
+}
+
+func TestInFlightCapAnswers503(t *testing.T) {
+	e := echo.New()
+	e.HTTPErrorHandler = httpx.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	e.GET("/slow", func(c echo.Context) error {
+		entered <- struct{}{}
+		<-release
+		return c.NoContent(http.StatusOK)
+	}, httpx.InFlight(1, 20*time.Millisecond))
+	done := make(chan int)
+	go func() {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest("GET", "/slow", nil))
+		done <- rec.Code
+	}()
+	<-entered
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest("GET", "/slow", nil)) // waits its 20 ms, then gives up
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("over the cap: %d %v", rec.Code, rec.Header())
+	}
+	close(release)
+	if code := <-done; code != http.StatusOK {
+		t.Fatalf("the admitted request: %d", code)
+	}
 }

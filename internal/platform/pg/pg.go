@@ -22,6 +22,15 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres url: %w", err)
 	}
+	// bun writes values into the SQL text, so nearly every statement is new
+	// to the server: preparing and caching each one (pgx's default) costs a
+	// round trip and memory per statement and saves nothing.
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	// Short OLTP statements: JIT compilation costs far more than it saves.
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["jit"] = "off"
 	sqldb := stdlib.OpenDB(*cfg)
 	// Sized for a 2–4 core host: enough to keep PostgreSQL busy, few enough
 	// that several processes stay under max_connections.

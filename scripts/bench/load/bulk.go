@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,6 +24,7 @@ func runBulkload(args []string) error {
 	fs := flag.NewFlagSet("bulkload", flag.ExitOnError)
 	db := dbFlag(fs)
 	n := fs.Int("n", 1_000_000, "rows to load")
+	queries := fs.String("count", "合同,商标,劳动仲裁", "report how many loaded rows each of these searches matches")
 	streams := fs.Int("streams", 2, "parallel COPY streams")
 	_ = fs.Parse(args)
 	ctx := context.Background()
@@ -104,6 +107,12 @@ func runBulkload(args []string) error {
 	cols := []string{"ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority",
 		"contact_name", "contact_phone", "status", "agency_id", "assignee_id", "version", "accepted_at",
 		"resolved_at", "closed_at", "search_terms", "created_at", "updated_at", "offered_at", "pool_reason"}
+	qs := splitList(*queries)
+	var qterms [][]string
+	for _, q := range qs {
+		qterms = append(qterms, queryTerms(q))
+	}
+	matches := make([]atomic.Int64, len(qs))
 	errc := make(chan error, *streams)
 	for s := range *streams {
 		go func() {
@@ -127,6 +136,12 @@ func runBulkload(args []string) error {
 						created := from.Add(step*time.Duration(i) + time.Duration(g.r.Int64N(int64(step))))
 						row := ref.row(g, tickets[i], created, to)
 						i++
+						terms := row[16].([]string)
+						for k, qt := range qterms {
+							if containsAll(terms, qt) {
+								matches[k].Add(1)
+							}
+						}
 						return row, nil
 					}))
 					if err != nil {
@@ -176,6 +191,11 @@ func runBulkload(args []string) error {
 	}
 	fmt.Printf("  bulkload: %d rows copied in %.1fs, %d indexes rebuilt in %.1fs, vacuum analyze %.1fs; requests now %d rows, %s\n",
 		*n, loaded.Seconds(), len(idx), indexed.Seconds(), time.Since(t2).Seconds(), total, size)
+	var ms []string
+	for k, q := range qs {
+		ms = append(ms, fmt.Sprintf("%s %d (%.1f%%)", q, matches[k].Load(), 100*float64(matches[k].Load())/float64(*n)))
+	}
+	fmt.Printf("  bulkload: loaded rows matching: %s\n", strings.Join(ms, ", "))
 	return nil
 }
 
@@ -251,6 +271,15 @@ func loadRef(ctx context.Context, pool *pgxpool.Pool) (*refData, error) {
 		}
 	}
 	return r, nil
+}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // statusFor draws a status: requests older than 60 days are finished;

@@ -264,7 +264,10 @@ func runHTTP(args []string) error {
 				code, raw, err := c.do(ctx, user, method, p, body)
 				t1 := time.Now()
 				ok := err == nil && code >= 200 && code < 300
-				if t0.Before(measureFrom) {
+				// A request counts if it ends inside the measured window
+				// (or after it, when it started inside): a request slower
+				// than the warm-up still shows up.
+				if t1.Before(measureFrom) {
 					continue
 				}
 				if !ok {
@@ -278,7 +281,7 @@ func runHTTP(args []string) error {
 		}()
 	}
 	wg.Wait()
-	elapsed := time.Since(measureFrom)
+	elapsed := max(time.Since(measureFrom), *dur)
 	stopSampler()
 
 	var all []time.Duration

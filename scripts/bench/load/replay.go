@@ -152,7 +152,8 @@ func runReplay(args []string) error {
 	}{
 		{`DELETE FROM request_declines WHERE request_id > $1`, []any{req.From}},
 		{`UPDATE requests SET status = 'submitted', agency_id = NULL, assignee_id = NULL, offered_at = NULL,
-		   pool_reason = NULL, offer_misses = 0, version = 1, updated_at = created_at WHERE id > $1`, []any{req.From}},
+		   pool_reason = NULL, offer_misses = 0, version = 1, accepted_at = NULL, resolved_at = NULL, closed_at = NULL,
+		   updated_at = created_at WHERE id > $1`, []any{req.From}},
 		{`UPDATE outbox SET dispatched_at = NULL, attempts = 0, last_error = NULL WHERE id > $1 AND id <= $2`, []any{ob.From, ob.To}},
 		{`UPDATE officer_profiles p SET last_assigned_at = s.last_assigned_at FROM bench_officer_state s
 		   WHERE s.user_id = p.user_id AND p.last_assigned_at IS DISTINCT FROM s.last_assigned_at`, nil},

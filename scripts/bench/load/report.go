@@ -343,21 +343,38 @@ func runReport(args []string) error {
 	b.add("burst checks: officers over capacity / requests assigned twice", "0 / 0",
 		fmt.Sprintf("%s / %s", num(worst(over, over2)), num(worst(twice, twice2))), "—", "",
 		verdict(worst(over, over2) == 0 && worst(twice, twice2) == 0, ok1 && ok2 && ok3 && ok4), "")
-	s50, _ := med("B.steady.p50")
-	n50, _ := med("B.noop_latency.p50")
-	b.add("steady 200/s: commit-to-assigned p50", "—", num(s50)+" ms", "asynq enqueue-to-run p50 "+num(n50)+" ms", ratio(s50, n50), "", "")
-	s99w, okW := med("B.steady.p99_window_median")
-	s99, _ := med("B.steady.p99")
-	n99, _ := med("B.noop_latency.p99")
-	waiting := ""
-	if u, _ := med("B.steady.unassigned"); u > 0 {
-		waiting = fmt.Sprintf("; %s never assigned in the wait, counted as ≥ their wait", num(u))
+	for _, st := range []string{"B.steady", "B.steady_low"} {
+		rate, ok := med(st + ".rate")
+		if !ok {
+			continue
+		}
+		tag := fmt.Sprintf("steady %s/s", num(rate))
+		if st != "B.steady" {
+			tag += " (context, below capacity)"
+		}
+		ach, _ := med(st + ".achieved_rate")
+		errs, _ := med(st + ".errors")
+		filed, _ := med(st + ".filed")
+		h99, _ := med(st + ".http_p99")
+		kept := ach >= 0.9*rate
+		b.add(tag+": filing rate achieved / HTTP p99", num(rate)+"/s", fmt.Sprintf("%s req/s (%s filed, %s failed) / %s ms",
+			num(ach), num(filed), num(errs), num(h99)), "—", "", verdict(kept, true), "")
+		s50, _ := med(st + ".p50")
+		n50, _ := med("B.noop_latency.p50")
+		b.add(tag+": commit-to-assigned p50", "—", num(s50)+" ms", "asynq enqueue-to-run p50 "+num(n50)+" ms", ratio(s50, n50), "", "")
+		s99w, okW := med(st + ".p99_window_median")
+		s99, _ := med(st + ".p99")
+		n99, _ := med("B.noop_latency.p99")
+		note := ""
+		if u, _ := med(st + ".unassigned"); u > 0 {
+			note = fmt.Sprintf("; %s never assigned in the wait, counted as ≥ their wait", num(u))
+		}
+		if !kept {
+			note += fmt.Sprintf("; only over the %s requests the server managed to file", num(filed))
+		}
+		b.add(tag+": commit-to-assigned p99 (median of 3 windows)", "≤ 500 ms", fmt.Sprintf("%s ms (whole run %s ms%s)", num(s99w), num(s99), note),
+			"asynq enqueue-to-run p99 "+num(n99)+" ms", ratio(s99w, n99), verdict(kept && s99w <= 500, okW), "")
 	}
-	b.add("steady 200/s: commit-to-assigned p99 (median of 3 windows)", "≤ 500 ms", fmt.Sprintf("%s ms (whole run %s ms%s)", num(s99w), num(s99), waiting),
-		"asynq enqueue-to-run p99 "+num(n99)+" ms", ratio(s99w, n99), verdict(s99w <= 500, okW), "")
-	ach, _ := med("B.steady.achieved_rate")
-	h99, _ := med("B.steady.http_p99")
-	b.add("steady 200/s: filing rate achieved / HTTP p99", "200/s", fmt.Sprintf("%s req/s / %s ms", num(ach), num(h99)), "—", "", "", "")
 	var rb []string
 	for _, t := range []string{"set", "get", "lpush", "rpop"} {
 		if v, ok := med("B.redis." + t); ok {

@@ -85,11 +85,14 @@ func runWaitRouted(args []string) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// One statement, so the counts agree with each other while the workers
+	// go on routing.
 	var assigned int
 	var firstAssigned, lastAssigned *time.Time
-	err = pool.QueryRow(ctx, `SELECT count(*), min(e.at), max(e.at)
-		FROM requests r JOIN request_events e ON e.request_id = r.id AND e.kind = 'assigned' WHERE r.id > $1`, *since).
-		Scan(&assigned, &firstAssigned, &lastAssigned)
+	err = pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE r.status <> 'submitted' OR r.pool_reason IS NOT NULL),
+		       count(e.id), min(e.at), max(e.at)
+		FROM requests r LEFT JOIN request_events e ON e.request_id = r.id AND e.kind = 'assigned' WHERE r.id > $1`, *since).
+		Scan(&total, &routed, &assigned, &firstAssigned, &lastAssigned)
 	if err != nil {
 		return err
 	}
@@ -117,8 +120,10 @@ func runWaitRouted(args []string) error {
 	return emit(*results, append(recs, record{*name + ".rate", rate, "/s"})...)
 }
 
-// runResetLoad closes the burst's open requests so the officers have
-// their capacity back for the next benchmark.
+// runResetLoad retires the burst before the steady-load benchmark: its open
+// requests are closed (the officers get their capacity back), the ones never
+// routed are withdrawn, and outbox rows not yet relayed are marked sent, so
+// no leftover work competes with the steady load.
 func runResetLoad(args []string) error {
 	fs := flag.NewFlagSet("reset-load", flag.ExitOnError)
 	db := dbFlag(fs)
@@ -130,9 +135,17 @@ func runResetLoad(args []string) error {
 		return err
 	}
 	defer pool.Close()
-	_, err = pool.Exec(ctx, `UPDATE requests SET status = 'closed', closed_at = now(), updated_at = now()
-		WHERE id > $1 AND status IN ('assigned', 'in_progress', 'waiting_enterprise')`, *since)
-	return err
+	for _, q := range []string{
+		`UPDATE requests SET status = 'closed', closed_at = now(), updated_at = now()
+		  WHERE id > $1 AND status IN ('assigned', 'in_progress', 'waiting_enterprise')`,
+		`UPDATE requests SET status = 'withdrawn', updated_at = now() WHERE id > $1 AND status = 'submitted'`,
+		`UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL AND $1::bigint >= 0`,
+	} {
+		if _, err := pool.Exec(ctx, q, *since); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // runSteady files requests over HTTP at a fixed rate (open loop: a request
@@ -151,6 +164,7 @@ func runSteady(args []string) error {
 	password := fs.String("password", "demo12345", "password")
 	category := fs.String("category", "security_protection", "category")
 	timeout := fs.Duration("timeout", 60*time.Second, "wait this long for routing after the last request")
+	drain := fs.Duration("drain", 15*time.Second, "abandon requests still unanswered this long after the last was sent")
 	name := fs.String("name", "B.steady", "figure key prefix")
 	results := resultsFlag(fs)
 	_ = fs.Parse(args)
@@ -162,7 +176,7 @@ func runSteady(args []string) error {
 			return err
 		}
 	}
-	pool, err := connect(ctx, *db, 2)
+	pool, err := connect(context.Background(), *db, 2)
 	if err != nil {
 		return err
 	}
@@ -178,6 +192,11 @@ func runSteady(args []string) error {
 	var wg sync.WaitGroup
 	var gmu sync.Mutex
 	g := newTextGen(uint64(time.Now().UnixNano()))
+	// Requests still unanswered this long after the last was sent are
+	// abandoned (counted as errors), so an overloaded server cannot hold the
+	// benchmark for minutes.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	start := time.Now()
 	for i := range total {
 		time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
@@ -209,7 +228,14 @@ func runSteady(args []string) error {
 		}()
 	}
 	sendTook := time.Since(start)
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(*drain):
+		cancel()
+		<-done
+	}
 	achieved := float64(len(ids)) / sendTook.Seconds()
 	hs := summarize(httpLat)
 	fmt.Printf("  %s: %d requests sent over %.1fs (target %.0f/s, achieved %.0f/s), %d errors; HTTP %s\n",
@@ -224,7 +250,7 @@ func runSteady(args []string) error {
 	deadline := time.Now().Add(*timeout)
 	var placed int
 	for {
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM requests WHERE id = ANY($1) AND (status <> 'submitted' OR pool_reason IS NOT NULL)`,
+		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM requests WHERE id = ANY($1) AND (status <> 'submitted' OR pool_reason IS NOT NULL)`,
 			ids).Scan(&placed); err != nil {
 			return err
 		}
@@ -235,7 +261,7 @@ func runSteady(args []string) error {
 	}
 	// Requests still unassigned count with the time they have waited so far
 	// (a lower bound), so a backlog shows in the percentiles.
-	rows, err := pool.Query(ctx, `SELECT r.created_at, coalesce(e.at, now()), e.at IS NULL FROM requests r
+	rows, err := pool.Query(context.Background(), `SELECT r.created_at, coalesce(e.at, now()), e.at IS NULL FROM requests r
 		LEFT JOIN request_events e ON e.request_id = r.id AND e.kind = 'assigned' WHERE r.id = ANY($1) ORDER BY r.created_at`, ids)
 	if err != nil {
 		return err
@@ -277,16 +303,24 @@ func runSteady(args []string) error {
 				ds = append(ds, all[i])
 			}
 		}
+		if len(ds) == 0 {
+			wdesc += " (none)"
+			continue
+		}
 		s := summarize(ds)
 		wp99 = append(wp99, ms(s.P99))
 		wdesc += fmt.Sprintf(" %s", fmtMs(s.P99))
 	}
 	slices.Sort(wp99)
-	med := wp99[len(wp99)/2]
+	med := ms(overall.P99)
+	if len(wp99) > 0 {
+		med = wp99[len(wp99)/2]
+	}
 	fmt.Printf("  %s: commit-to-assigned over %d requests (%d still unassigned %s after the last was sent: counted with their wait so far): %s; p99 per %s window:%s\n",
 		*name, overall.N, waiting, *timeout, overall, span.Round(time.Second), wdesc)
 	recs := []record{{*name + ".p50", ms(overall.P50), "ms"}, {*name + ".p99", ms(overall.P99), "ms"},
 		{*name + ".p99_window_median", med, "ms"}, {*name + ".achieved_rate", achieved, "req/s"},
-		{*name + ".http_p99", ms(hs.P99), "ms"}, {*name + ".unassigned", float64(waiting), ""}}
+		{*name + ".http_p99", ms(hs.P99), "ms"}, {*name + ".unassigned", float64(waiting), ""},
+		{*name + ".rate", *rate, "req/s"}, {*name + ".errors", float64(errs.Load()), ""}, {*name + ".filed", float64(len(ids)), ""}}
 	return emit(*results, recs...)
 }

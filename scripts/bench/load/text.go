@@ -106,7 +106,7 @@ func (g *textGen) description(category string) string {
 	// Open with the topic so the description matches its title.
 	b.WriteString(g.pick(categoryTopics[category]))
 	b.WriteString("。")
-	n := 1 + g.r.IntN(3)
+	n := 1 + g.r.IntN(2)
 	for range n {
 		s := g.pick(sentences)
 		if !strings.Contains(s, "%") {
