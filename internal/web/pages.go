@@ -19,7 +19,7 @@ import (
 )
 
 // workdayMinutes is how many working minutes make one working day on the
-// district calendar (09:00–12:00, 13:00–17:00).
+// district calendar (09:00–12:00 and 13:30–17:30).
 const workdayMinutes = 420
 
 // homeOf is each role's home screen.
