@@ -110,7 +110,7 @@ func (s *Service) Create(ctx context.Context, a identity.Actor, in NewRequest) (
 			ContactName: in.ContactName, ContactPhone: in.ContactPhone,
 			Status: Submitted, Version: 1, CreatedAt: now, UpdatedAt: now,
 		}
-		req.SearchTerms = searchTerms(req.Title, req.Description)
+		req.SearchTerms = SearchTerms(req.Title, req.Description)
 		if _, err := tx.NewInsert().Model(req).
 			Column("ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority",
 				"contact_name", "contact_phone", "status", "version", "search_terms", "created_at", "updated_at").
@@ -244,7 +244,7 @@ func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Reque
 	if f.CreatedTo != nil {
 		q.Where("?TableAlias.created_at < ?", *f.CreatedTo)
 	}
-	if terms := queryTerms(f.Q); len(terms) > 0 {
+	if terms := QueryTerms(f.Q); len(terms) > 0 {
 		q.Where("?TableAlias.search_terms @> ?", pgdialect.Array(terms))
 		return s.searchNewestFirst(ctx, q, f.BeforeID, limit, &out)
 	}

@@ -7,12 +7,12 @@ import (
 	"golang.org/x/text/width"
 )
 
-// searchTerms returns the index terms of a text: every Han character, every
+// SearchTerms returns the index terms of a text: every Han character, every
 // pair of adjacent Han characters, and every Latin or digit word, folded to
 // half-width lower case. Chinese has no spaces between words and most words
 // are two characters, so bigrams find "合同" in "买卖合同纠纷" where trigram
 // and word indexes cannot.
-func searchTerms(texts ...string) []string {
+func SearchTerms(texts ...string) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(t string) {
@@ -38,9 +38,9 @@ func searchTerms(texts ...string) []string {
 	return out
 }
 
-// queryTerms returns the terms a query must all match: bigrams of Han runs
+// QueryTerms returns the terms a query must all match: bigrams of Han runs
 // (a single Han character matches as itself) and whole Latin words.
-func queryTerms(q string) []string {
+func QueryTerms(q string) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(t string) {

@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"unicode"
+
+	"greenchannel/internal/casework"
 )
 
 // Realistic request texts. Every category has its own topics; descriptions
@@ -119,67 +120,12 @@ func (g *textGen) description(category string) string {
 	return b.String()
 }
 
-// searchTerms mirrors internal/casework/search.go searchTerms: every Han
-// character, every pair of adjacent Han characters, and every Latin/digit
-// word, lower case. (The product also folds full-width forms to half width;
-// the generated texts contain none besides punctuation, which separates runs
-// either way, so the result is the same.)
-func searchTerms(texts ...string) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(t string) {
-		if t != "" && !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
-	for _, text := range texts {
-		forEachRun(text, func(run []rune, han bool) {
-			if !han {
-				add(string(run))
-				return
-			}
-			for i := range run {
-				add(string(run[i]))
-				if i+1 < len(run) {
-					add(string(run[i : i+2]))
-				}
-			}
-		})
-	}
-	return out
-}
-
-func forEachRun(text string, fn func(run []rune, han bool)) {
-	text = strings.ToLower(text)
-	var run []rune
-	runHan := false
-	flush := func() {
-		if len(run) > 0 {
-			fn(run, runHan)
-			run = nil
-		}
-	}
-	for _, r := range text {
-		switch {
-		case unicode.Is(unicode.Han, r):
-			if !runHan {
-				flush()
-			}
-			runHan = true
-			run = append(run, r)
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if runHan {
-				flush()
-			}
-			runHan = false
-			run = append(run, r)
-		default:
-			flush()
-		}
-	}
-	flush()
-}
+// searchTerms and queryTerms are the product's own, so the bulk-loaded rows
+// are indexed exactly as filed ones.
+var (
+	searchTerms = casework.SearchTerms
+	queryTerms  = casework.QueryTerms
+)
 
 // pgArray renders a text[] literal for pgbench.
 func pgArray(xs []string) string {
@@ -195,27 +141,4 @@ func pgArray(xs []string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
-}
-
-// queryTerms mirrors internal/casework/search.go queryTerms: bigrams of Han
-// runs (a single Han character as itself) and whole Latin/digit words.
-func queryTerms(q string) []string {
-	seen := map[string]bool{}
-	var out []string
-	add := func(t string) {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
-	forEachRun(q, func(run []rune, han bool) {
-		if !han || len(run) == 1 {
-			add(string(run))
-			return
-		}
-		for i := 0; i+1 < len(run); i++ {
-			add(string(run[i : i+2]))
-		}
-	})
-	return out
 }
