@@ -27,29 +27,25 @@ func runMigrate(ctx context.Context, cfg config.Config, log *slog.Logger, fs *fl
 		return err
 	}
 	out := fs.Output()
+	report := func(names []string, err error, done, nothing string) error {
+		if err != nil {
+			return fmt.Errorf("migrate %s: %w", args[0], err)
+		}
+		if len(names) == 0 {
+			fmt.Fprintln(out, "migrate:", nothing)
+		}
+		for _, n := range names {
+			fmt.Fprintln(out, "migrate:", done, n)
+		}
+		return nil
+	}
 	switch args[0] {
 	case "up":
 		names, err := m.Up(ctx)
-		if err != nil {
-			return fmt.Errorf("migrate up: %w", err)
-		}
-		if len(names) == 0 {
-			fmt.Fprintln(out, "migrate: database is up to date")
-		}
-		for _, n := range names {
-			fmt.Fprintln(out, "migrate: applied", n)
-		}
+		return report(names, err, "applied", "database is up to date")
 	case "down":
 		names, err := m.Down(ctx)
-		if err != nil {
-			return fmt.Errorf("migrate down: %w", err)
-		}
-		if len(names) == 0 {
-			fmt.Fprintln(out, "migrate: nothing to roll back")
-		}
-		for _, n := range names {
-			fmt.Fprintln(out, "migrate: rolled back", n)
-		}
+		return report(names, err, "rolled back", "nothing to roll back")
 	case "status":
 		lines, err := m.Status(ctx)
 		if err != nil {

@@ -45,16 +45,13 @@ func (s *Server) CreateRequest(ctx context.Context, req api.CreateRequestRequest
 		in.IdempotencyKey = *req.Params.IdempotencyKey
 	}
 	r, _, err := s.deps.Casework.Create(ctx, actor(ctx), in)
+	body, tag, err := s.tagged(ctx, &r, err)
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.requestOut(ctx, &r)
-	if err != nil {
-		return nil, err
-	}
-	loc, tag := fmt.Sprintf("/api/v1/requests/%d", r.ID), etag(r.Version)
+	loc := fmt.Sprintf("/api/v1/requests/%d", r.ID)
 	return api.CreateRequest201JSONResponse{Body: body,
-		Headers: api.CreateRequest201ResponseHeaders{Location: &loc, ETag: &tag}}, nil
+		Headers: api.CreateRequest201ResponseHeaders{Location: &loc, ETag: tag}}, nil
 }
 
 // ListRequests lists the requests the caller may see.
@@ -95,15 +92,11 @@ func (s *Server) ListRequests(ctx context.Context, req api.ListRequestsRequestOb
 // GetRequest returns a request.
 func (s *Server) GetRequest(ctx context.Context, req api.GetRequestRequestObject) (api.GetRequestResponseObject, error) {
 	r, err := s.deps.Casework.Get(ctx, actor(ctx), req.Id)
+	body, tag, err := s.tagged(ctx, &r, err)
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.requestOut(ctx, &r)
-	if err != nil {
-		return nil, err
-	}
-	tag := etag(r.Version)
-	return api.GetRequest200JSONResponse{Body: body, Headers: api.GetRequest200ResponseHeaders{ETag: &tag}}, nil
+	return api.GetRequest200JSONResponse{Body: body, Headers: api.GetRequest200ResponseHeaders{ETag: tag}}, nil
 }
 
 // ActOnRequest takes a step on a request.
@@ -124,30 +117,22 @@ func (s *Server) ActOnRequest(ctx context.Context, req api.ActOnRequestRequestOb
 		in.Version = &v
 	}
 	r, err := s.deps.Casework.Act(ctx, actor(ctx), req.Id, in)
+	body, tag, err := s.tagged(ctx, &r, err)
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.requestOut(ctx, &r)
-	if err != nil {
-		return nil, err
-	}
-	tag := etag(r.Version)
-	return api.ActOnRequest200JSONResponse{Body: body, Headers: api.ActOnRequest200ResponseHeaders{ETag: &tag}}, nil
+	return api.ActOnRequest200JSONResponse{Body: body, Headers: api.ActOnRequest200ResponseHeaders{ETag: tag}}, nil
 }
 
 // PostRequestMessage writes a message or an internal note.
 func (s *Server) PostRequestMessage(ctx context.Context, req api.PostRequestMessageRequestObject) (api.PostRequestMessageResponseObject, error) {
 	internal := req.Body.Internal != nil && *req.Body.Internal
 	r, err := s.deps.Casework.PostMessage(ctx, actor(ctx), req.Id, req.Body.Body, internal)
+	body, tag, err := s.tagged(ctx, &r, err)
 	if err != nil {
 		return nil, err
 	}
-	body, err := s.requestOut(ctx, &r)
-	if err != nil {
-		return nil, err
-	}
-	tag := etag(r.Version)
-	return api.PostRequestMessage201JSONResponse{Body: body, Headers: api.PostRequestMessage201ResponseHeaders{ETag: &tag}}, nil
+	return api.PostRequestMessage201JSONResponse{Body: body, Headers: api.PostRequestMessage201ResponseHeaders{ETag: tag}}, nil
 }
 
 // UploadAttachment stores the "file" part of a multipart upload.
@@ -344,6 +329,19 @@ func userRef(u *identity.User) *api.UserRef {
 }
 
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// tagged turns a domain call's result into the response body and its ETag.
+func (s *Server) tagged(ctx context.Context, r *casework.Request, err error) (api.Request, *string, error) {
+	if err != nil {
+		return api.Request{}, nil, err
+	}
+	body, err := s.requestOut(ctx, r)
+	if err != nil {
+		return api.Request{}, nil, err
+	}
+	tag := etag(r.Version)
+	return body, &tag, nil
+}
 
 func parseETag(s string) (int, error) {
 	v := strings.Trim(strings.TrimPrefix(strings.TrimSpace(s), "W/"), `"`)
