@@ -89,7 +89,7 @@ func seedRequests(ctx context.Context, d *deps) (int, error) {
 		if !dr.Accept {
 			continue
 		}
-		routed, err := d.casework.Lookup(ctx, d.db, r.ID, false)
+		routed, err := casework.Lookup(ctx, d.db, r.ID, false)
 		if err != nil || routed.AssigneeID == nil {
 			continue
 		}

@@ -162,16 +162,10 @@ func (s *Service) Get(ctx context.Context, a identity.Actor, id int64) (Request,
 	return *r, nil
 }
 
-// Lookup returns a request without an access check, for jobs acting on the
-// system's behalf.
-func (s *Service) Lookup(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Request, error) {
+// Lookup reads a request without an access check, for jobs and other
+// domains acting inside their own transaction; forUpdate locks the row.
+func Lookup(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Request, error) {
 	return loadRequest(ctx, db, id, forUpdate)
-}
-
-// Lookup reads a request inside another domain's transaction, without an
-// access check and without locking it.
-func Lookup(ctx context.Context, db bun.IDB, id int64) (*Request, error) {
-	return loadRequest(ctx, db, id, false)
 }
 
 func loadRequest(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Request, error) {

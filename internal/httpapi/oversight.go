@@ -325,30 +325,18 @@ func (s *Server) GetInspectionReport(ctx context.Context, req api.GetInspectionR
 
 // GetRequestReport returns the request figures for the oversight office.
 func (s *Server) GetRequestReport(ctx context.Context, req api.GetRequestReportRequestObject) (api.GetRequestReportResponseObject, error) {
-	if actor(ctx).Role != identity.RoleOversight {
-		return nil, notOversight()
-	}
 	group := "agency"
 	if req.Params.GroupBy != nil {
 		group = string(*req.Params.GroupBy)
 	}
-	rows, err := s.deps.SLA.Report(ctx, actor(ctx), req.Params.From, req.Params.To, group)
+	rows, err := s.deps.Oversight.RequestReport(ctx, actor(ctx), s.deps.SLA, req.Params.From, req.Params.To, group)
 	if err != nil {
 		return nil, err
 	}
 	if f := format(ctx, (*string)(req.Params.Format)); f != "json" {
 		return tableFile(f, "requests-"+req.Params.From.Format("20060102"), oversight.RequestTable(rows))
 	}
-	out, err := s.GetSLAReport(ctx, api.GetSLAReportRequestObject{Params: api.GetSLAReportParams{From: req.Params.From, To: req.Params.To,
-		GroupBy: (*api.GetSLAReportParamsGroupBy)(req.Params.GroupBy)}})
-	if err != nil {
-		return nil, err
-	}
-	return api.GetRequestReport200JSONResponse(out.(api.GetSLAReport200JSONResponse)), nil
-}
-
-func notOversight() error {
-	return identity.Authorize(identity.Actor{}, identity.Read, identity.Resource{Kind: identity.ResOversight})
+	return api.GetRequestReport200JSONResponse(slaReportOut(rows)), nil
 }
 
 // GetEnterpriseBurden returns an enterprise's burden view.

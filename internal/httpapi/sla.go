@@ -31,7 +31,11 @@ func (s *Server) GetSLAReport(ctx context.Context, req api.GetSLAReportRequestOb
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetSLAReport200JSONResponse{Items: make([]api.SLAReportRow, len(rows))}
+	return api.GetSLAReport200JSONResponse(slaReportOut(rows)), nil
+}
+
+func slaReportOut(rows []sla.ReportRow) api.SLAReport {
+	out := api.SLAReport{Items: make([]api.SLAReportRow, len(rows))}
 	for i, r := range rows {
 		resp, resol, sat := r.Rates()
 		out.Items[i] = api.SLAReportRow{Key: r.Key, Name: r.Name, Requests: r.Requests, Dispatched: r.Dispatched,
@@ -39,7 +43,7 @@ func (s *Server) GetSLAReport(ctx context.Context, req api.GetSLAReportRequestOb
 			Satisfied: r.Satisfied, ResponseRate: float32(resp), ResolutionRate: float32(resol), SatisfactionRate: float32(sat),
 			Breaches: r.Breaches, AckMinutesP50: float32(r.AckP50), AckMinutesP90: float32(r.AckP90)}
 	}
-	return out, nil
+	return out
 }
 
 // ListSLAPolicies lists the policies.

@@ -7,6 +7,7 @@ import (
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/sla"
 )
 
 // InspectionRow is one group of the inspections report.
@@ -71,6 +72,15 @@ func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, 
 	var rows []InspectionRow
 	err := s.db.NewRaw(q, from, to).Scan(ctx, &rows)
 	return rows, err
+}
+
+// RequestReport is the SLA report (三率) for the office: the same figures an
+// agency lead sees for its own agency, across all agencies.
+func (s *Service) RequestReport(ctx context.Context, a identity.Actor, slaSvc *sla.Service, from, to time.Time, groupBy string) ([]sla.ReportRow, error) {
+	if err := mayOversee(a, identity.Oversee); err != nil {
+		return nil, err
+	}
+	return slaSvc.Report(ctx, a, from, to, groupBy)
 }
 
 // Burden is everything one enterprise went through: its inspections and

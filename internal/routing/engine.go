@@ -65,7 +65,7 @@ func (e *Engine) Assign(ctx context.Context, requestID int64) (*Explanation, err
 }
 
 func (e *Engine) assign(ctx context.Context, tx bun.Tx, requestID int64) (*Explanation, error) {
-	r, err := e.cases.Lookup(ctx, tx, requestID, true)
+	r, err := casework.Lookup(ctx, tx, requestID, true)
 	if err != nil {
 		return nil, err
 	}

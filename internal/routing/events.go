@@ -17,7 +17,7 @@ import (
 // missed it: it goes to the next candidate, or after MaxMisses to the lead.
 func (e *Engine) OfferExpired(ctx context.Context, p OfferPayload) error {
 	return pg.RunInTx(ctx, e.db, func(ctx context.Context, tx bun.Tx) error {
-		r, err := e.cases.Lookup(ctx, tx, p.RequestID, true)
+		r, err := casework.Lookup(ctx, tx, p.RequestID, true)
 		if err != nil {
 			return err
 		}
@@ -106,7 +106,7 @@ func (e *Engine) OfficerChanged(ctx context.Context, userID int64) error {
 		}
 		for _, id := range ids {
 			err := pg.RunInTx(ctx, e.db, func(ctx context.Context, tx bun.Tx) error {
-				r, err := e.cases.Lookup(ctx, tx, id, true)
+				r, err := casework.Lookup(ctx, tx, id, true)
 				if err != nil || r.Status != casework.Assigned || r.AssigneeID == nil || *r.AssigneeID != userID {
 					return err
 				}

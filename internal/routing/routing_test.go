@@ -56,7 +56,7 @@ func (w *world) route(r casework.Request) (*routing.Explanation, casework.Reques
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	got, err := w.cases.Lookup(ctx, w.db, r.ID, false)
+	got, err := casework.Lookup(ctx, w.db, r.ID, false)
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestPoolDrainsWhenAnOfficerComesOnDuty(t *testing.T) {
 	if err := w.engine.OfficerChanged(ctx, w.As("court2").UserID); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := w.cases.Lookup(ctx, w.db, r.ID, false)
+	got, _ := casework.Lookup(ctx, w.db, r.ID, false)
 	if got.Status != casework.Assigned || w.assignee(*got) != "court2" {
 		t.Fatalf("after court2 came on duty: %s %s", got.Status, w.assignee(*got))
 	}
@@ -182,7 +182,7 @@ func TestMissedOffersGoToTheNextThenToTheLead(t *testing.T) {
 	if err := w.engine.OfferExpired(ctx, routing.OfferPayload{RequestID: r.ID, Version: r.Version}); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := w.cases.Lookup(ctx, w.db, r.ID, false)
+	got, _ := casework.Lookup(ctx, w.db, r.ID, false)
 	if got.Status != casework.Assigned || w.assignee(*got) == first {
 		t.Fatalf("after one miss: %s %s (first %s)", got.Status, w.assignee(*got), first)
 	}
@@ -190,14 +190,14 @@ func TestMissedOffersGoToTheNextThenToTheLead(t *testing.T) {
 	if err := w.engine.OfferExpired(ctx, routing.OfferPayload{RequestID: r.ID, Version: r.Version}); err != nil {
 		t.Fatal(err)
 	}
-	again, _ := w.cases.Lookup(ctx, w.db, r.ID, false)
+	again, _ := casework.Lookup(ctx, w.db, r.ID, false)
 	if again.Version != got.Version {
 		t.Fatal("a stale expiry changed the request")
 	}
 	if err := w.engine.OfferExpired(ctx, routing.OfferPayload{RequestID: r.ID, Version: got.Version}); err != nil {
 		t.Fatal(err)
 	}
-	pooled, _ := w.cases.Lookup(ctx, w.db, r.ID, false)
+	pooled, _ := casework.Lookup(ctx, w.db, r.ID, false)
 	var reason string
 	_ = w.db.NewRaw("SELECT coalesce(pool_reason, '') FROM requests WHERE id = ?", r.ID).Scan(ctx, &reason)
 	if pooled.Status != casework.Submitted || pooled.AssigneeID != nil || reason != routing.PoolOfferMissed {
@@ -237,7 +237,7 @@ func TestOffDutyReroutesOnlyUnacceptedWork(t *testing.T) {
 	if err := w.engine.OfficerChanged(ctx, w.As(off).UserID); err != nil {
 		t.Fatal(err)
 	}
-	got, _ := w.cases.Lookup(ctx, w.db, a.ID, false)
+	got, _ := casework.Lookup(ctx, w.db, a.ID, false)
 	if got.Status != casework.Assigned || w.assignee(*got) == off {
 		t.Fatalf("unaccepted request stayed with the off-duty officer: %s %s", got.Status, w.assignee(*got))
 	}
@@ -246,7 +246,7 @@ func TestOffDutyReroutesOnlyUnacceptedWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = w.engine.OfficerChanged(ctx, w.As(offB).UserID)
-	kept, _ := w.cases.Lookup(ctx, w.db, b.ID, false)
+	kept, _ := casework.Lookup(ctx, w.db, b.ID, false)
 	if kept.Status != casework.InProgress || w.assignee(*kept) != offB {
 		t.Fatalf("accepted request moved: %s %s", kept.Status, w.assignee(*kept))
 	}

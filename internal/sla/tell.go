@@ -17,7 +17,7 @@ var clockNames = map[string]string{Acknowledge: "响应", Resolution: "办结", 
 // to the agency's leads (and the officer), an escalation to the oversight
 // office; the agency's webhooks hear of all three.
 func (s *Service) tell(ctx context.Context, tx bun.IDB, what string, c *Clock, at time.Time) error {
-	r, err := casework.Lookup(ctx, tx, c.RequestID)
+	r, err := casework.Lookup(ctx, tx, c.RequestID, false)
 	if err != nil {
 		return err
 	}
