@@ -9,17 +9,17 @@ SERVICE_ENV = $(shell scripts/services.sh env)
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X greenchannel/internal/app.Version=$(VERSION)
 
-.PHONY: help dev test check build generate assets services-up services-down bench fuzz spec-lint clean
+.PHONY: help dev test check build generate assets browser services-up services-down bench fuzz spec-lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-dev: services-up build ## start PostgreSQL + Redis, migrate, seed demo data, serve on http://127.0.0.1:8080
+dev: services-up browser build ## start PostgreSQL + Redis, migrate, seed demo data, serve on http://127.0.0.1:8080
 	env $(SERVICE_ENV) bin/greenchannel migrate up
 	env $(SERVICE_ENV) bin/greenchannel seed --demo
 	env $(SERVICE_ENV) GC_LOG_FORMAT=text bin/greenchannel all
 
-test: services-up assets ## start the services, then run every test against them
+test: services-up assets browser ## start the services, then run every test against them
 	env $(SERVICE_ENV) go test -p 2 -count=1 ./...
 
 check: ## gofmt, vet, staticcheck, generated code fresh, spec lint, tests
@@ -41,6 +41,9 @@ assets: ## copy pinned npm browser libraries into the embedded static folder
 
 spec-lint: ## lint openapi.yaml with Redocly (pinned in scripts/lint)
 	scripts/spec-lint.sh
+
+browser: ## install headless Chromium for the browser tests (Debian package) when missing
+	scripts/browser.sh
 
 services-up: ## start (or reuse) the local PostgreSQL and Redis
 	scripts/services.sh up

@@ -13,8 +13,9 @@ if [[ -f $stamp && $stamp -nt $src/package-lock.json ]]; then
 fi
 command -v npm >/dev/null || { echo "assets: npm is required (sudo apt-get install -y nodejs npm)"; exit 1; }
 npm ci --prefix "$src" --no-audit --no-fund --ignore-scripts --loglevel=error
-mkdir -p "$dst/swagger-ui" "$dst/htmx"
+mkdir -p "$dst/swagger-ui" "$dst/htmx" "$dst/echarts"
 cp "$src/node_modules/swagger-ui-dist/swagger-ui-bundle.js" "$src/node_modules/swagger-ui-dist/swagger-ui.css" "$dst/swagger-ui/"
 cp "$src/node_modules/htmx.org/dist/htmx.min.js" "$dst/htmx/"
+cp "$src/node_modules/echarts/dist/echarts.min.js" "$dst/echarts/"
 touch "$stamp"
 echo "assets: copied into internal/web/static/vendor"
