@@ -99,22 +99,21 @@ func (s *Service) Create(ctx context.Context, a identity.Actor, in NewRequest) (
 		if prio == "" {
 			prio = cat.DefaultPriority
 		}
-		var seq int64
-		if err := tx.NewRaw("SELECT next_ticket_seq(?)", now.In(clock.Shanghai).Year()).Scan(ctx, &seq); err != nil {
-			return fmt.Errorf("ticket number: %w", err)
-		}
+		year := now.In(clock.Shanghai).Year()
 		req := &Request{
-			TicketNo:     fmt.Sprintf("GC-%d-%06d", now.In(clock.Shanghai).Year(), seq),
 			EnterpriseID: a.EnterpriseID, CreatedBy: a.UserID, Category: cat.Code,
 			Title: strings.TrimSpace(in.Title), Description: in.Description, Priority: prio,
 			ContactName: in.ContactName, ContactPhone: in.ContactPhone,
 			Status: Submitted, Version: 1, CreatedAt: now, UpdatedAt: now,
 		}
 		req.SearchTerms = SearchTerms(req.Title, req.Description)
+		// The ticket number comes from the year's sequence inside the insert:
+		// unique without a lock, and a rolled-back filing only leaves a gap.
 		if _, err := tx.NewInsert().Model(req).
 			Column("ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority",
 				"contact_name", "contact_phone", "status", "version", "search_terms", "created_at", "updated_at").
-			Returning("id").Exec(ctx); err != nil {
+			Value("ticket_no", "format('GC-%s-%s', ?::int, lpad(next_ticket_seq(?)::text, 6, '0'))", year, year).
+			Returning("id, ticket_no").Exec(ctx); err != nil {
 			return err
 		}
 		id = req.ID

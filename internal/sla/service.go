@@ -115,14 +115,25 @@ func (s *Service) each(ctx context.Context, tx bun.Tx, requestID int64, at time.
 }
 
 // start opens clocks of the given kinds with the policy's targets, in one
-// batch (a new request starts two).
+// batch (a new request starts two). A new clock's log is its start event
+// alone, so its deadlines are derived before the insert: the rows go in
+// once, already at version 1, with their deadline tasks beside them.
 func (s *Service) start(ctx context.Context, tx bun.IDB, requestID int64, p *Policy, cycle int, at time.Time, kinds ...string) error {
+	cal, err := s.cals.get(ctx, tx, p.CalendarID)
+	if err != nil {
+		return err
+	}
+	started := []Event{{At: at, Kind: "start"}}
 	var clocks []*Clock
 	for _, kind := range kinds {
-		if target := p.target(kind); target > 0 {
-			clocks = append(clocks, &Clock{RequestID: requestID, Kind: kind, Cycle: cycle, PolicyID: p.ID, CalendarID: p.CalendarID,
-				TargetMinutes: target, WarnPercent: p.WarnPercent, State: Running, CreatedAt: at, UpdatedAt: at})
+		target := p.target(kind)
+		if target <= 0 {
+			continue
 		}
+		d := derive(cal, target, p.WarnPercent, started, at)
+		clocks = append(clocks, &Clock{RequestID: requestID, Kind: kind, Cycle: cycle, PolicyID: p.ID, CalendarID: p.CalendarID,
+			TargetMinutes: target, WarnPercent: p.WarnPercent, State: d.state, DueAt: d.due, WarnAt: d.warn,
+			Provisional: d.provisional, Version: 1, CreatedAt: at, UpdatedAt: at})
 	}
 	if len(clocks) == 0 {
 		return nil
@@ -131,13 +142,15 @@ func (s *Service) start(ctx context.Context, tx bun.IDB, requestID int64, p *Pol
 		return fmt.Errorf("start clocks: %w", err)
 	}
 	events := make([]Event, len(clocks))
+	var tasks []jobs.Task
 	for i, c := range clocks {
 		events[i] = Event{ClockID: c.ID, At: at, Kind: "start"}
+		tasks = append(tasks, deadlineTasks(c)...)
 	}
 	if _, err := tx.NewInsert().Model(&events).ExcludeColumn("id").Exec(ctx); err != nil {
 		return err
 	}
-	return s.refresh(ctx, tx, clocks, at)
+	return jobs.EnqueueMany(ctx, tx, tasks)
 }
 
 // startNextResponse opens a next-response cycle for an enterprise message,
