@@ -51,7 +51,7 @@ func newHTTP(d *deps) (*echo.Echo, error) {
 
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(d.metrics, promhttp.HandlerOpts{})))
 	web.Register(e, web.Deps{Spec: greenchannel.OpenAPIYAML, Identity: d.identity, Log: d.log, SecureCookies: strings.HasPrefix(d.cfg.PublicURL, "https://"),
-		Casework: d.casework, SLA: d.sla, Inspection: d.inspection, Oversight: d.oversight})
+		Casework: d.casework, SLA: d.sla, Inspection: d.inspection, Oversight: d.oversight, Routing: d.routing, Now: d.clock.Now})
 	if err := mountQueueMonitor(e, d); err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func (p *pages) loginForm(c echo.Context) error {
 	if _, ok := identity.ActorFrom(c.Request().Context()); ok {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	return p.render(c, http.StatusOK, "login.html", map[string]any{"Title": "登录 Sign in"})
+	return p.render(c, http.StatusOK, "login.html", map[string]any{"Title": "登录"})
 }
 
 // login opens a web session. The session token goes only into an HttpOnly,
@@ -36,7 +36,7 @@ func (p *pages) login(c echo.Context) error {
 			status = http.StatusTooManyRequests
 			c.Response().Header().Set("Retry-After", strconv.Itoa(int(f.RetryAfter.Seconds())+1))
 		}
-		return p.render(c, status, "login.html", map[string]any{"Title": "登录 Sign in", "Error": f.Msg, "Username": username})
+		return p.render(c, status, "login.html", map[string]any{"Title": "登录", "Error": f.Msg, "Username": username})
 	}
 	c.SetCookie(&http.Cookie{
 		Name: httpx.SessionCookie, Value: sess.Token, Path: "/", HttpOnly: true,
@@ -67,5 +67,5 @@ func (p *pages) home(c echo.Context) error {
 	if to := homeOf(a.Role); to != "/" {
 		return c.Redirect(http.StatusSeeOther, to)
 	}
-	return p.render(c, http.StatusOK, "home.html", map[string]any{"Title": "首页 Home"})
+	return p.render(c, http.StatusOK, "home.html", map[string]any{"Title": "系统管理"})
 }

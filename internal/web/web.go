@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,6 +17,7 @@ import (
 	"greenchannel/internal/identity"
 	"greenchannel/internal/inspection"
 	"greenchannel/internal/oversight"
+	"greenchannel/internal/routing"
 	"greenchannel/internal/sla"
 )
 
@@ -35,16 +37,27 @@ type Deps struct {
 	SLA           *sla.Service
 	Inspection    *inspection.Service
 	Oversight     *oversight.Service
+	Routing       *routing.Engine
+	// Now is the service clock; pages hand it to the browser so countdowns
+	// tick from the same instant the deadlines were computed at.
+	Now func() time.Time
 }
 
 type pages struct {
 	Deps
-	tmpl *template.Template
+	// tmpl holds one parsed template set per language; they differ only
+	// in the functions that translate.
+	tmpl map[string]*template.Template
 }
 
 // Register mounts the pages, static files, /docs and /openapi.yaml on e.
 func Register(e *echo.Echo, d Deps) {
-	p := &pages{Deps: d, tmpl: template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	zh := template.Must(template.New("").Funcs(funcsFor(langZh)).ParseFS(templateFS, "templates/*.html"))
+	en := template.Must(zh.Clone()).Funcs(funcsFor(langEn))
+	p := &pages{Deps: d, tmpl: map[string]*template.Template{langZh: zh, langEn: en}}
 	sub, _ := fs.Sub(static, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
 	e.GET("/openapi.yaml", func(c echo.Context) error {
@@ -55,6 +68,7 @@ func Register(e *echo.Echo, d Deps) {
 	e.POST("/login", p.login)
 	e.POST("/logout", p.logout)
 	e.GET("/", p.home)
+	e.GET("/lang", setLang)
 	p.routes(e)
 }
 
@@ -62,14 +76,19 @@ func (p *pages) render(c echo.Context, status int, name string, data map[string]
 	if data == nil {
 		data = map[string]any{}
 	}
+	lang := langOf(c)
 	data["CSRF"] = csrfOf(c)
 	data["HTMX"] = haveHTMX
+	data["Lang"] = lang
+	data["Path"] = c.Request().URL.RequestURI()
+	data["NowMS"] = p.Now().UnixMilli()
 	if a, ok := identity.ActorFrom(c.Request().Context()); ok {
 		data["Actor"] = a
 	}
 	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Vary", "Cookie")
 	c.Response().WriteHeader(status)
-	return p.tmpl.ExecuteTemplate(c.Response(), name, data)
+	return p.tmpl[lang].ExecuteTemplate(c.Response(), name, data)
 }
 
 // haveHTMX says whether make assets put htmx into this binary. Without it
