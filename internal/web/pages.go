@@ -167,4 +167,3 @@ func newKey() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
-
