@@ -1,4 +1,112 @@
 package web
 
-// english is the English for every Chinese phrase the pages pass through tr.
-var english = map[string]string{}
+// english is the English for every Chinese phrase the pages pass through
+// tr, and for the names in the code tables of i18n.go.
+// TestEveryPhraseHasEnglish keeps it complete.
+var english = map[string]string{
+	// layout and navigation
+	"涉企法治服务绿色通道": "Green Channel for Enterprise Legal Services", "跳到正文": "Skip to content", "主导航": "Main navigation",
+	"退出": "Sign out", "登录": "Sign in", "用户名": "Username", "密码": "Password", "出错了": "Something went wrong",
+	"无权访问": "Not allowed", "返回首页": "Back home", "返回": "Back", "返回列表": "Back to the list",
+	"总览": "Overview", "管理": "Administration", "系统管理": "Administration", "欢迎": "Welcome",
+
+	// enterprise portal and requests
+	"我的诉求": "My requests", "提交诉求": "File a request", "我的检查": "My inspections", "还没有诉求。": "No requests yet.",
+	"诉求类别": "Category", "标题": "Title", "情况说明": "Description", "联系电话": "Phone",
+	"附件（可多选，每个不超过 20 MB）": "Attachments (several allowed, up to 20 MB each)", "上传进度": "Upload progress",
+	"提交": "Submit", "待分派": "Awaiting assignment", "状态": "Status", "期限": "Deadline", "承办": "Handled by",
+	"企业": "Enterprise", "优先级": "Priority", "提交时间": "Filed", "办理结果": "Resolution", "附件": "Attachments",
+	"需要您补充的材料": "Materials asked of you", "在下方留言并上传材料后，办理时限自动恢复计时。": "Reply below with the materials; the deadline clock resumes by itself.",
+	"办理": "Actions", "答复": "Reply", "需要企业补充的材料": "Materials the enterprise must provide",
+	"要求补充材料": "Ask for materials", "办结": "Resolve", "改派给": "Reassign to", "请选择": "Choose…", "在岗": "on duty",
+	"离岗": "off duty", "改派": "Reassign", "移送至": "Transfer to", "移送理由": "Reason for the transfer", "移送": "Transfer",
+	"退回理由": "Reason for declining", "退回": "Decline", "确认办结": "Confirm resolved", "重新打开的理由": "Reason for reopening",
+	"重新打开": "Reopen", "撤回理由（可选）": "Reason (optional)", "撤回": "Withdraw", "评价办理情况": "Rate how it was handled",
+	"满意度（1 到 5 分）": "Satisfaction (1 to 5)", "分": "points", "意见（可选）": "Comment (optional)", "提交评价": "Send rating",
+	"留言": "Message", "给企业的留言": "Message to the enterprise", "给承办人的留言或补充材料说明": "Message to the officer, or a note on the materials",
+	"附件（可多选）": "Attachments (several allowed)", "发送": "Send", "内部备注（企业不可见）": "Internal note (the enterprise does not see it)",
+	"添加备注": "Add note", "办理经过": "Timeline", "内部": "internal", "理由": "Reason", "评分": "Rating",
+	"分派依据": "Why this officer", "规则": "Rule", "所需技能": "Skill needed", "结果": "Outcome", "选中": "chosen", "跳过": "skipped",
+
+	// officer workspace
+	"待办": "Work queue", "设为离岗": "Go off duty", "设为在岗": "Go on duty", "正常": "On track",
+	"临期（剩余不足 25%）": "At risk (under 25% left)", "已超期": "Breached", "已暂停": "Paused", "我的待办": "Assigned to me",
+	"机关待分派池": "Agency pool (unassigned)", "本机关其他人员在办": "With colleagues", "暂无。": "None.",
+	"受理期限": "Accept by", "办结期限": "Resolve by", "答复期限": "Answer by",
+
+	// inspections
+	"本机关检查": "Agency inspections", "申请检查码": "Request a code", "暂无检查。": "No inspections.", "至": "to",
+	"检查码": "Code", "出示二维码": "Show QR", "核验页": "Verify page", "显示二维码": "Show the QR code", "检查码二维码": "Inspection code QR",
+	"被检查企业（名称或统一社会信用代码）": "Enterprise (name or credit code)", "统一社会信用代码": "Unified social credit code",
+	"检查事项": "Inspection items", "开始时间": "From", "结束时间": "To", "方式": "Mode", "检查类型": "Kind",
+	"触发类型（触发式检查）": "Trigger (triggered inspections)", "触发依据编号": "Trigger reference",
+	"执法人员（现场检查至少 2 名持证人员）": "Inspectors (on-site visits need 2 certified)", "执法证号": "certificate",
+	"无": "none", "预检结果": "Pre-check findings", "预检通过，没有提示。": "Pre-checks passed with no warnings.",
+	"越过可越过的阻止项的理由（会通报执法监督）": "Reason to override an overridable block (the oversight office is told)",
+	"预检": "Pre-check", "签发检查码": "Issue the code", "没有找到企业。": "No enterprise found.",
+	"全屏出示二维码": "Show QR full screen", "执法人员": "Inspectors", "处理结果": "Outcome", "已说明理由越过": "overridden with a reason",
+	"记录检查情况": "Record the visit", "实际开始": "Started", "实际结束": "Ended", "检查结果": "Result", "符合": "Compliant",
+	"轻微问题": "Minor issue", "违法违规": "Violation", "说明": "Note", "整改期限（工作日）": "Rectify within (working days)",
+	"罚款金额（元）": "Penalty (yuan)", "保存记录": "Save record", "出示检查码": "Show the code", "请企业用手机扫码核验。": "Let the enterprise scan it with a phone.",
+	"检查详情": "Inspection", "检查 ": "Inspection ", "评价本次检查": "Rate this inspection",
+	"您的评价只有执法监督部门可见，检查机关看不到。": "Only the oversight office sees your rating; the inspecting agency never does.",
+	"已评价": "Rated", "情况（可多选）": "What happened (tick any)", "我要投诉": "I want to complain", "检查完成后可以评价。": "You can rate the visit once it has happened.",
+	"出示证件": "Showed their certificates", "依清单检查": "Kept to the published items", "文明执法": "Courteous",
+	"耗时过长": "Took too long", "重复检查": "Repeat visits", "索要材料过多": "Asked for too many documents",
+	"检查码核验": "Verify an inspection code", "有效": "Valid", "无效": "Invalid", "检查机关": "Inspecting agency",
+	"被检查企业": "Enterprise", "检查时间": "Window", "检查事项及法律依据": "Items and legal basis",
+	"确认执法人员已到场": "Confirm the inspectors have arrived",
+	"请核对执法人员证件。检查事项以上述清单为限（清单之外无检查）。": "Check the inspectors' certificates. The visit covers the items above and nothing else.",
+
+	// oversight
+	"执法监督": "Oversight", "执法监督总览": "Oversight overview", "下载": "Download", "诉求报表": "Requests report",
+	"检查报表": "Inspections report", "及时响应率": "Response rate", "办结率": "Resolution rate", "满意率": "Satisfaction rate",
+	"未处理超期": "Open breaches", "本月检查": "Inspections this month", "联合检查占比": "Joint share",
+	"近六个月": "Last six months", "本月各机关": "This month by agency", "待处理预警": "Open alerts", "全部预警": "All alerts",
+	"近六个月的检查次数、诉求件数和及时响应率": "Inspections, requests and response rate over the last six months",
+	"本月各机关的检查、重复检查、诉求和超期": "Inspections, repeat visits, requests and breaches by agency this month",
+	"检查次数": "Inspections", "诉求件数": "Requests", "及时响应率 %": "Response rate %", "超期": "Breaches",
+	"监督预警": "Alerts", "下载 CSV": "Download CSV", "全部": "All", "类型": "Type", "级别": "Severity", "机关": "Agency",
+	"筛选": "Filter", "最近": "last", "共": "", "次": "times", "确认": "Acknowledge", "督办": "Supervision orders",
+	"已解决": "Resolved", "忽略理由": "Reason to dismiss", "忽略": "Dismiss", "暂无预警。": "No alerts.",
+	"发出督办": "Issue a supervision order", "针对预警": "About the alert", "督办机关": "Agency", "诉求编号（内部 ID）": "Request (internal id)",
+	"督办要求": "Instruction", "答复期限（工作日）": "Answer within (working days)", "督办单": "Orders", "发出": "issued",
+	"已逾期": "overdue", "审核意见": "Review note", "采纳": "Accept", "退回意见": "Reason to return", "退回重办": "Return",
+	"答复督办": "Answer the order", "提交答复": "Send answer", "暂无督办。": "No orders.", "企业负担": "Enterprise burden",
+	"企业名称或统一社会信用代码": "Enterprise name or credit code", "查询": "Search", "无事不扰": "no-disturb",
+	"各机关年度检查次数": "Visits per agency per year", "年度": "Year", "日常检查": "Routine", "上限": "Cap", "时间线": "Timeline",
+	"预警": "Alerts",
+
+	// administration
+	"用户与办案人员": "Users and officers", "分派规则": "Routing rules", "时限策略": "SLA policies",
+	"工作日历（节假日与调休）": "Calendars (holidays and make-up days)", "“无事不扰”名单": "No-disturb list",
+	"API 参考文档": "API reference", "任务队列监控": "Queue monitor", "修改请使用 API（见": "Changes go through the API (see",
+	"），每次修改都会记入审计日志。": "); every change is written to the audit log.", "姓名": "Name", "角色": "Role", "所属": "Belongs to",
+	"代码": "Code", "名称": "Name", "类别": "Category", "镇街": "Town", "优先": "Order", "启用": "Active",
+	"受理（分钟）": "Accept (min)", "办结（分钟）": "Resolve (min)", "提醒": "Warn at", "时区": "Time zone",
+	"已载入年度": "Years loaded", "法律依据": "Legal basis", "期间": "Period", "依据": "Basis", "用户": "Users",
+	"工作日历": "Calendars", "无事不扰名单": "No-disturb list",
+
+	// code tables
+	"已分派待受理": "Assigned, awaiting acceptance", "办理中": "In progress", "待企业补充材料": "Waiting for the enterprise",
+	"已办结待确认": "Resolved, awaiting confirmation", "已关闭": "Closed", "已撤回": "Withdrawn",
+	"受理": "Accept", "指派": "Assigned by the lead",
+	"内部备注": "Internal note", "自动分派": "Routed", "进入机关待分派池": "Moved to the agency pool",
+	"超时未受理，改派": "Not accepted in time, rerouted", "取消分派": "Unassigned", "上传附件": "Attachment added",
+	"状态变更": "Status changed", "评价": "Rated", "自动关闭": "Closed automatically", "临近期限提醒": "Deadline near",
+	"超期上报": "Breach escalated",
+	"低": "Low", "一般": "Normal", "高": "High", "紧急": "Urgent", "中": "Medium",
+	"同日重复检查": "Repeat visit the same day", "一周内重复检查": "Repeat visits within a week", "一月内重复检查": "Repeat visits within a month",
+	"多部门分别检查": "Several agencies visiting separately", "超过年度检查上限": "Over the yearly cap", "越过检查上限签发": "Cap overridden",
+	"越过低效检查提示签发": "Low-yield warning overridden", "打扰“无事不扰”企业": "No-disturb enterprise visited", "未扫码检查": "Visit without a code scan",
+	"企业拒绝确认检查码": "Enterprise refused the code", "清单外检查": "Unlisted item", "专项检查无计划": "Special inspection without a plan",
+	"跨辖区检查": "Outside jurisdiction", "企业差评": "Poor rating", "大额处罚": "Heavy penalty", "诉求办理超期": "Request overdue",
+	"超期仍未办结": "Overdue and unresolved", "诉求反复重开": "Reopened repeatedly", "频繁暂停计时": "Clock paused too often",
+	"诉求反复退回": "Declined back and forth", "企业满意度低": "Low satisfaction",
+	"待处理": "Open", "已确认": "Acknowledged", "已忽略": "Dismissed", "待答复": "Awaiting answer", "已答复待审核": "Answered, under review",
+	"已采纳": "Accepted", "已退回重办": "Returned", "已签发": "Code issued", "企业已确认": "Confirmed by the enterprise", "已记录": "Recorded",
+	"已取消": "Cancelled", "现场": "On-site", "非现场": "Off-site", "触发式检查": "Triggered", "专项检查": "Special",
+	"未发现问题": "No issue", "责令整改": "Rectification ordered", "立案调查": "Case opened", "行政处罚": "Penalty",
+	"阻止": "Blocks", "提示": "Warning", "办案人员": "Officer", "机关负责人": "Agency lead", "系统管理员": "Administrator",
+	"检查": "Inspection", "诉求": "Request",
+}

@@ -1,0 +1,252 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/inspection"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/jobs"
+	"greenchannel/internal/platform/jobs/jobstest"
+	"greenchannel/internal/platform/pg/pgtest"
+	"greenchannel/internal/web/webtest"
+)
+
+// site is the whole system behind a real HTTP server (pages, API, worker
+// and outbox relay) on a fake clock, for the browser tests.
+type site struct {
+	t     *testing.T
+	d     *deps
+	url   string
+	clock *clock.Fake
+}
+
+// nextWorkday10 is 10:00 on a working weekday at least two days ahead: the
+// fake clock must run ahead of real time, because asynq schedules tasks
+// (offer expiry, SLA deadlines) on the real clock.
+func nextWorkday10() time.Time {
+	d := time.Now().In(clock.Shanghai).AddDate(0, 0, 2)
+	for d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		d = d.AddDate(0, 0, 1)
+	}
+	return time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, clock.Shanghai)
+}
+
+func newSite(t *testing.T) *site {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, dbURL := pgtest.NewWithURL(t)
+	_, redisURL := jobstest.Redis(t)
+	d := testDeps(t, dbURL, redisURL)
+	fake := clock.NewFake(nextWorkday10())
+	d.clock = fake
+	d.wire()
+	if err := seed(ctx, d, true, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	srv := jobs.NewServer(d.rdb, quiet, 8, 5*time.Second)
+	if err := srv.Start(newRegistry(d).Mux()); err != nil {
+		t.Fatal(err)
+	}
+	relay := jobs.NewRelay(d.db, dbURL, d.asynq, quiet)
+	go func() { _ = relay.Run(ctx) }()
+	h := httptest.NewServer(handler(t, d))
+	t.Cleanup(func() { h.Close(); cancel(); srv.Shutdown() })
+	return &site{t: t, d: d, url: h.URL, clock: fake}
+}
+
+func (s *site) actor(username string) identity.Actor {
+	s.t.Helper()
+	a, err := s.d.identity.ActorByUsername(context.Background(), username)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return a
+}
+
+// signIn opens a fresh browser session for a demo user.
+func (s *site) signIn(b *webtest.Browser, t *testing.T, username string, viewport [2]int64) *webtest.User {
+	t.Helper()
+	u := b.NewUser(t, viewport)
+	u.Do("sign in as "+username,
+		chromedp.Navigate(s.url+"/login"),
+		chromedp.SendKeys(chromedp.CSS("#username"), username),
+		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
+		chromedp.Click(chromedp.CSS("form[action='/login'] button")),
+		chromedp.WaitReady(chromedp.CSS("form[action='/logout']")),
+	)
+	return u
+}
+
+func (s *site) open(u *webtest.User, path string, ready string) {
+	u.T.Helper()
+	u.Do("open "+path, chromedp.Navigate(s.url+path), chromedp.WaitVisible(chromedp.CSS(ready)))
+}
+
+// submit clicks the button of the form that carries the hidden action.
+func actButton(action string) chromedp.CSS {
+	return chromedp.CSS(fmt.Sprintf("form:has(input[name=action][value=%s]) button[type=submit]", action))
+}
+
+// The browser tests: every main screen driven as its users drive it, one
+// Chromium for all of them, a screenshot of each screen.
+func TestBrowser(t *testing.T) {
+	s := newSite(t)
+	b := webtest.Start(t)
+	ctx := context.Background()
+	// Only court1 may take intellectual-property requests today, so the
+	// routing outcome is known.
+	for _, u := range []string{"court2", "lead.court"} {
+		if _, err := s.d.identity.SetDuty(ctx, s.actor(u), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("request from filing to rating", func(t *testing.T) {
+		ent := s.signIn(b, t, "ent1", webtest.Desktop)
+		s.open(ent, "/portal", "#new")
+		ent.Shot("portal")
+		file := filepath.Join(t.TempDir(), "商标注册证.pdf")
+		if err := os.WriteFile(file, []byte("%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		title := "商标被仿冒，请求知识产权保护指导"
+		ent.Do("file a request",
+			chromedp.Click(chromedp.CSS("input[name=category][value=ip_protection]")),
+			chromedp.SendKeys(chromedp.CSS("#title"), title),
+			chromedp.SendKeys(chromedp.CSS("#description"), "外地企业在电商平台销售仿冒我司注册商标的产品，请求指导维权。"),
+			chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{file}),
+			// A double click files once: the button is disabled while the
+			// first submit is in flight, and the idempotency key covers the rest.
+			chromedp.DoubleClick(chromedp.CSS("#new button[type=submit]")),
+		)
+		ent.WaitText("main", "商标注册证.pdf", 10*time.Second)
+		var n int
+		if err := s.d.db.NewRaw("SELECT count(*) FROM requests WHERE title = ?", title).Scan(ctx, &n); err != nil || n != 1 {
+			t.Fatalf("requests filed by a double click: %d %v", n, err)
+		}
+
+		court := s.signIn(b, t, "court1", webtest.Desktop)
+		s.open(court, "/work", "#queue")
+		court.WaitText("#queue", title, 10*time.Second) // routed by the worker, shown by the queue's refresh
+		court.Shot("work-queue")
+		court.Do("open the request", chromedp.Click(chromedp.JSPath(fmt.Sprintf(`[...document.querySelectorAll("#queue a")].find(a => a.innerText.includes(%q))`, title))))
+		court.Do("accept", chromedp.WaitVisible(actButton("accept")), chromedp.Click(actButton("accept")))
+		court.WaitText("main", "办理中", 5*time.Second)
+		s.clock.Advance(20 * time.Minute)
+		court.Do("ask for materials",
+			chromedp.SendKeys(chromedp.CSS("#info-body"), "请上传商标注册证及被仿冒商品的购买记录。"),
+			chromedp.Click(actButton("request_info")))
+		court.WaitText("main", "待企业补充材料", 5*time.Second)
+
+		s.clock.Advance(40 * time.Minute)
+		ent.Do("reload the request", chromedp.Reload())
+		ent.WaitText(".asked", "购买记录", 5*time.Second)
+		ent.Do("answer with a file",
+			chromedp.SendKeys(chromedp.CSS("#msg-body"), "已上传购买记录截图。"),
+			chromedp.SetUploadFiles(chromedp.CSS("#msg-files"), []string{file}),
+			chromedp.Click(chromedp.CSS("form[action$='/messages'] button[type=submit]")))
+		ent.WaitText("main", "办理中", 5*time.Second)
+
+		s.clock.Advance(time.Hour)
+		court.Do("reload", chromedp.Reload())
+		court.WaitText(".timeline", "已上传购买记录截图。", 5*time.Second)
+		court.Shot("work-request")
+		court.Do("resolve",
+			chromedp.SendKeys(chromedp.CSS("#resolve-body"), "已指导向市场监管部门投诉并申请诉前禁令。"),
+			chromedp.Click(actButton("resolve")))
+		court.WaitText("main", "已办结待确认", 5*time.Second)
+
+		ent.Do("reload", chromedp.Reload())
+		ent.Do("confirm", chromedp.WaitVisible(actButton("confirm")), chromedp.Click(actButton("confirm")))
+		ent.WaitText("main", "已关闭", 5*time.Second)
+		ent.Do("rate",
+			chromedp.Click(chromedp.CSS("input[name=rating][value='5']")),
+			chromedp.SendKeys(chromedp.CSS("#fb-comment"), "响应很快。"),
+			chromedp.Click(chromedp.CSS("form[action$='/feedback'] button")))
+		ent.WaitText(".timeline", "响应很快。", 5*time.Second)
+		ent.Shot("portal-request")
+	})
+
+	t.Run("inspection code verified on a phone", func(t *testing.T) {
+		// The emergency-management bureau visited the same enterprise today.
+		var uscc string
+		if err := s.d.db.NewRaw("SELECT e.uscc FROM enterprises e JOIN users u ON u.enterprise_id = e.id WHERE u.username = 'ent2'").Scan(ctx, &uscc); err != nil {
+			t.Fatal(err)
+		}
+		today := s.clock.Now()
+		if _, err := s.d.inspection.Issue(ctx, s.actor("inspector.emg1"), inspection.IssueInput{USCC: uscc, Items: []string{"EMG-002"},
+			Mode: "onsite", Kind: "routine", From: today, To: today.Add(4 * time.Hour),
+			Inspectors: []int64{s.actor("inspector.emg1").UserID, s.actor("inspector.emg2").UserID}}); err != nil {
+			t.Fatal(err)
+		}
+
+		insp := s.signIn(b, t, "inspector.market1", webtest.Desktop)
+		s.open(insp, "/inspect/new", "#issue-form")
+		insp.Do("find the enterprise", chromedp.SendKeys(chromedp.CSS("#ent-q"), "岷江绿源"))
+		insp.Do("pick it", chromedp.WaitVisible(chromedp.CSS("#ent-options button.option")), chromedp.Click(chromedp.CSS("#ent-options button.option")))
+		insp.Do("items and the second inspector",
+			chromedp.Click(chromedp.CSS("input[name=items][value='MKT-001']")),
+			chromedp.Click(chromedp.CSS(fmt.Sprintf("input[name=inspectors][value='%d']", s.actor("inspector.market2").UserID))),
+			chromedp.Click(chromedp.CSS("button[formaction='/inspect/precheck']")))
+		insp.WaitText("#checks-h", "预检结果", 5*time.Second)
+		insp.Shot("inspect-precheck")
+		insp.Do("issue", chromedp.Click(chromedp.CSS("#issue-form .buttons button:not([formaction])")))
+		insp.WaitText("main", "全屏出示二维码", 5*time.Second)
+		code := strings.TrimSpace(insp.Text("strong.code"))
+
+		phone := s.signIn(b, t, "inspector.market1", webtest.Phone)
+		s.open(phone, strings.TrimPrefix(insp.Location(), s.url)+"/qr", ".qr-full img")
+		phone.Shot("inspect-qr-phone")
+
+		visitor := b.NewUser(t, webtest.Phone)
+		s.open(visitor, "/v/"+code, ".banner")
+		visitor.WaitText(".banner", "有效", time.Second)
+		visitor.Shot("verify-phone")
+		s.open(visitor, "/v/AAAAAAAAAAAA", ".banner")
+		visitor.WaitText(".banner", "无效", time.Second)
+	})
+
+	t.Run("oversight sees the repeat visit and issues an order", func(t *testing.T) {
+		office := s.signIn(b, t, "oversight1", webtest.Desktop)
+		s.open(office, "/oversight", ".tiles")
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(office.Text("main"), "同日重复检查") { // the worker's analysis raises it
+			if time.Now().After(deadline) {
+				t.Fatalf("no repeat-visit alert on the dashboard:\n%s", office.Text("main"))
+			}
+			office.Do("reload", chromedp.Sleep(200*time.Millisecond), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(".tiles")))
+		}
+		office.Do("charts drawn", chromedp.WaitVisible(chromedp.CSS(".chart svg")))
+		office.Shot("oversight-dashboard")
+		office.Do("open the order form for the alert", chromedp.Click(chromedp.JSPath(
+			`[...document.querySelectorAll(".rows li")].find(li => li.innerText.includes("同日重复检查")).querySelector("a[href*='alert_id']")`)))
+		office.Do("issue the order",
+			chromedp.WaitVisible(chromedp.CSS("#o-text")),
+			chromedp.SendKeys(chromedp.CSS("#o-text"), "请说明同日重复检查的原因，今后联合检查。"),
+			chromedp.Click(chromedp.CSS("form[action='/oversight/orders'] button")))
+		office.WaitText(".rows", "请说明同日重复检查的原因", 5*time.Second)
+		office.Shot("oversight-orders")
+	})
+
+	t.Run("language switch", func(t *testing.T) {
+		ent := s.signIn(b, t, "ent1", webtest.Phone)
+		s.open(ent, "/portal", "#new")
+		ent.Do("switch to English", chromedp.Click(chromedp.CSS("a.lang")))
+		ent.WaitText("h1", "My requests", 5*time.Second)
+		ent.WaitText("#new", "File a request", time.Second)
+		ent.Shot("portal-en-phone")
+		ent.Do("back to Chinese", chromedp.Click(chromedp.CSS("a.lang")))
+		ent.WaitText("h1", "我的诉求", 5*time.Second)
+	})
+}
