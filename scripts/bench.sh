@@ -20,11 +20,26 @@
 # The load generator and helpers are scripts/bench/load (Go), the pgbench
 # scripts scripts/bench/pgbench/.
 #
+#   C  SLA engine (issue 6): sweep tick with 1,000 clocks due, recompute of
+#      every open clock after a calendar edit, the yearly SLA report; Go-level
+#      timings of the product's functions vs pgbench of the SQL they send
+#   D  inspections (issue 7): 5,000,000 inspections, 200,000 enterprises;
+#      issuing a code (pre-checks included) at 50 inspectors vs pgbench of the
+#      same SQL; public verify req/s vs the same server's /healthz
+#   E  oversight (issue 8): alert evaluation of one new inspection, the
+#      yearly inspection report, the enterprise burden view
+#
 # Usage: scripts/bench.sh [--create-seconds N] [--list-seconds N] [--steady-seconds N]
 #                         [--runs N] [--rows N] [--burst N] [--burst-window N]
-# Takes about 11–12 minutes on 2 cores.
+#                         [--inspections N] [--enterprises N] [--only A,B,C,D,E] [--reuse]
+# Takes about 11–12 minutes on 2 cores for A and B, about 10 more for C–E.
 # (or the same as BENCH_CREATE_SECONDS=… etc. in the environment, e.g.
-#  `make bench BENCH_CREATE_SECONDS=30`)
+#  `make bench BENCH_CREATE_SECONDS=30`; a quick try of C–E alone:
+#  `scripts/bench.sh --only C,D,E --rows 100000 --inspections 500000 --enterprises 20000`)
+# --only runs the named sections (A and B by default with the rest);
+# --reuse keeps a bench database that is already loaded instead of
+# re-creating it. BENCH_DB_NAME, BENCH_HTTP_PORT and BENCH_REDIS_DB move the
+# bench to another database, port and Redis database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
@@ -39,6 +54,12 @@ RUNS=${BENCH_RUNS:-3}
 ROWS=${BENCH_ROWS:-1000000}
 BURST=${BENCH_BURST:-10000}
 BURST_WINDOW=${BENCH_BURST_WINDOW:-12} # seconds a routing run may take; a slower one is cut off and its rate extrapolated
+INSPECTIONS=${BENCH_INSPECTIONS:-5000000}  # D/E: inspection records over 3 years
+ENTERPRISES=${BENCH_ENTERPRISES:-200000}   # D/E: enterprises they are spread over
+ISSUE_SECONDS=${BENCH_ISSUE_SECONDS:-10}   # D1 per run
+VERIFY_SECONDS=${BENCH_VERIFY_SECONDS:-8}  # D2 per run (and as long for /healthz)
+ONLY=${BENCH_ONLY:-A,B,C,D,E}
+REUSE=${BENCH_REUSE:-}
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -49,14 +70,23 @@ while [[ $# -gt 0 ]]; do
     --rows) ROWS=$2; shift 2 ;;
     --burst) BURST=$2; shift 2 ;;
     --burst-window) BURST_WINDOW=$2; shift 2 ;;
-    *) echo "usage: scripts/bench.sh [--create-seconds N] [--list-seconds N] [--steady-seconds N] [--runs N] [--rows N] [--burst N] [--burst-window N]" >&2; exit 2 ;;
+    --inspections) INSPECTIONS=$2; shift 2 ;;
+    --enterprises) ENTERPRISES=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    --reuse) REUSE=1; shift ;;
+    *) echo "usage: scripts/bench.sh [--create-seconds N] [--list-seconds N] [--steady-seconds N] [--runs N] [--rows N] [--burst N] [--burst-window N] [--inspections N] [--enterprises N] [--only A,B,C,D,E] [--reuse]" >&2; exit 2 ;;
   esac
 done
 
-HTTP_ADDR=127.0.0.1:18080
+want() { [[ ,${ONLY^^}, == *,$1,* ]]; } # is section $1 selected?
+for s in ${ONLY//,/ }; do [[ ${s^^} =~ ^[A-E]$ ]] || { echo "bench: --only takes sections A–E, got $s" >&2; exit 2; }; done
+
+HTTP_ADDR=127.0.0.1:${BENCH_HTTP_PORT:-18080}
 BASE_URL=http://$HTTP_ADDR
-BENCH_DBNAME=greenchannel_bench
-REDIS_DB=15
+BENCH_DBNAME=${BENCH_DB_NAME:-greenchannel_bench}
+[[ $BENCH_DBNAME =~ ^[a-z0-9_]*bench[a-z0-9_]*$ ]] || { echo "bench: BENCH_DB_NAME must name a bench database (…bench…)" >&2; exit 2; }
+REDIS_DB=${BENCH_REDIS_DB:-15}
+[[ $REDIS_DB =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_REDIS_DB must be a database other than 0" >&2; exit 2; }
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUTDIR=$ROOT/.data/bench
 WORK=$OUTDIR/$STAMP.work # binaries, logs of the processes, pgbench logs
@@ -71,7 +101,7 @@ section() { echo; echo "== $* [$(date -u +%H:%M:%S), +$((SECONDS))s]"; }
 mkdir -p "$WORK"
 exec > >(tee -a "$OUT") 2>&1
 say "started $(date -u '+%Y-%m-%d %H:%M:%S UTC') on $(nproc) cores; output also in ${OUT#"$ROOT"/}"
-say "runs $RUNS; create ${CREATE_SECONDS}s per run; list ${LIST_SECONDS}s per query per run; steady ${STEADY_SECONDS}s; $ROWS rows; burst $BURST"
+say "sections $ONLY; runs $RUNS; create ${CREATE_SECONDS}s per run; list ${LIST_SECONDS}s per query per run; steady ${STEADY_SECONDS}s; $ROWS rows; burst $BURST; $INSPECTIONS inspections, $ENTERPRISES enterprises"
 
 # ---- tools ----
 
@@ -231,12 +261,18 @@ setup() {
     die "PostgreSQL not reachable at $BASE_DB_URL (run scripts/services.sh up)"
   redis-cli -u "$BASE_REDIS_URL" ping >/dev/null 2>&1 || die "Redis not reachable at $BASE_REDIS_URL"
   if curl -s -o /dev/null "$BASE_URL/healthz"; then die "something already listens on $HTTP_ADDR; stop it first"; fi
-  say "database $BENCH_DBNAME (dropped and re-created), Redis $BENCH_REDIS (flushed), HTTP $HTTP_ADDR"
-  psql_admin -c "DROP DATABASE IF EXISTS $BENCH_DBNAME WITH (FORCE)" -c "CREATE DATABASE $BENCH_DBNAME"
-  flush_redis
-  env "${PRODUCT_ENV[@]}" "$BIN" migrate up | sed 's/^/  /'
-  env "${PRODUCT_ENV[@]}" "$BIN" seed --demo | sed 's/^/  /'
-  load setup -users
+  if [[ -n $REUSE ]] && psql_bench -At -c "SELECT 1 FROM users WHERE username LIKE 'bench.ent%' LIMIT 1" 2>/dev/null | grep -q 1; then
+    say "database $BENCH_DBNAME kept as loaded (--reuse), Redis $BENCH_REDIS (flushed), HTTP $HTTP_ADDR"
+    flush_redis
+    env "${PRODUCT_ENV[@]}" "$BIN" migrate up | sed 's/^/  /'
+  else
+    say "database $BENCH_DBNAME (dropped and re-created), Redis $BENCH_REDIS (flushed), HTTP $HTTP_ADDR"
+    psql_admin -c "DROP DATABASE IF EXISTS $BENCH_DBNAME WITH (FORCE)" -c "CREATE DATABASE $BENCH_DBNAME"
+    flush_redis
+    env "${PRODUCT_ENV[@]}" "$BIN" migrate up | sed 's/^/  /'
+    env "${PRODUCT_ENV[@]}" "$BIN" seed --demo | sed 's/^/  /'
+    load setup -users
+  fi
   mapfile -t PGVARS < <(load pgbench-vars -users 16) # the pgbench create script's users and text
   psql_bench -At -c "SELECT '  postgres: ' || version()" \
     -c "SELECT '  settings: ' || string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings
@@ -413,17 +449,102 @@ bench_steady() {
   fi
 }
 
+# ---- C: SLA engine ----
+
+# The 1,000,000 requests of A4, loaded here when A did not run.
+ensure_requests() {
+  local have
+  have=$(psql_bench -At -c "SELECT count(*) FROM requests")
+  if ((have >= ROWS * 9 / 10)); then
+    say "requests: $have loaded"
+    return
+  fi
+  load setup -agency-officers 50 -capacity 100
+  load bulkload -n "$ROWS"
+}
+
+bench_sla() {
+  section "C: SLA engine (issue 6) — clocks of the $ROWS requests; Go-level timings of the product's own sla.Service (sweep tick, recompute, report) on the bench database vs pgbench of the SQL they send"
+  ensure_requests
+  load clocks
+  psql_bench -At -c "SELECT '  clocks: ' || string_agg(kind || '/' || state || ' ' || n, ', ' ORDER BY kind, state) FROM (SELECT kind, state, count(*) n FROM sla_clocks GROUP BY 1, 2) x"
+  local dir=$WORK/pgbench-scripts group
+  mkdir -p "$dir"
+  load sla -what report -reports "$((RUNS + 2))" -dir "$dir"
+  for group in agency category officer; do
+    run_pgbench "C.pgb_report.$group" 1 "$((RUNS + 2))" -f "$dir/sla-report-$group.sql"
+  done
+  load sla -what sweep -ticks "$((RUNS + 2))" -due 1000 -dir "$dir"
+  run_pgbench C.pgb_sweep_select 1 3 -f "$dir/sla-sweep-select.sql"
+  load sla -what recompute -dir "$dir"
+  run_pgbench C.pgb_recompute_batch 1 3 -f "$dir/sla-recompute-batch.sql"
+  psql_bench -c "UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL" # the tasks the sweep and recompute queued: no relay runs here
+}
+
+# ---- D: inspections ----
+
+ensure_inspections() { load inspload -n "$INSPECTIONS" -enterprises "$ENTERPRISES"; }
+
+bench_inspections() {
+  section "D: inspections (issue 7) — $INSPECTIONS inspections over 3 years, $ENTERPRISES enterprises; issuing codes over HTTP as 50 inspectors vs pgbench of the same SQL (serve stopped); public verify vs the same server's /healthz"
+  ensure_inspections
+  psql_bench -At -c "SELECT '  inspections: ' || count(*) || ', ' || count(DISTINCT enterprise_id) || ' enterprises inspected, ' || min(window_from)::date || ' … ' || max(window_from)::date FROM inspections" \
+    -c "SELECT '  alerts: ' || string_agg(rule || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT rule, count(*) n FROM alerts GROUP BY 1) x"
+  local dir=$WORK/pgbench-scripts run rate sat_seconds=$((ISSUE_SECONDS * 6 / 10))
+  mkdir -p "$dir"
+  load issue-script -out "$dir/issue.sql"
+  for ((run = 1; run <= RUNS; run++)); do
+    echo " run $run/$RUNS"
+    start_serve
+    load issue -base "$BASE_URL" -c 50 -think 1s -d "${ISSUE_SECONDS}s" -name D.issue || failed D.issue
+    load issue -base "$BASE_URL" -c 50 -think 0 -d "${sat_seconds}s" -name D.issue_sat || failed D.issue_sat
+    load verify -base "$BASE_URL" -c 32 -d "${VERIFY_SECONDS}s" -name D.verify || failed D.verify
+    load verify -base "$BASE_URL" -c 32 -d "${VERIFY_SECONDS}s" -healthz -name D.healthz || failed D.healthz
+    stop_serve
+    rate=$(load median -key D.issue.rps 2>/dev/null || echo 50)
+    run_pgbench D.pgb_issue 50 "$ISSUE_SECONDS" -R "$rate" -f "$dir/issue.sql"
+    run_pgbench D.pgb_issue_sat 50 "$sat_seconds" -f "$dir/issue.sql"
+  done
+  psql_bench -c "UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL" # analysis tasks: no worker runs here
+}
+
+# ---- E: oversight ----
+
+bench_oversight() {
+  section "E: oversight (issue 8) — over the inspections of D and the requests of A/C; Go-level timings of the product's oversight.Service vs pgbench of the SQL it sends"
+  ensure_requests
+  ensure_inspections
+  local dir=$WORK/pgbench-scripts group
+  mkdir -p "$dir"
+  load oversight -reports "$((RUNS + 2))" -dir "$dir"
+  run_pgbench E.pgb_analyze 1 3 -f "$dir/analyze.sql"
+  for group in agency item town; do
+    run_pgbench "E.pgb_report.$group" 1 "$((RUNS + 2))" -f "$dir/inspection-report-$group.sql"
+  done
+  run_pgbench E.pgb_burden 1 3 -f "$dir/burden.sql"
+  run_pgbench E.pgb_burden.most_inspected 1 3 -f "$dir/burden-most_inspected.sql"
+  run_pgbench E.pgb_burden.most_requests 1 3 -f "$dir/burden-most_requests.sql"
+}
+
 # ---- main ----
 
 setup
-bench_create
-bench_list
-bench_baselines_b
-bench_burst
-bench_steady
+if want A; then
+  bench_create
+  bench_list
+fi
+if want B; then
+  bench_baselines_b
+  bench_burst
+  bench_steady
+fi
+want C && bench_sla
+want D && bench_inspections
+want E && bench_oversight
 
 section "results (median of $RUNS runs where a figure has runs; 'runs' lists each)"
-load report
+if want A || want B; then load report; fi
+if want C || want D || want E; then load report-cde; fi
 cleanup
 rm -rf "${WORK:?}/bin" "${WORK:?}/files" # 60 MB of binaries per run; the logs and raw figures stay
 echo

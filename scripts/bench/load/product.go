@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/config"
+	"greenchannel/internal/inspection"
+	"greenchannel/internal/oversight"
+	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/pg"
+	"greenchannel/internal/platform/workcal"
+	"greenchannel/internal/sla"
+)
+
+// product holds the product's own services, wired as internal/app wires
+// them but on the bench database and a fake clock, so Go-level timings
+// measure the product's functions and not a re-implementation.
+type product struct {
+	db         *bun.DB
+	clock      *clock.Fake
+	sla        *sla.Service
+	inspection *inspection.Service
+	oversight  *oversight.Service
+	capture    *capture
+}
+
+func openProduct(ctx context.Context, url string) (*product, error) {
+	if url == "" {
+		return nil, errors.New("no database URL (-db or GC_DATABASE_URL)")
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if err := benchOnly(cfg.Database); err != nil {
+		return nil, err
+	}
+	db, err := pg.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	appCfg, err := config.Parse(func(name string) string {
+		if name == "GC_ENV" && os.Getenv(name) == "" {
+			return "dev"
+		}
+		return os.Getenv(name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p := &product{clock: clock.NewFake(time.Now()), capture: &capture{}}
+	db = db.WithQueryHook(p.capture)
+	p.db = db
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	p.sla = sla.NewService(db, p.clock, log)
+	secrets := make([][]byte, len(appCfg.SecretKeys))
+	for i, k := range appCfg.SecretKeys {
+		secrets[i] = k.Secret
+	}
+	working := func(ctx context.Context) (*workcal.Calendar, error) { return p.sla.CalendarByCode(ctx, "working") }
+	p.inspection = inspection.NewService(db, p.clock, log, secrets, appCfg.PublicURL, working)
+	p.oversight = oversight.NewService(db, p.clock, log, working)
+	return p, nil
+}
+
+// signingKey is the key the bench serve signs inspection codes with
+// (GC_SECRET_KEYS, or the dev key with GC_ENV=dev).
+func signingKey() ([]byte, error) {
+	cfg, err := config.Parse(func(name string) string {
+		if name == "GC_ENV" && os.Getenv(name) == "" {
+			return "dev"
+		}
+		return os.Getenv(name)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.SecretKeys) == 0 {
+		return nil, errors.New("no signing key")
+	}
+	return cfg.SecretKeys[0].Secret, nil
+}
+
+// capture records the SQL the product sends while on, exactly as bun sends
+// it (simple protocol, values inline): the same text the server's statement
+// log shows. It becomes the pgbench baseline script of a Go-level figure.
+type capture struct {
+	mu   sync.Mutex
+	on   bool
+	sqls []string
+}
+
+func (c *capture) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (c *capture) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on {
+		c.sqls = append(c.sqls, e.Query)
+	}
+}
+
+// record runs fn with capturing on and returns the statements it sent.
+func (c *capture) record(fn func() error) ([]string, error) {
+	c.mu.Lock()
+	c.on, c.sqls = true, nil
+	c.mu.Unlock()
+	err := fn()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.on = false
+	return slices.Clone(c.sqls), err
+}
+
+// pgbenchScript writes statements as a pgbench script, every statement
+// ended by ';', wrapped in one transaction when tx (for statements the
+// product ran in one whose BEGIN and COMMIT the capture does not show).
+// pgbench would read ":word" as a variable, so a statement holding one is
+// refused rather than silently changed.
+func pgbenchScript(path string, sqls []string, tx bool) error {
+	var b strings.Builder
+	if tx {
+		b.WriteString("BEGIN;\n")
+	}
+	for _, q := range sqls {
+		q = strings.TrimSpace(q)
+		if hasPgbenchVar(q) {
+			return fmt.Errorf("statement holds a pgbench variable reference: %.200s", q)
+		}
+		b.WriteString(strings.TrimSuffix(q, ";"))
+		b.WriteString(";\n")
+	}
+	if tx {
+		b.WriteString("COMMIT;\n")
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// hasPgbenchVar reports a ":name" that is not a "::" cast.
+func hasPgbenchVar(q string) bool {
+	for i := 0; i < len(q)-1; i++ {
+		if q[i] != ':' {
+			continue
+		}
+		if q[i+1] == ':' {
+			i++
+			continue
+		}
+		if (i == 0 || q[i-1] != ':') && isIdentStart(q[i+1]) {
+			return true
+		}
+	}
+	return false
+}
+
+func isIdentStart(b byte) bool {
+	return b == '_' || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')
+}
+
+// timeRuns calls fn n times and returns each duration.
+func timeRuns(n int, fn func(i int) error) ([]time.Duration, error) {
+	out := make([]time.Duration, 0, n)
+	for i := range n {
+		t0 := time.Now()
+		if err := fn(i); err != nil {
+			return out, err
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out, nil
+}
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }

@@ -1,0 +1,593 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/workcal"
+	"greenchannel/internal/sla"
+)
+
+// runClocks gives every loaded request the SLA clocks the product would
+// have kept for it, in the state its status implies at load time: an
+// acknowledge clock stopped at acceptance (met or breached), a resolution
+// clock running, paused (waiting for the enterprise) or stopped at
+// resolution or withdrawal; deadlines that passed before now are marked
+// warned, breached and escalated as the deadline tasks would have; the
+// breaches are in sla_breaches and most closed requests carry the
+// enterprise's rating. Targets, warn shares and calendars are the
+// matching policy's, deadlines are counted on the product's own working
+// calendar. Clocks, events, breaches and ratings are COPYed.
+func runClocks(args []string) error {
+	fs := flag.NewFlagSet("clocks", flag.ExitOnError)
+	db := dbFlag(fs)
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	pool, err := connect(ctx, *db, 3)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	p, err := openProduct(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer p.db.Close()
+
+	var have int64
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM sla_clocks`).Scan(&have); err != nil {
+		return err
+	}
+	if have > 100_000 {
+		fmt.Printf("  clocks: %d clocks already loaded; kept\n", have)
+		return nil
+	}
+	pols, err := loadPolicies(ctx, pool)
+	if err != nil {
+		return err
+	}
+	cals := map[int64]*workcal.Calendar{}
+	rows, err := pool.Query(ctx, `SELECT id, code FROM calendars`)
+	if err != nil {
+		return err
+	}
+	calCode := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var code string
+		if err := rows.Scan(&id, &code); err != nil {
+			return err
+		}
+		calCode[id] = code
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for id, code := range calCode {
+		c, err := p.sla.CalendarByCode(ctx, code)
+		if err != nil {
+			return err
+		}
+		cals[id] = c
+	}
+
+	now := time.Now().UTC()
+	t0 := time.Now()
+	var base int64
+	if err := pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM sla_clocks`).Scan(&base); err != nil {
+		return err
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SET session_replication_role = replica`); err != nil {
+		return err
+	}
+	// Generated from one pass over the requests; the rows are held in memory
+	// (about 1 GB at a million requests) and COPYed table by table.
+	reqs, err := pool.Query(ctx, `SELECT r.id, r.category, r.priority, r.status, r.created_at, r.accepted_at, r.resolved_at,
+		r.closed_at, r.updated_at, r.agency_id, r.assignee_id, r.created_by FROM requests r
+		WHERE NOT EXISTS (SELECT 1 FROM sla_clocks c WHERE c.request_id = r.id) ORDER BY r.id`)
+	if err != nil {
+		return err
+	}
+	g := rand.New(rand.NewPCG(7, 11))
+	var clocks, events, breaches, feedback [][]any
+	nextID := base
+	open := 0
+	for reqs.Next() {
+		var r loadedRequest
+		if err := reqs.Scan(&r.id, &r.category, &r.priority, &r.status, &r.created, &r.accepted, &r.resolved, &r.closed,
+			&r.updated, &r.agency, &r.assignee, &r.author); err != nil {
+			return err
+		}
+		pol := pols.match(r.category, r.priority)
+		if pol == nil {
+			return fmt.Errorf("request %d: no policy matches %s/%s", r.id, r.category, r.priority)
+		}
+		cal := cals[pol.CalendarID]
+		for _, kind := range []string{sla.Acknowledge, sla.Resolution} {
+			nextID++
+			c := clockFor(g, cal, pol, &r, kind, now)
+			if c.state != sla.Stopped {
+				open++
+			}
+			clocks = append(clocks, c.row(nextID, &r, pol, kind))
+			for _, e := range c.events {
+				events = append(events, []any{nextID, e.at, e.kind, e.reason})
+			}
+			if c.breachedAt != nil {
+				breaches = append(breaches, []any{nextID, r.id, r.agency, r.assignee, kind, 1, *c.breachedAt})
+				if c.escalatedAt != nil {
+					breaches = append(breaches, []any{nextID, r.id, r.agency, r.assignee, kind, 2, *c.escalatedAt})
+				}
+			}
+		}
+		if r.status == "closed" && r.resolved != nil && g.IntN(100) < 60 {
+			feedback = append(feedback, []any{r.id, r.author, rating(g), "", r.closed.Add(-time.Duration(g.IntN(3600)) * time.Second)})
+		}
+	}
+	if err := reqs.Err(); err != nil {
+		return err
+	}
+	if len(clocks) == 0 {
+		return errors.New("no requests loaded (run `load bulkload` first)")
+	}
+	for _, t := range []struct {
+		table string
+		cols  []string
+		rows  [][]any
+	}{
+		{"sla_clocks", []string{"id", "request_id", "kind", "cycle", "policy_id", "calendar_id", "target_minutes", "warn_percent", "state",
+			"outcome", "elapsed_minutes", "paused_minutes", "pause_count", "over_pause_cap", "due_at", "warn_at", "provisional",
+			"warned_at", "breached_at", "escalated_at", "stopped_at", "version", "created_at", "updated_at"}, clocks},
+		{"sla_clock_events", []string{"clock_id", "at", "kind", "reason"}, events},
+		{"sla_breaches", []string{"clock_id", "request_id", "agency_id", "assignee_id", "clock_kind", "level", "at"}, breaches},
+		{"request_feedback", []string{"request_id", "author_id", "rating", "comment", "created_at"}, feedback},
+	} {
+		if _, err := conn.CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromRows(t.rows)); err != nil {
+			return fmt.Errorf("copy %s: %w", t.table, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `RESET session_replication_role`); err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, `SELECT setval(pg_get_serial_sequence('sla_clocks', 'id'), $1)`, nextID); err != nil {
+		return err
+	}
+	for _, t := range []string{"sla_clocks", "sla_clock_events", "sla_breaches", "request_feedback"} {
+		if _, err := conn.Exec(ctx, `VACUUM ANALYZE `+t); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("  clocks: %d clocks (%d open), %d events, %d breaches, %d ratings in %.1fs\n",
+		len(clocks), open, len(events), len(breaches), len(feedback), time.Since(t0).Seconds())
+	return emit(os.Getenv("BENCH_RESULTS"), record{"C.clocks.total", float64(len(clocks)), ""}, record{"C.clocks.open", float64(open), ""})
+}
+
+func rating(g *rand.Rand) int {
+	switch n := g.IntN(100); {
+	case n < 55:
+		return 5
+	case n < 82:
+		return 4
+	case n < 92:
+		return 3
+	case n < 97:
+		return 2
+	default:
+		return 1
+	}
+}
+
+type loadedRequest struct {
+	id                         int64
+	category, priority, status string
+	created                    time.Time
+	accepted, resolved, closed *time.Time
+	updated                    time.Time
+	agency, assignee           *int64
+	author                     int64
+}
+
+type policySet struct {
+	list    []sla.Policy
+	catKind map[string]*string
+}
+
+func loadPolicies(ctx context.Context, pool *pgxpool.Pool) (*policySet, error) {
+	ps := &policySet{catKind: map[string]*string{}}
+	rows, err := pool.Query(ctx, `SELECT id, category, priority, sla_kind, calendar_id, acknowledge_minutes, resolution_minutes,
+		warn_percent, max_pauses, max_pause_minutes FROM sla_policies WHERE active ORDER BY precedence, id`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var p sla.Policy
+		if err := rows.Scan(&p.ID, &p.Category, &p.Priority, &p.SLAKind, &p.CalendarID, &p.AcknowledgeMinutes, &p.ResolutionMinutes,
+			&p.WarnPercent, &p.MaxPauses, &p.MaxPauseMinutes); err != nil {
+			return nil, err
+		}
+		ps.list = append(ps.list, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = pool.Query(ctx, `SELECT code, sla_kind FROM categories`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var code string
+		var kind *string
+		if err := rows.Scan(&code, &kind); err != nil {
+			return nil, err
+		}
+		ps.catKind[code] = kind
+	}
+	return ps, rows.Err()
+}
+
+// match is the product's matchPolicy rule: the first active policy by
+// precedence whose category, priority and category kind all hold.
+func (ps *policySet) match(category, priority string) *sla.Policy {
+	for i := range ps.list {
+		p := &ps.list[i]
+		if p.Category != nil && *p.Category != category {
+			continue
+		}
+		if p.Priority != nil && *p.Priority != priority {
+			continue
+		}
+		if p.SLAKind != nil && (ps.catKind[category] == nil || *ps.catKind[category] != *p.SLAKind) {
+			continue
+		}
+		return p
+	}
+	return nil
+}
+
+type clockEvent struct {
+	at           time.Time
+	kind, reason string
+}
+
+type loadedClock struct {
+	state                                   string
+	outcome                                 *string
+	elapsed, paused, pauses                 int
+	due, warn                               *time.Time
+	warnedAt, breachedAt, escalatedAt, stop *time.Time
+	events                                  []clockEvent
+}
+
+func (c *loadedClock) row(id int64, r *loadedRequest, p *sla.Policy, kind string) []any {
+	target := p.AcknowledgeMinutes
+	if kind == sla.Resolution {
+		target = p.ResolutionMinutes
+	}
+	overCap := (p.MaxPauses != nil && c.pauses > *p.MaxPauses) || (p.MaxPauseMinutes != nil && c.paused > *p.MaxPauseMinutes)
+	updated := r.created
+	if n := len(c.events); n > 0 {
+		updated = c.events[n-1].at
+	}
+	return []any{id, r.id, kind, 1, p.ID, p.CalendarID, target, p.WarnPercent, c.state, c.outcome, c.elapsed, c.paused, c.pauses,
+		overCap, c.due, c.warn, false, c.warnedAt, c.breachedAt, c.escalatedAt, c.stop, 1 + len(c.events), r.created, updated}
+}
+
+// clockFor is what the product's derive() stores for the simple logs a
+// loaded request has: start; start, stop; start, pause.
+func clockFor(g *rand.Rand, cal *workcal.Calendar, p *sla.Policy, r *loadedRequest, kind string, now time.Time) loadedClock {
+	target := p.AcknowledgeMinutes
+	if kind == sla.Resolution {
+		target = p.ResolutionMinutes
+	}
+	warnTarget := int(math.Ceil(float64(target) * float64(p.WarnPercent) / 100))
+	c := loadedClock{state: sla.Running, events: []clockEvent{{r.created, "start", ""}}}
+	var stopAt, pauseAt *time.Time
+	switch kind {
+	case sla.Acknowledge:
+		switch {
+		case r.accepted != nil:
+			stopAt = r.accepted
+		case r.status == "withdrawn" || r.status == "closed" || r.status == "resolved":
+			stopAt = &r.updated
+		}
+	case sla.Resolution:
+		switch r.status {
+		case "resolved", "closed":
+			stopAt = r.resolved
+			if stopAt == nil {
+				stopAt = &r.updated
+			}
+		case "withdrawn":
+			stopAt = &r.updated
+		case "waiting_enterprise":
+			from := r.created
+			if r.accepted != nil {
+				from = *r.accepted
+			}
+			span := now.Sub(from)
+			t := from.Add(time.Duration(g.Int64N(int64(span)/2+1)) + span/2) // paused within the second half of its life
+			pauseAt = &t
+		}
+	}
+	add := func(m int) *time.Time { t, _ := cal.Add(r.created, m); return &t }
+	switch {
+	case stopAt != nil:
+		c.state, c.stop = sla.Stopped, stopAt
+		c.events = append(c.events, clockEvent{*stopAt, "stop", "loaded"})
+		c.elapsed, _ = cal.Between(r.created, *stopAt)
+		if c.elapsed >= target {
+			c.due = add(target)
+		}
+		if c.elapsed >= warnTarget {
+			c.warn = add(warnTarget)
+		}
+		outcome := sla.Met
+		if c.elapsed > target {
+			outcome = sla.Breached
+			c.breachedAt = c.due
+		}
+		c.outcome = &outcome
+	case pauseAt != nil:
+		c.state, c.pauses = sla.Paused, 1
+		c.events = append(c.events, clockEvent{*pauseAt, "pause", "补充材料"})
+		c.elapsed, _ = cal.Between(r.created, *pauseAt)
+		c.paused, _ = cal.Between(*pauseAt, now)
+		if c.elapsed >= target {
+			c.due = add(target)
+		}
+		if c.elapsed >= warnTarget {
+			c.warn = add(warnTarget)
+		}
+	default:
+		c.elapsed, _ = cal.Between(r.created, now)
+		c.due, c.warn = add(target), add(warnTarget)
+	}
+	// What the deadline tasks did before now.
+	if c.warn != nil && !c.warn.After(now) && (c.stop == nil || c.warn.Before(*c.stop)) {
+		c.warnedAt = c.warn
+	}
+	if c.state != sla.Stopped && c.due != nil && !c.due.After(now) {
+		outcome := sla.Breached
+		c.breachedAt, c.outcome = c.due, &outcome
+	}
+	if c.breachedAt != nil && (c.stop == nil || c.stop.After(*c.breachedAt)) {
+		if esc, _ := cal.Add(*c.breachedAt, cal.MinutesPerDay()); !esc.After(now) && (c.stop == nil || c.stop.After(esc)) {
+			c.escalatedAt = &esc
+		}
+	}
+	return c
+}
+
+// runSLABench times the product's sweep tick, recompute and report.
+func runSLABench(args []string) error {
+	fs := flag.NewFlagSet("sla", flag.ExitOnError)
+	db := dbFlag(fs)
+	due := fs.Int("due", 1000, "clocks due in each sweep tick")
+	ticks := fs.Int("ticks", 5, "sweep ticks (each at a later now, with the next clocks due)")
+	reports := fs.Int("reports", 5, "runs of each report")
+	year := fs.Int("year", time.Now().Year()-1, "calendar year of the report")
+	recompute := fs.Bool("recompute", true, "time a calendar edit's recompute")
+	dir := fs.String("dir", ".", "where to write the captured pgbench scripts")
+	what := fs.String("what", "report,sweep,recompute", "which parts to run")
+	results := resultsFlag(fs)
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	p, err := openProduct(ctx, *db)
+	if err != nil {
+		return err
+	}
+	defer p.db.Close()
+	parts := splitList(*what)
+	var oversightID int64
+	if err := p.db.NewRaw(`SELECT id FROM users WHERE role = 'oversight' ORDER BY id LIMIT 1`).Scan(ctx, &oversightID); err != nil {
+		return fmt.Errorf("an oversight user: %w", err)
+	}
+	office := identity.Actor{UserID: oversightID, Role: identity.RoleOversight}
+
+	if slices.Contains(parts, "report") {
+		loc, _ := time.LoadLocation("Asia/Shanghai")
+		from := time.Date(*year, 1, 1, 0, 0, 0, 0, loc)
+		to := from.AddDate(1, 0, 0)
+		for _, group := range []string{"agency", "category", "officer"} {
+			var n int
+			sqls, err := p.capture.record(func() error {
+				rows, err := p.sla.Report(ctx, office, from, to, group)
+				for _, r := range rows {
+					n += r.Requests
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			script := filepath.Join(*dir, "sla-report-"+group+".sql")
+			if err := pgbenchScript(script, sqls, false); err != nil {
+				return err
+			}
+			d, err := timeRuns(*reports, func(int) error { _, err := p.sla.Report(ctx, office, from, to, group); return err })
+			if err != nil {
+				return err
+			}
+			fmt.Printf("  C.report.%s: sla.Report %d by %s over %d requests: median %s (runs: %s); pgbench script %s\n",
+				group, *year, group, n, fmtMs(median(d)), durs(d), script)
+			if err := emitRuns(*results, "C.report."+group, d); err != nil {
+				return err
+			}
+			if err := emit(*results, record{"C.report." + group + ".requests", float64(n), ""}); err != nil {
+				return err
+			}
+		}
+	}
+
+	if slices.Contains(parts, "sweep") {
+		// Successive ticks, each at the "now" where the next *due clocks
+		// have come due (a sweep catching up after the deadline tasks were
+		// lost), as the product's scheduler would run them.
+		var after time.Time
+		if err := p.db.NewRaw(`SELECT now()`).Scan(ctx, &after); err != nil {
+			return err
+		}
+		var open int
+		if err := p.db.NewRaw(`SELECT count(*) FROM sla_clocks WHERE state <> 'stopped'`).Scan(ctx, &open); err != nil {
+			return err
+		}
+		for range *ticks {
+			at, n, err := nowWithDue(ctx, p, after, *due)
+			if err != nil {
+				return err
+			}
+			p.clock.Set(at)
+			var sqls []string
+			t0 := time.Now()
+			var handled int
+			sqls, err = p.capture.record(func() error { var err error; handled, err = p.sla.Sweep(ctx); return err })
+			d := time.Since(t0)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("  C.sweep: tick at %s: %d clocks due by the selection, sweep handled %d in %s (%d statements; %d open clocks)\n",
+				at.Format(time.RFC3339), n, handled, fmtMs(d), len(sqls), open)
+			if err := emit(*results, record{"C.sweep.ms", ms(d), "ms"}, record{"C.sweep.handled", float64(handled), ""},
+				record{"C.sweep.statements", float64(len(sqls)), ""}); err != nil {
+				return err
+			}
+			after = at
+		}
+		// The selection alone, at a now with the clocks due: the part of the
+		// tick that depends on the table's size.
+		at, _, err := nowWithDue(ctx, p, after, *due)
+		if err != nil {
+			return err
+		}
+		sel := sweepSelect(at)
+		if err := pgbenchScript(filepath.Join(*dir, "sla-sweep-select.sql"), []string{sel}, false); err != nil {
+			return err
+		}
+	}
+
+	if slices.Contains(parts, "recompute") && *recompute {
+		var calID int64
+		var n int
+		if err := p.db.NewRaw(`SELECT id FROM calendars WHERE code = 'working'`).Scan(ctx, &calID); err != nil {
+			return err
+		}
+		if err := p.db.NewRaw(`SELECT count(*) FROM sla_clocks WHERE state <> 'stopped' AND calendar_id = ?`, calID).Scan(ctx, &n); err != nil {
+			return err
+		}
+		p.clock.Set(time.Now())
+		// The edit: a closure day next month (an office move), as an
+		// administrator would load it; the recompute is what it queues.
+		if _, err := p.db.NewRaw(`UPDATE calendars SET version = version + 1, updated_at = now() WHERE id = ?`, calID).Exec(ctx); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		var done int
+		sqls, err := p.capture.record(func() error {
+			var err error
+			done, err = p.sla.Recompute(ctx, sla.RecomputePayload{CalendarID: calID})
+			return err
+		})
+		d := time.Since(t0)
+		if err != nil {
+			return err
+		}
+		// The first batch's statements (its read and its transaction), for
+		// pgbench: the recompute is that batch over and over.
+		for i, q := range sqls {
+			if strings.EqualFold(strings.TrimSpace(q), "COMMIT") {
+				sqls = sqls[:i+1]
+				break
+			}
+		}
+		if err := pgbenchScript(filepath.Join(*dir, "sla-recompute-batch.sql"), sqls, false); err != nil {
+			return err
+		}
+		rate := float64(done) / d.Seconds()
+		fmt.Printf("  C.recompute: %d open clocks of the working calendar (%d counted before) re-derived in %.1fs: %.0f clocks/s; at that rate 1,000,000 open clocks take %.0fs\n",
+			done, n, d.Seconds(), rate, 1e6/rate)
+		if err := emit(*results, record{"C.recompute.s", d.Seconds(), "s"}, record{"C.recompute.clocks", float64(done), ""},
+			record{"C.recompute.rate", rate, "clocks/s"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sweepSelect is the selection statement of sla.Service.Sweep at now.
+func sweepSelect(now time.Time) string {
+	f := func(t time.Time) string { return "'" + t.UTC().Format("2006-01-02 15:04:05.999999-07:00") + "'" }
+	return `SELECT id FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at <= ` + f(now) + `
+		UNION SELECT id FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at <= ` + f(now) + `
+		UNION SELECT id FROM sla_clocks WHERE state <> 'stopped' AND escalated_at IS NULL AND breached_at <= ` + f(now.Add(-24*time.Hour)) + `
+		LIMIT 5000`
+}
+
+// nowWithDue finds the instant after which exactly n deadlines (warn or
+// due, not yet handled) have come: the sweep at that now sees about n
+// clocks (a clock whose warning and breach both passed counts once).
+func nowWithDue(ctx context.Context, p *product, after time.Time, n int) (time.Time, int, error) {
+	var at time.Time
+	err := p.db.NewRaw(`SELECT t FROM (
+		  SELECT due_at AS t FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at > ?
+		  UNION ALL SELECT warn_at FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at > ?
+		) x ORDER BY t LIMIT 1 OFFSET ?`, after, after, max(n-1, 0)).Scan(ctx, &at)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("no %d deadlines after %s: %w", n, after, err)
+	}
+	var count int
+	if err := p.db.NewRaw(`SELECT count(*) FROM (`+sweepSelect(at)+`) x`).Scan(ctx, &count); err != nil {
+		return time.Time{}, 0, err
+	}
+	return at, count, nil
+}
+
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := slices.Clone(d)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func durs(d []time.Duration) string {
+	out := ""
+	for i, x := range d {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprintf("%.1f", ms(x))
+	}
+	return out + " ms"
+}
+
+// emitRuns records each run of a Go-level timing under key (ms).
+func emitRuns(path, key string, d []time.Duration) error {
+	recs := make([]record, len(d))
+	for i, x := range d {
+		recs[i] = record{key, ms(x), "ms"}
+	}
+	return emit(path, recs...)
+}
