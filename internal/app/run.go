@@ -150,8 +150,7 @@ func newRegistry(d *deps) *jobs.Registry {
 		return err
 	})
 	jobs.Handle(reg, routing.TaskAssign, func(ctx context.Context, p routing.AssignPayload) error {
-		_, err := d.routing.Assign(ctx, p.RequestID)
-		return err
+		return d.routing.Route(ctx, p.RequestID)
 	})
 	jobs.Handle(reg, routing.TaskOfferExpired, d.routing.OfferExpired)
 	jobs.Handle(reg, routing.TaskDrain, func(ctx context.Context, p routing.DrainPayload) error {

@@ -263,8 +263,11 @@ func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, bef
 		}
 	}
 	var found []Request
-	for hi > 1 && len(found) <= limit {
-		lo := max(hi-s.limits.SearchWindow, 0)
+	// Each window is twice the one before: a common word fills the page in
+	// the first, a rare one (or a narrow scope) reaches the oldest request
+	// in a few steps rather than one step per window.
+	for window := s.limits.SearchWindow; hi > 1 && len(found) <= limit; window *= 2 {
+		lo := max(hi-window, 0)
 		var page []Request
 		wq := q.Clone().Model(&page).Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).Limit(int64(limit + 1 - len(found)))
 		if err := wq.Scan(ctx); err != nil {
@@ -308,11 +311,21 @@ func (s *Service) Categories(ctx context.Context) ([]Category, error) {
 }
 
 func addEvent(ctx context.Context, tx bun.IDB, requestID int64, at time.Time, actorID *int64, kind string, internal bool, data map[string]any) error {
-	if data == nil {
-		data = map[string]any{}
+	return AddEvents(ctx, tx, []Event{{RequestID: requestID, At: at, ActorID: actorID, Kind: kind, Internal: internal, Data: data}})
+}
+
+// AddEvents writes timeline entries in one statement (routing places
+// requests in batches).
+func AddEvents(ctx context.Context, tx bun.IDB, events []Event) error {
+	if len(events) == 0 {
+		return nil
 	}
-	_, err := tx.NewInsert().Model(&Event{RequestID: requestID, At: at, ActorID: actorID, Kind: kind, Internal: internal, Data: data}).
-		ExcludeColumn("id").Exec(ctx)
+	for i := range events {
+		if events[i].Data == nil {
+			events[i].Data = map[string]any{}
+		}
+	}
+	_, err := tx.NewInsert().Model(&events).ExcludeColumn("id").Exec(ctx)
 	return err
 }
 

@@ -38,14 +38,29 @@ type Notification struct {
 
 // Send writes n for each user inside tx.
 func Send(ctx context.Context, tx bun.IDB, at time.Time, users []int64, n Notice) error {
-	if len(users) == 0 {
+	all := make([]Addressed, len(users))
+	for i, u := range users {
+		all[i] = Addressed{UserID: u, Notice: n}
+	}
+	return SendAll(ctx, tx, at, all)
+}
+
+// Addressed is a notice for one user.
+type Addressed struct {
+	UserID int64
+	Notice
+}
+
+// SendAll writes each notice to its user inside tx, in one statement.
+func SendAll(ctx context.Context, tx bun.IDB, at time.Time, all []Addressed) error {
+	if len(all) == 0 {
 		return nil
 	}
-	rows := make([]Notification, len(users))
-	for i, u := range users {
-		rows[i] = Notification{UserID: u, Kind: n.Kind, Title: n.Title, Body: n.Body, CreatedAt: at, DeliverAt: at}
-		if n.RequestID != 0 {
-			id := n.RequestID
+	rows := make([]Notification, len(all))
+	for i, a := range all {
+		rows[i] = Notification{UserID: a.UserID, Kind: a.Kind, Title: a.Title, Body: a.Body, CreatedAt: at, DeliverAt: at}
+		if a.RequestID != 0 {
+			id := a.RequestID
 			rows[i].RequestID = &id
 		}
 	}

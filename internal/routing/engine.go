@@ -21,9 +21,10 @@ import (
 	"greenchannel/internal/platform/pg"
 )
 
-// OfferWindow returns when an offer made at t expires if not accepted. The
-// SLA engine supplies the acknowledge deadline on the working calendar.
-type OfferWindow func(ctx context.Context, r *casework.Request, t time.Time) time.Time
+// OfferWindow returns when offers of the requests made at t expire if not
+// accepted. The SLA engine supplies the acknowledge deadlines on the
+// working calendar.
+type OfferWindow func(ctx context.Context, requestIDs []int64, t time.Time) map[int64]time.Time
 
 // Engine routes requests.
 type Engine struct {
@@ -40,13 +41,16 @@ type Engine struct {
 // expire after two hours.
 func NewEngine(db *bun.DB, clk clock.Clock, log *slog.Logger, cases *casework.Service, window OfferWindow) *Engine {
 	if window == nil {
-		window = func(_ context.Context, _ *casework.Request, t time.Time) time.Time { return t.Add(2 * time.Hour) }
+		window = func(_ context.Context, ids []int64, t time.Time) map[int64]time.Time {
+			out := make(map[int64]time.Time, len(ids))
+			for _, id := range ids {
+				out[id] = t.Add(2 * time.Hour)
+			}
+			return out
+		}
 	}
 	return &Engine{db: db, clock: clk, log: log, cases: cases, window: window, maxMisses: 2}
 }
-
-// SetOfferWindow replaces the offer window (wired once the SLA engine exists).
-func (e *Engine) SetOfferWindow(w OfferWindow) { e.window = w }
 
 // openStatuses are the statuses that count against an officer's capacity.
 var openStatuses = []casework.Status{casework.Assigned, casework.InProgress, casework.WaitingEnterprise}
@@ -109,7 +113,7 @@ func (e *Engine) assign(ctx context.Context, tx bun.Tx, requestID int64) (*Expla
 		return nil, err
 	}
 	chosen := e.choose(ctx, tx, cands, ex, town.String)
-	ex.Candidates = cands
+	ex.list(cands)
 	now := e.clock.Now()
 	if chosen == nil {
 		ex.Outcome = "pooled"
@@ -172,11 +176,9 @@ func candidates(ctx context.Context, tx bun.IDB, agencyID, requestID, enterprise
 	return out, nil
 }
 
-// choose marks why each candidate is skipped and picks the least loaded
-// eligible officer (ties: assigned least recently). The pick is confirmed
-// under a lock on the officer's profile, so concurrent workers never push
-// anyone over capacity.
-func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *Explanation, town string) *Candidate {
+// rank marks why each candidate is skipped and orders the eligible ones:
+// least loaded first, ties to the one assigned least recently.
+func rank(cands []Candidate, ex *Explanation, town string) []*Candidate {
 	var eligible []*Candidate
 	for i := range cands {
 		c := &cands[i]
@@ -196,6 +198,7 @@ func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *E
 		default:
 			eligible = append(eligible, c)
 		}
+		c.rank = -1
 	}
 	sort.SliceStable(eligible, func(i, j int) bool {
 		a, b := eligible[i], eligible[j]
@@ -212,6 +215,17 @@ func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *E
 		}
 		return a.UserID < b.UserID
 	})
+	for i, c := range eligible {
+		c.rank = i
+	}
+	return eligible
+}
+
+// choose picks the first-ranked eligible officer, confirming the pick under
+// a lock on the officer's profile, so concurrent workers never push anyone
+// over capacity.
+func (e *Engine) choose(ctx context.Context, tx bun.Tx, cands []Candidate, ex *Explanation, town string) *Candidate {
+	eligible := rank(cands, ex, town)
 	// Several workers route at once and would all pick the same least-loaded
 	// officer; SKIP LOCKED lets each take the next one instead of queueing
 	// behind one lock. Only if every eligible officer was busy does a second
@@ -304,7 +318,7 @@ func (e *Engine) offer(ctx context.Context, tx bun.Tx, r *casework.Request, agen
 	if err := jobs.Enqueue(ctx, tx, jobs.Task{
 		Type: TaskOfferExpired, Key: fmt.Sprintf("offer:%d:%d", r.ID, r.Version),
 		Payload: OfferPayload{RequestID: r.ID, Version: r.Version}, Queue: jobs.QueueCritical,
-		ProcessAt: e.window(ctx, r, now),
+		ProcessAt: e.window(ctx, []int64{r.ID}, now)[r.ID],
 	}); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@
 package routing
 
 import (
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -87,6 +88,8 @@ type Candidate struct {
 	towns        []string
 	recused      bool
 	declined     bool
+	busy         bool // locked by another transaction (batch routing)
+	rank         int  // place among the eligible, -1 when skipped
 	lastAssigned *time.Time
 }
 
@@ -98,5 +101,34 @@ type Explanation struct {
 	RequiredSkill string      `json:"required_skill"`
 	Weight        int         `json:"weight"`
 	Candidates    []Candidate `json:"candidates"`
-	Outcome       string      `json:"outcome"` // "assigned" or "pooled"
+	// Omitted counts by reason the officers of a large agency that are not
+	// named one by one (see maxListed).
+	Omitted map[string]int `json:"omitted,omitempty"`
+	Outcome string         `json:"outcome"` // "assigned" or "pooled"
+}
+
+// maxListed is how many officers an explanation names one by one. A larger
+// agency's list keeps the chosen officer and the nearest in rank and counts
+// the others by reason: the why stays readable, and a timeline entry stays
+// small when an agency has hundreds of officers.
+const maxListed = 30
+
+// list fills the explanation's candidates from a ranked candidate list.
+func (ex *Explanation) list(cands []Candidate) {
+	if len(cands) <= maxListed {
+		ex.Candidates = cands
+		return
+	}
+	ex.Candidates, ex.Omitted = nil, map[string]int{}
+	for _, c := range cands {
+		if c.Chosen || (c.rank >= 0 && c.rank < maxListed/3) {
+			ex.Candidates = append(ex.Candidates, c)
+			continue
+		}
+		reason := "ranked behind"
+		if c.rank < 0 {
+			reason, _, _ = strings.Cut(c.Skipped, " (")
+		}
+		ex.Omitted[reason]++
+	}
 }

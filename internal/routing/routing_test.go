@@ -282,8 +282,8 @@ func TestTwiceRunTaskHasOneEffect(t *testing.T) {
 	}
 }
 
-// Many workers route a burst at once: nobody ends over capacity and no
-// request is assigned twice.
+// Many workers route a burst at once, half of them in batches: nobody ends
+// over capacity and no request is assigned twice.
 func TestConcurrentWorkersRespectCapacity(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -306,12 +306,18 @@ func TestConcurrentWorkersRespectCapacity(t *testing.T) {
 	}
 	close(ids)
 	var wg sync.WaitGroup
-	for range 4 {
+	for i := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for id := range ids {
-				if _, err := w.engine.Assign(ctx, id); err != nil {
+				var err error
+				if i%2 == 0 {
+					err = w.engine.Route(ctx, id)
+				} else {
+					_, err = w.engine.Assign(ctx, id)
+				}
+				if err != nil {
 					t.Error(err)
 				}
 			}

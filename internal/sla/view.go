@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-
-	"greenchannel/internal/casework"
 )
 
 // View is one clock as the API shows it.
@@ -112,15 +110,29 @@ func SortByUrgency(ids []int64, blocks map[int64]Block) {
 	})
 }
 
-// AcknowledgeDue is when the request's acknowledge clock runs out, which is
-// how long an officer has to accept an offer. Without a clock (no policy
-// matched at filing) it falls back to two hours.
-func (s *Service) AcknowledgeDue(ctx context.Context, r *casework.Request, t time.Time) time.Time {
-	var due *time.Time
-	err := s.db.NewSelect().Table("sla_clocks").Column("due_at").
-		Where("request_id = ? AND kind = ? AND state = ?", r.ID, Acknowledge, Running).Limit(1).Scan(ctx, &due)
-	if err != nil || due == nil || due.Before(t) {
-		return t.Add(2 * time.Hour)
+// AcknowledgeDue is when each request's acknowledge clock runs out, which
+// is how long an officer has to accept an offer made at t. Without a
+// running clock (no policy matched at filing) it falls back to two hours.
+func (s *Service) AcknowledgeDue(ctx context.Context, requestIDs []int64, t time.Time) map[int64]time.Time {
+	out := make(map[int64]time.Time, len(requestIDs))
+	for _, id := range requestIDs {
+		out[id] = t.Add(2 * time.Hour)
 	}
-	return *due
+	var rows []struct {
+		RequestID int64     `bun:"request_id"`
+		DueAt     time.Time `bun:"due_at"`
+	}
+	err := s.db.NewSelect().Table("sla_clocks").Column("request_id", "due_at").
+		Where("request_id IN (?) AND kind = ? AND state = ? AND due_at IS NOT NULL", bun.List(requestIDs), Acknowledge, Running).
+		Scan(ctx, &rows)
+	if err != nil {
+		s.log.Warn("sla: acknowledge deadlines; offers get two hours", "err", err)
+		return out
+	}
+	for _, r := range rows {
+		if !r.DueAt.Before(t) {
+			out[r.RequestID] = r.DueAt
+		}
+	}
+	return out
 }

@@ -1,0 +1,323 @@
+package routing
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"greenchannel/internal/casework"
+	"greenchannel/internal/identity"
+	"greenchannel/internal/notify"
+	"greenchannel/internal/platform/jobs"
+	"greenchannel/internal/platform/pg"
+)
+
+// batchSize is the most requests one routing transaction places.
+const batchSize = 500
+
+// batchLock is the advisory lock that lets one batch router run at a time.
+// A burst of filings is then placed by a short queue of large batches
+// instead of many transactions fighting over the same officers' locks; a
+// lone request is a batch of one.
+const batchLock = 0x67635f726f757465 // "gc_route"
+
+// Route handles TaskAssign. A fresh request (no agency yet) is placed
+// together with the fresh requests waiting behind it, up to batchSize, in
+// one transaction: rules, officers and their loads are read once per
+// batch, every decision is made in memory in filing order with the loads
+// updated as it goes, and the results are written with one statement per
+// table. A request that has been with an agency (transferred, declined,
+// missed) goes through Assign, as does a fresh one whose eligible officers
+// were all being assigned elsewhere at that moment (Assign waits for them).
+func (e *Engine) Route(ctx context.Context, requestID int64) error {
+	var status casework.Status
+	var pool sql.NullString
+	var agency sql.NullInt64
+	err := e.db.NewRaw("SELECT status, pool_reason, agency_id FROM requests WHERE id = ?", requestID).
+		Scan(ctx, &status, &pool, &agency)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = e.Assign(ctx, requestID) // reports the missing request as Assign does
+		return err
+	case err != nil:
+		return err
+	case status != casework.Submitted || pool.Valid:
+		return nil // already placed: a duplicate or late task
+	case agency.Valid:
+		_, err = e.Assign(ctx, requestID)
+		return err
+	}
+	var ownLeft bool
+	err = pg.RunInTx(ctx, e.db, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		ownLeft, err = e.routeBatch(ctx, tx, requestID)
+		return err
+	})
+	if err != nil || !ownLeft {
+		return err
+	}
+	_, err = e.Assign(ctx, requestID)
+	return err
+}
+
+// placement is one request of a batch and what became of it.
+type placement struct {
+	r    *casework.Request
+	town string
+	ex   *Explanation
+	to   *Candidate // nil: pooled or left for its own task
+	left bool       // every eligible officer was busy elsewhere
+}
+
+// routeBatch places requestID and up to batchSize-1 other fresh requests.
+// ownLeft reports that requestID itself could not be placed here.
+func (e *Engine) routeBatch(ctx context.Context, tx bun.Tx, requestID int64) (ownLeft bool, err error) {
+	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", batchLock); err != nil {
+		return false, err
+	}
+	own, err := casework.Lookup(ctx, tx, requestID, true)
+	if err != nil {
+		return false, err
+	}
+	if own.Status != casework.Submitted || own.AgencyID != nil {
+		return false, nil // the batch before this one placed it
+	}
+	var rest []*casework.Request
+	// Filing order; SKIP LOCKED passes over requests someone is changing
+	// right now (a withdrawal, a single-request routing): their own tasks
+	// come back for them.
+	if err := tx.NewSelect().Model(&rest).
+		Where("status = ? AND pool_reason IS NULL AND agency_id IS NULL AND id <> ?", casework.Submitted, requestID).
+		OrderExpr("updated_at").Limit(batchSize - 1).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
+		return false, err
+	}
+	batch := make([]*placement, 0, len(rest)+1)
+	for _, r := range append([]*casework.Request{own}, rest...) {
+		batch = append(batch, &placement{r: r})
+	}
+	now := e.clock.Now()
+	if err := e.decide(ctx, tx, batch, now); err != nil {
+		return false, err
+	}
+	var placed []*placement
+	for _, p := range batch {
+		switch {
+		case p.to != nil:
+			placed = append(placed, p)
+		case p.left:
+			ownLeft = ownLeft || p.r.ID == requestID
+		default:
+			p.ex.Outcome = "pooled"
+			if err := e.toPool(ctx, tx, p.r, p.ex.AgencyID, PoolNoEligible, now, map[string]any{"explanation": p.ex}); err != nil {
+				return false, err
+			}
+		}
+	}
+	return ownLeft, e.offerAll(ctx, tx, placed, now)
+}
+
+// decide picks the agency and officer of every request in the batch.
+func (e *Engine) decide(ctx context.Context, tx bun.Tx, batch []*placement, now time.Time) error {
+	picks := 0
+	var cats []casework.Category
+	if err := tx.NewSelect().Model(&cats).Scan(ctx); err != nil {
+		return err
+	}
+	var rules []Rule
+	if err := tx.NewSelect().Model(&rules).Where("active").OrderExpr("priority").Scan(ctx); err != nil {
+		return err
+	}
+	var enterpriseIDs, requestIDs []int64
+	for _, p := range batch {
+		enterpriseIDs = append(enterpriseIDs, p.r.EnterpriseID)
+		requestIDs = append(requestIDs, p.r.ID)
+	}
+	var towns []struct {
+		ID   int64  `bun:"id"`
+		Town string `bun:"town_code"`
+	}
+	if err := tx.NewRaw("SELECT id, coalesce(town_code, '') AS town_code FROM enterprises WHERE id IN (?)",
+		bun.List(enterpriseIDs)).Scan(ctx, &towns); err != nil {
+		return err
+	}
+	var recusals, declines []struct {
+		A int64 `bun:"a"`
+		B int64 `bun:"b"`
+	}
+	if err := tx.NewRaw("SELECT officer_id AS a, enterprise_id AS b FROM recusals WHERE enterprise_id IN (?)",
+		bun.List(enterpriseIDs)).Scan(ctx, &recusals); err != nil {
+		return err
+	}
+	if err := tx.NewRaw("SELECT user_id AS a, request_id AS b FROM request_declines WHERE request_id IN (?)",
+		bun.List(requestIDs)).Scan(ctx, &declines); err != nil {
+		return err
+	}
+	townOf := map[int64]string{}
+	for _, t := range towns {
+		townOf[t.ID] = t.Town
+	}
+	type pair struct{ officer, other int64 }
+	recused, declined := map[pair]bool{}, map[pair]bool{}
+	for _, x := range recusals {
+		recused[pair{x.A, x.B}] = true
+	}
+	for _, x := range declines {
+		declined[pair{x.A, x.B}] = true
+	}
+
+	officers := map[int64][]Candidate{} // by agency, loads kept current as the batch assigns
+	for _, p := range batch {
+		p.town = townOf[p.r.EnterpriseID]
+		i := slices.IndexFunc(cats, func(c casework.Category) bool { return c.Code == p.r.Category })
+		if i < 0 {
+			return fmt.Errorf("routing: request %d has unknown category %q", p.r.ID, p.r.Category)
+		}
+		rule, err := firstRule(rules, p.r.Category, p.town)
+		if err != nil {
+			return err
+		}
+		p.ex = &Explanation{RuleID: rule.ID, AgencyID: rule.AgencyID, Weight: cats[i].Weight, RequiredSkill: cats[i].Code,
+			Rule: fmt.Sprintf("#%d priority %d", rule.ID, rule.Priority)}
+		if rule.Note != "" {
+			p.ex.Rule += " (" + rule.Note + ")"
+		}
+		if rule.RequiredSkill != nil {
+			p.ex.RequiredSkill = *rule.RequiredSkill
+		}
+		staff, ok := officers[rule.AgencyID]
+		if !ok {
+			if staff, err = lockedCandidates(ctx, tx, rule.AgencyID); err != nil {
+				return err
+			}
+			officers[rule.AgencyID] = staff
+		}
+		cands := slices.Clone(staff)
+		for j := range cands {
+			c := &cands[j]
+			c.recused = recused[pair{c.UserID, p.r.EnterpriseID}]
+			c.declined = declined[pair{c.UserID, p.r.ID}]
+		}
+		eligible := rank(cands, p.ex, p.town)
+		for _, c := range eligible {
+			if c.busy {
+				c.Skipped = "busy: being assigned by another worker"
+				p.left = true
+				continue
+			}
+			// The next request of the batch sees this one's weight, and this
+			// officer as the most recently assigned (a nanosecond per pick
+			// keeps the batch's picks in order).
+			at := now.Add(time.Duration(picks))
+			picks++
+			c.Chosen, c.lastAssigned, p.to, p.left = true, &at, c, false
+			for j := range staff {
+				if staff[j].UserID == c.UserID {
+					staff[j].Load += p.ex.Weight
+					staff[j].lastAssigned = &at
+				}
+			}
+			break
+		}
+		p.ex.list(cands)
+	}
+	return nil
+}
+
+// firstRule is matchRule over rules already read, in priority order.
+func firstRule(rules []Rule, category, town string) (*Rule, error) {
+	for i, r := range rules {
+		if (r.Category == nil || *r.Category == category) && (r.TownCode == nil || *r.TownCode == town) {
+			return &rules[i], nil
+		}
+	}
+	return nil, errors.New("routing: no rule matches and there is no catch-all rule")
+}
+
+// lockedCandidates locks the agency's officers' profiles (skipping those
+// another transaction holds: they are marked busy) and then reads the
+// candidates with their loads, in a new statement so the loads include
+// whatever the previous lock holders committed.
+func lockedCandidates(ctx context.Context, tx bun.Tx, agencyID int64) ([]Candidate, error) {
+	var locked []int64
+	if err := tx.NewRaw(`SELECT p.user_id FROM officer_profiles p JOIN users u ON u.id = p.user_id
+		WHERE u.agency_id = ? AND u.role = ? AND u.disabled_at IS NULL
+		FOR UPDATE OF p SKIP LOCKED`, agencyID, identity.RoleOfficer).Scan(ctx, &locked); err != nil {
+		return nil, err
+	}
+	cands, err := candidates(ctx, tx, agencyID, 0, 0)
+	if err != nil {
+		return nil, err
+	}
+	for i := range cands {
+		cands[i].busy = !slices.Contains(locked, cands[i].UserID)
+	}
+	return cands, nil
+}
+
+// offerAll writes the batch's offers: the requests, their timeline
+// entries, the officers' last assignment, the offer expiry tasks and the
+// officers' notices, one statement each.
+func (e *Engine) offerAll(ctx context.Context, tx bun.Tx, placed []*placement, now time.Time) error {
+	if len(placed) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(placed))
+	for i, p := range placed {
+		ids[i] = p.r.ID
+	}
+	windows := e.window(ctx, ids, now)
+	var (
+		values       []string
+		args         []any
+		events       []casework.Event
+		tasks        []jobs.Task
+		notices      []notify.Addressed
+		lastAssigned = map[int64]time.Time{}
+	)
+	for _, p := range placed {
+		r, c := p.r, p.to
+		p.ex.Outcome = "assigned"
+		r.Status, r.AgencyID, r.AssigneeID = casework.Assigned, &p.ex.AgencyID, &c.UserID
+		r.Version++
+		values = append(values, "(?::bigint, ?::bigint, ?::bigint, ?::int)")
+		args = append(args, r.ID, p.ex.AgencyID, c.UserID, r.Version)
+		events = append(events, casework.Event{RequestID: r.ID, At: now, Kind: "assigned", Data: map[string]any{
+			"explanation": p.ex, "agency_id": p.ex.AgencyID, "assignee_id": c.UserID, "assignee": c.DisplayName}})
+		tasks = append(tasks, jobs.Task{
+			Type: TaskOfferExpired, Key: fmt.Sprintf("offer:%d:%d", r.ID, r.Version),
+			Payload: OfferPayload{RequestID: r.ID, Version: r.Version}, Queue: jobs.QueueCritical,
+			ProcessAt: windows[r.ID],
+		})
+		notices = append(notices, notify.Addressed{UserID: c.UserID, Notice: notify.Notice{Kind: "request.assigned",
+			Title: "新诉求待接收 " + r.TicketNo, Body: r.Title, RequestID: r.ID}})
+		lastAssigned[c.UserID] = *c.lastAssigned
+	}
+	if _, err := tx.NewRaw(`UPDATE requests r SET status = ?, agency_id = v.agency_id, assignee_id = v.assignee_id,
+		version = v.version, updated_at = ?, offered_at = ?, pool_reason = NULL
+		FROM (VALUES `+strings.Join(values, ", ")+`) AS v (id, agency_id, assignee_id, version)
+		WHERE r.id = v.id`, append([]any{casework.Assigned, now, now}, args...)...).Exec(ctx); err != nil {
+		return fmt.Errorf("routing: store offers: %w", err)
+	}
+	values, args = nil, nil
+	for id, at := range lastAssigned {
+		values = append(values, "(?::bigint, ?::timestamptz)")
+		args = append(args, id, at)
+	}
+	if _, err := tx.NewRaw(`UPDATE officer_profiles p SET last_assigned_at = v.at
+		FROM (VALUES `+strings.Join(values, ", ")+`) AS v (user_id, at) WHERE p.user_id = v.user_id`, args...).Exec(ctx); err != nil {
+		return err
+	}
+	if err := casework.AddEvents(ctx, tx, events); err != nil {
+		return err
+	}
+	if err := jobs.EnqueueMany(ctx, tx, tasks); err != nil {
+		return err
+	}
+	return notify.SendAll(ctx, tx, now, notices)
+}
