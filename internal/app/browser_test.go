@@ -80,8 +80,8 @@ func (s *site) signIn(b *webtest.Browser, t *testing.T, username string, viewpor
 	u := b.NewUser(t, viewport)
 	u.Do("sign in as "+username,
 		chromedp.Navigate(s.url+"/login"),
-		chromedp.SendKeys(chromedp.CSS("#username"), username),
-		chromedp.SendKeys(chromedp.CSS("#password"), demoPassword),
+		chromedp.SetValue(chromedp.CSS("#username"), username),
+		chromedp.SetValue(chromedp.CSS("#password"), demoPassword),
 		chromedp.Click(chromedp.CSS("form[action='/login'] button")),
 		chromedp.WaitReady(chromedp.CSS("form[action='/logout']")),
 	)
@@ -123,8 +123,8 @@ func TestBrowser(t *testing.T) {
 		title := "商标被仿冒，请求知识产权保护指导"
 		ent.Do("file a request",
 			chromedp.Click(chromedp.CSS("input[name=category][value=ip_protection]")),
-			chromedp.SendKeys(chromedp.CSS("#title"), title),
-			chromedp.SendKeys(chromedp.CSS("#description"), "外地企业在电商平台销售仿冒我司注册商标的产品，请求指导维权。"),
+			chromedp.SetValue(chromedp.CSS("#title"), title),
+			chromedp.SetValue(chromedp.CSS("#description"), "外地企业在电商平台销售仿冒我司注册商标的产品，请求指导维权。"),
 			chromedp.SetUploadFiles(chromedp.CSS("#files"), []string{file}),
 			// A double click files once: the button is disabled while the
 			// first submit is in flight, and the idempotency key covers the rest.
@@ -145,7 +145,7 @@ func TestBrowser(t *testing.T) {
 		court.WaitText("main", "办理中", 5*time.Second)
 		s.clock.Advance(20 * time.Minute)
 		court.Do("ask for materials",
-			chromedp.SendKeys(chromedp.CSS("#info-body"), "请上传商标注册证及被仿冒商品的购买记录。"),
+			chromedp.SetValue(chromedp.CSS("#info-body"), "请上传商标注册证及被仿冒商品的购买记录。"),
 			chromedp.Click(actButton("request_info")))
 		court.WaitText("main", "待企业补充材料", 5*time.Second)
 
@@ -153,7 +153,7 @@ func TestBrowser(t *testing.T) {
 		ent.Do("reload the request", chromedp.Reload())
 		ent.WaitText(".asked", "购买记录", 5*time.Second)
 		ent.Do("answer with a file",
-			chromedp.SendKeys(chromedp.CSS("#msg-body"), "已上传购买记录截图。"),
+			chromedp.SetValue(chromedp.CSS("#msg-body"), "已上传购买记录截图。"),
 			chromedp.SetUploadFiles(chromedp.CSS("#msg-files"), []string{file}),
 			chromedp.Click(chromedp.CSS("form[action$='/messages'] button[type=submit]")))
 		ent.WaitText("main", "办理中", 5*time.Second)
@@ -163,7 +163,7 @@ func TestBrowser(t *testing.T) {
 		court.WaitText(".timeline", "已上传购买记录截图。", 5*time.Second)
 		court.Shot("work-request")
 		court.Do("resolve",
-			chromedp.SendKeys(chromedp.CSS("#resolve-body"), "已指导向市场监管部门投诉并申请诉前禁令。"),
+			chromedp.SetValue(chromedp.CSS("#resolve-body"), "已指导向市场监管部门投诉并申请诉前禁令。"),
 			chromedp.Click(actButton("resolve")))
 		court.WaitText("main", "已办结待确认", 5*time.Second)
 
@@ -172,7 +172,7 @@ func TestBrowser(t *testing.T) {
 		ent.WaitText("main", "已关闭", 5*time.Second)
 		ent.Do("rate",
 			chromedp.Click(chromedp.CSS("input[name=rating][value='5']")),
-			chromedp.SendKeys(chromedp.CSS("#fb-comment"), "响应很快。"),
+			chromedp.SetValue(chromedp.CSS("#fb-comment"), "响应很快。"),
 			chromedp.Click(chromedp.CSS("form[action$='/feedback'] button")))
 		ent.WaitText(".timeline", "响应很快。", 5*time.Second)
 		ent.Shot("portal-request")
@@ -209,6 +209,23 @@ func TestBrowser(t *testing.T) {
 		s.open(phone, strings.TrimPrefix(insp.Location(), s.url)+"/qr", ".qr-full img")
 		phone.Shot("inspect-qr-phone")
 
+		insp.Do("record the visit",
+			chromedp.Click(chromedp.CSS("form[action$='/record'] button")))
+		insp.WaitText("main", "已记录", 5*time.Second)
+
+		// The enterprise rates the visit; the market bureau never sees it.
+		ent := s.signIn(b, t, "ent2", webtest.Phone)
+		s.open(ent, "/portal/inspections", "main h1")
+		ent.Do("open the inspection", chromedp.Click(chromedp.CSS(".rows a")))
+		ent.Do("rate it",
+			chromedp.WaitVisible(chromedp.CSS("form[action$='/evaluate']")),
+			chromedp.Click(chromedp.CSS("input[name=rating][value='4']")),
+			chromedp.Click(chromedp.CSS("input[name=tags][value='出示证件']")),
+			chromedp.SetValue(chromedp.CSS("#ev-comment"), "检查人员出示了证件，按清单检查。"))
+		ent.Shot("portal-inspection-rate-phone")
+		ent.Do("send", chromedp.Click(chromedp.CSS("form[action$='/evaluate'] button")))
+		ent.WaitText("main", "已评价", 5*time.Second)
+
 		visitor := b.NewUser(t, webtest.Phone)
 		s.open(visitor, "/v/"+code, ".banner")
 		visitor.WaitText(".banner", "有效", time.Second)
@@ -233,10 +250,20 @@ func TestBrowser(t *testing.T) {
 			`[...document.querySelectorAll(".rows li")].find(li => li.innerText.includes("同日重复检查")).querySelector("a[href*='alert_id']")`)))
 		office.Do("issue the order",
 			chromedp.WaitVisible(chromedp.CSS("#o-text")),
-			chromedp.SendKeys(chromedp.CSS("#o-text"), "请说明同日重复检查的原因，今后联合检查。"),
+			chromedp.SetValue(chromedp.CSS("#o-text"), "请说明同日重复检查的原因，今后联合检查。"),
 			chromedp.Click(chromedp.CSS("form[action='/oversight/orders'] button")))
 		office.WaitText(".rows", "请说明同日重复检查的原因", 5*time.Second)
 		office.Shot("oversight-orders")
+	})
+
+	t.Run("lead and administrator", func(t *testing.T) {
+		lead := s.signIn(b, t, "lead.court", webtest.Desktop)
+		s.open(lead, "/work", "#queue")
+		lead.WaitText("#queue", "机关待分派池", time.Second)
+		lead.Shot("lead-queue")
+		admin := s.signIn(b, t, "admin", webtest.Desktop)
+		s.open(admin, "/manage/routing", "table")
+		admin.Shot("admin-routing")
 	})
 
 	t.Run("language switch", func(t *testing.T) {

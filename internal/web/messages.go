@@ -7,7 +7,7 @@ var english = map[string]string{
 	// layout and navigation
 	"涉企法治服务绿色通道": "Green Channel for Enterprise Legal Services", "跳到正文": "Skip to content", "主导航": "Main navigation",
 	"退出": "Sign out", "登录": "Sign in", "用户名": "Username", "密码": "Password", "出错了": "Something went wrong",
-	"无权访问": "Not allowed", "返回首页": "Back home", "返回": "Back", "返回列表": "Back to the list",
+	"无权访问": "Not allowed", "编号": "Reference", "返回首页": "Back home", "返回": "Back", "返回列表": "Back to the list",
 	"总览": "Overview", "管理": "Administration", "系统管理": "Administration", "欢迎": "Welcome",
 
 	// enterprise portal and requests
@@ -32,7 +32,7 @@ var english = map[string]string{
 	"待办": "Work queue", "设为离岗": "Go off duty", "设为在岗": "Go on duty", "正常": "On track",
 	"临期（剩余不足 25%）": "At risk (under 25% left)", "已超期": "Breached", "已暂停": "Paused", "我的待办": "Assigned to me",
 	"机关待分派池": "Agency pool (unassigned)", "本机关其他人员在办": "With colleagues", "暂无。": "None.",
-	"受理期限": "Accept by", "办结期限": "Resolve by", "答复期限": "Answer by",
+	"截止": "due", "距截止的自然时间": "Clock time until the deadline", "受理期限": "Accept by", "办结期限": "Resolve by", "答复期限": "Answer by",
 
 	// inspections
 	"本机关检查": "Agency inspections", "申请检查码": "Request a code", "暂无检查。": "No inspections.", "至": "to",

@@ -58,6 +58,7 @@ func Register(e *echo.Echo, d Deps) {
 	zh := template.Must(template.New("").Funcs(funcsFor(langZh)).ParseFS(templateFS, "templates/*.html"))
 	en := template.Must(zh.Clone()).Funcs(funcsFor(langEn))
 	p := &pages{Deps: d, tmpl: map[string]*template.Template{langZh: zh, langEn: en}}
+	e.HTTPErrorHandler = p.htmlErrors(e.HTTPErrorHandler)
 	sub, _ := fs.Sub(static, "static")
 	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
 	e.GET("/openapi.yaml", func(c echo.Context) error {

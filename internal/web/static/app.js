@@ -44,6 +44,8 @@
     if (list) list.innerHTML = "";
   });
 
+  function isPct(name) { return /%$/.test(name); }
+
   function charts() {
     if (!window.echarts) return;
     document.querySelectorAll(".chart[data-series]").forEach(function (el) {
@@ -59,8 +61,13 @@
         legend: { data: names, bottom: 0 },
         grid: { left: 40, right: 16, top: 16, bottom: 56, containLabel: true },
         xAxis: { type: "category", data: data.labels || [], axisLabel: { interval: 0, rotate: kind === "bar" ? 30 : 0 } },
-        yAxis: { type: "value" },
-        series: names.map(function (n) { return { name: n, type: kind, data: data.lines[n] }; })
+        // Percentages get their own axis on the right.
+        yAxis: names.some(isPct)
+          ? [{ type: "value", minInterval: 1 }, { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } }]
+          : [{ type: "value", minInterval: 1 }],
+        series: names.map(function (n) {
+          return { name: n, type: kind, data: data.lines[n], yAxisIndex: isPct(n) ? 1 : 0 };
+        })
       });
       window.addEventListener("resize", function () { chart.resize(); });
     });
