@@ -45,3 +45,16 @@ func TestColleaguesAreTheCallersOwnAgency(t *testing.T) {
 		t.Fatalf("an enterprise has no colleagues: %v", err)
 	}
 }
+
+func TestEnterpriseNamesOfGivenIDs(t *testing.T) {
+	t.Parallel()
+	w := testkit.New(t, testkit.CST("2026-03-02 10:00"))
+	ent := w.As("ent1").EnterpriseID
+	names, err := w.Identity.EnterpriseNames(context.Background(), []int64{ent})
+	if err != nil || names[ent] != "成都新津天府智造科技有限公司" || len(names) != 1 {
+		t.Fatalf("names: %v %v", names, err)
+	}
+	if names, err := w.Identity.EnterpriseNames(context.Background(), nil); err != nil || len(names) != 0 {
+		t.Fatalf("no ids: %v %v", names, err)
+	}
+}

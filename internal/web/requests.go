@@ -165,6 +165,9 @@ func (p *pages) queueData(c echo.Context) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := p.withEnterprises(ctx, list); err != nil {
+		return nil, err
+	}
 	rows, blocks, err := p.rows(ctx, list)
 	if err != nil {
 		return nil, err
@@ -188,6 +191,27 @@ func (p *pages) queueData(c echo.Context) (map[string]any, error) {
 		}
 	}
 	return map[string]any{"Rows": mine, "Pool": pool, "Others": others, "Lead": a.Role == identity.RoleLead}, nil
+}
+
+// withEnterprises fills in whose request each row is where the list left
+// the enterprise out.
+func (p *pages) withEnterprises(ctx context.Context, list []casework.Request) error {
+	var ids []int64
+	for _, r := range list {
+		if r.Enterprise == nil {
+			ids = append(ids, r.EnterpriseID)
+		}
+	}
+	names, err := p.Identity.EnterpriseNames(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		if list[i].Enterprise == nil {
+			list[i].Enterprise = &identity.Enterprise{ID: list[i].EnterpriseID, Name: names[list[i].EnterpriseID]}
+		}
+	}
+	return nil
 }
 
 // duty puts the officer on or off duty.
