@@ -236,7 +236,7 @@ run_pgbench() { # $1: figure key, $2: clients, $3: seconds, rest: pgbench argume
   shift 3
   prefix=$WORK/pgbench/${key}.$(date +%s%N)
   mkdir -p "$WORK/pgbench"
-  out=$("$PGBENCH" -n -c "$clients" -j 2 -T "$secs" -l --log-prefix="$prefix" "$@" "$BENCH_DB" 2>&1) ||
+  out=$(PGOPTIONS="${PGBENCH_OPTIONS:-}" "$PGBENCH" -n -c "$clients" -j 2 -T "$secs" -l --log-prefix="$prefix" "$@" "$BENCH_DB" 2>&1) ||
     { echo "$out"; die "pgbench failed"; }
   if grep -q "failed transactions: [1-9]\|aborted" <<<"$out"; then echo "$out"; die "pgbench had failures"; fi
   local tps lat
@@ -464,6 +464,7 @@ ensure_requests() {
 }
 
 bench_sla() {
+  local PGBENCH_OPTIONS="-c jit=off" # as the product's connections (internal/platform/pg)
   section "C: SLA engine (issue 6) — clocks of the $ROWS requests; Go-level timings of the product's own sla.Service (sweep tick, recompute, report) on the bench database vs pgbench of the SQL they send"
   ensure_requests
   load clocks
@@ -474,8 +475,8 @@ bench_sla() {
   for group in agency category officer; do
     run_pgbench "C.pgb_report.$group" 1 "$((RUNS + 2))" -f "$dir/sla-report-$group.sql"
   done
-  load sla -what sweep -ticks "$((RUNS + 2))" -due 1000 -dir "$dir"
-  run_pgbench C.pgb_sweep_select 1 3 -f "$dir/sla-sweep-select.sql"
+  load sla -what sweep -ticks "$RUNS" -due 1000 -dir "$dir"
+  run_pgbench C.pgb_sweep_tick 1 3 -f "$dir/sla-sweep-tick.sql"
   load sla -what recompute -dir "$dir"
   run_pgbench C.pgb_recompute_batch 1 3 -f "$dir/sla-recompute-batch.sql"
   psql_bench -c "UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL" # the tasks the sweep and recompute queued: no relay runs here
@@ -486,6 +487,7 @@ bench_sla() {
 ensure_inspections() { load inspload -n "$INSPECTIONS" -enterprises "$ENTERPRISES"; }
 
 bench_inspections() {
+  local PGBENCH_OPTIONS="-c jit=off" # as the product's connections (internal/platform/pg)
   section "D: inspections (issue 7) — $INSPECTIONS inspections over 3 years, $ENTERPRISES enterprises; issuing codes over HTTP as 50 inspectors vs pgbench of the same SQL (serve stopped); public verify vs the same server's /healthz"
   ensure_inspections
   psql_bench -At -c "SELECT '  inspections: ' || count(*) || ', ' || count(DISTINCT enterprise_id) || ' enterprises inspected, ' || min(window_from)::date || ' … ' || max(window_from)::date FROM inspections" \
@@ -511,6 +513,7 @@ bench_inspections() {
 # ---- E: oversight ----
 
 bench_oversight() {
+  local PGBENCH_OPTIONS="-c jit=off" # as the product's connections (internal/platform/pg)
   section "E: oversight (issue 8) — over the inspections of D and the requests of A/C; Go-level timings of the product's oversight.Service vs pgbench of the SQL it sends"
   ensure_requests
   ensure_inspections

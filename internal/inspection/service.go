@@ -121,8 +121,21 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 		if in.OverrideReason != "" {
 			out.OverrideReason = &in.OverrideReason
 		}
-		if _, err := tx.NewInsert().Model(&out).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-			return err
+		// A code is 32 random bits: with millions issued, a new one repeats
+		// an old one about once in a thousand. The unique index refuses it
+		// and the code is drawn again.
+		for try := 0; ; try++ {
+			res, err := tx.NewInsert().Model(&out).ExcludeColumn("id").On("CONFLICT (code) DO NOTHING").Returning("id").Exec(ctx)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				break
+			}
+			if try == 4 {
+				return fmt.Errorf("issue: no free code after %d draws", try+1)
+			}
+			out.Code = newCode(s.keys[0])
 		}
 		links := make([]InspectionInspector, len(in.Inspectors))
 		for i, u := range in.Inspectors {
@@ -230,6 +243,20 @@ func (s *Service) Get(ctx context.Context, a identity.Actor, id int64) (Inspecti
 // Lookup reads an inspection without an access check (for jobs).
 func Lookup(ctx context.Context, db bun.IDB, id int64) (*Inspection, error) {
 	return load(ctx, db, id, false)
+}
+
+// LookupForRules reads an inspection with its agency and enterprise, in
+// one statement and without its inspectors, for the oversight rules that
+// run on every inspection event.
+func LookupForRules(ctx context.Context, db bun.IDB, id int64) (*Inspection, error) {
+	i := new(Inspection)
+	if err := db.NewSelect().Model(i).Relation("Agency").Relation("Enterprise").Where("?TableAlias.id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fault.New(fault.NotFound, "inspection not found")
+		}
+		return nil, err
+	}
+	return i, nil
 }
 
 // Filter narrows List.

@@ -81,6 +81,11 @@ func raise(ctx context.Context, tx bun.IDB, f finding, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	return upsertAlert(ctx, tx, f, severity, now)
+}
+
+// upsertAlert writes a finding whose rule is known to be active.
+func upsertAlert(ctx context.Context, tx bun.IDB, f finding, severity string, now time.Time) error {
 	var ent *int64
 	if f.enterprise != 0 {
 		ent = &f.enterprise
@@ -88,7 +93,7 @@ func raise(ctx context.Context, tx bun.IDB, f finding, now time.Time) error {
 	if f.detail == nil {
 		f.detail = map[string]any{}
 	}
-	_, err = tx.NewRaw(`INSERT INTO alerts AS a (rule, severity, dedup_key, enterprise_id, agency_ids, inspection_ids, request_ids, detail, first_seen, last_seen)
+	_, err := tx.NewRaw(`INSERT INTO alerts AS a (rule, severity, dedup_key, enterprise_id, agency_ids, inspection_ids, request_ids, detail, first_seen, last_seen)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedup_key) DO UPDATE SET
 		  last_seen = greatest(a.last_seen, EXCLUDED.last_seen),

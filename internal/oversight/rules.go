@@ -22,27 +22,109 @@ func threshold(ctx context.Context, tx bun.IDB, rule string, def int) int {
 	return *v
 }
 
+// ruleRow is one line of alert_rules.
+type ruleRow struct {
+	Rule      string `bun:"rule"`
+	Severity  string `bun:"severity"`
+	Threshold *int   `bun:"threshold"`
+	Active    bool   `bun:"active"`
+}
+
+// visit is one live inspection of the enterprise near the analysed one.
+type visit struct {
+	ID         int64     `bun:"id"`
+	AgencyID   int64     `bun:"agency_id"`
+	Kind       string    `bun:"kind"`
+	WindowFrom time.Time `bun:"window_from"`
+}
+
+// analysis is what the inspection rules read, loaded once: the rule table
+// and the enterprise's live visits over every period a rule looks at (the
+// calendar year, and a month and the multi-agency window around the
+// visit), all from the enterprise's index.
+type analysis struct {
+	rules  map[string]ruleRow
+	visits []visit // ordered by id
+}
+
+func (an *analysis) threshold(rule string, def int) int {
+	if r, ok := an.rules[rule]; ok && r.Threshold != nil {
+		return *r.Threshold
+	}
+	return def
+}
+
+// in returns the ids and agencies of the visits starting in [from, to) that
+// keep (nil: all).
+func (an *analysis) in(from, to time.Time, keep func(visit) bool) ([]int64, []int64) {
+	ids, agencies := []int64{}, []int64{}
+	for _, v := range an.visits {
+		if v.WindowFrom.Before(from) || !v.WindowFrom.Before(to) || (keep != nil && !keep(v)) {
+			continue
+		}
+		ids = append(ids, v.ID)
+		if !slices.Contains(agencies, v.AgencyID) {
+			agencies = append(agencies, v.AgencyID)
+		}
+	}
+	return ids, agencies
+}
+
+func loadAnalysis(ctx context.Context, tx bun.IDB, i *inspection.Inspection) (*analysis, error) {
+	an := &analysis{rules: map[string]ruleRow{}}
+	var rules []ruleRow
+	if err := tx.NewRaw("SELECT rule, severity, threshold, active FROM alert_rules").Scan(ctx, &rules); err != nil {
+		return nil, err
+	}
+	for _, r := range rules {
+		an.rules[r.Rule] = r
+	}
+	d := day(i.WindowFrom)
+	days := an.threshold("multi_agency", 30)
+	from := time.Date(d.Year(), 1, 1, 0, 0, 0, 0, clock.Shanghai)
+	if t := d.AddDate(0, 0, -max(days, 6)); t.Before(from) {
+		from = t
+	}
+	to := time.Date(d.Year()+1, 1, 1, 0, 0, 0, 0, clock.Shanghai)
+	if t := i.WindowFrom.AddDate(0, 0, days+1); t.After(to) {
+		to = t
+	}
+	if err := tx.NewRaw(`SELECT id, agency_id, kind, window_from FROM inspections WHERE enterprise_id = ? AND status <> 'cancelled'
+		AND window_from >= ? AND window_from < ? ORDER BY id`, i.EnterpriseID, from, to).Scan(ctx, &an.visits); err != nil {
+		return nil, err
+	}
+	return an, nil
+}
+
 // AnalyzeInspection evaluates every inspection rule for one inspection
 // after it was issued, refused, recorded or rated. It is idempotent: each
 // finding updates the one alert of its situation.
 func (s *Service) AnalyzeInspection(ctx context.Context, p inspection.AnalyzePayload) error {
 	return pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		i, err := inspection.Lookup(ctx, tx, p.InspectionID)
+		i, err := inspection.LookupForRules(ctx, tx, p.InspectionID)
+		if err != nil {
+			return err
+		}
+		an, err := loadAnalysis(ctx, tx, i)
 		if err != nil {
 			return err
 		}
 		now := s.clock.Now()
 		var fs []finding
-		for _, rule := range []func(context.Context, bun.IDB, *inspection.Inspection) ([]finding, error){
+		for _, rule := range []func(context.Context, bun.IDB, *inspection.Inspection, *analysis) ([]finding, error){
 			repeatVisits, multiAgency, capExceeded, overrides, noDisturb, codeUse, itemsAndPlan, jurisdiction, evaluation, heavyPenalty,
 		} {
-			more, err := rule(ctx, tx, i)
+			more, err := rule(ctx, tx, i, an)
 			if err != nil {
 				return err
 			}
 			fs = append(fs, more...)
 		}
 		for _, f := range fs {
+			r, ok := an.rules[f.rule]
+			if !ok || !r.Active {
+				continue
+			}
 			if f.enterprise == 0 {
 				f.enterprise = i.EnterpriseID
 			}
@@ -52,7 +134,7 @@ func (s *Service) AnalyzeInspection(ctx context.Context, p inspection.AnalyzePay
 			if len(f.agencies) == 0 {
 				f.agencies = []int64{i.AgencyID}
 			}
-			if err := raise(ctx, tx, f, now); err != nil {
+			if err := upsertAlert(ctx, tx, f, r.Severity, now); err != nil {
 				return err
 			}
 		}
@@ -65,26 +147,7 @@ func day(t time.Time) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, clock.Shanghai)
 }
 
-// visitsIn returns the ids and agencies of the enterprise's live
-// inspections starting in [from, to).
-func visitsIn(ctx context.Context, tx bun.IDB, enterprise int64, from, to time.Time) ([]int64, []int64, error) {
-	var rows []struct {
-		ID       int64 `bun:"id"`
-		AgencyID int64 `bun:"agency_id"`
-	}
-	err := tx.NewRaw(`SELECT id, agency_id FROM inspections WHERE enterprise_id = ? AND status <> 'cancelled'
-		AND window_from >= ? AND window_from < ? ORDER BY id`, enterprise, from, to).Scan(ctx, &rows)
-	ids, agencies := make([]int64, len(rows)), []int64{}
-	for k, r := range rows {
-		ids[k] = r.ID
-		if !slices.Contains(agencies, r.AgencyID) {
-			agencies = append(agencies, r.AgencyID)
-		}
-	}
-	return ids, agencies, err
-}
-
-func repeatVisits(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func repeatVisits(_ context.Context, _ bun.IDB, i *inspection.Inspection, an *analysis) ([]finding, error) {
 	if i.Status == inspection.Cancelled {
 		return nil, nil
 	}
@@ -101,11 +164,8 @@ func repeatVisits(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]
 	}
 	var out []finding
 	for _, p := range periods {
-		ids, agencies, err := visitsIn(ctx, tx, i.EnterpriseID, p.from, p.to)
-		if err != nil {
-			return nil, err
-		}
-		if max := threshold(ctx, tx, p.rule, 1); len(ids) > max {
+		ids, agencies := an.in(p.from, p.to, nil)
+		if max := an.threshold(p.rule, 1); len(ids) > max {
 			out = append(out, finding{rule: p.rule, key: fmt.Sprintf("%d:%s", i.EnterpriseID, p.key), agencies: agencies,
 				inspections: ids, detail: map[string]any{"visits": len(ids), "max": max, "period": p.key}})
 		}
@@ -115,15 +175,12 @@ func repeatVisits(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]
 
 // multiAgency flags several agencies visiting one enterprise within the
 // window without a joint inspection.
-func multiAgency(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func multiAgency(_ context.Context, _ bun.IDB, i *inspection.Inspection, an *analysis) ([]finding, error) {
 	if i.Status == inspection.Cancelled {
 		return nil, nil
 	}
-	days := threshold(ctx, tx, "multi_agency", 30)
-	ids, agencies, err := visitsIn(ctx, tx, i.EnterpriseID, i.WindowFrom.AddDate(0, 0, -days), i.WindowFrom.AddDate(0, 0, days+1))
-	if err != nil {
-		return nil, err
-	}
+	days := an.threshold("multi_agency", 30)
+	ids, agencies := an.in(i.WindowFrom.AddDate(0, 0, -days), i.WindowFrom.AddDate(0, 0, days+1), nil)
 	var separate []int64
 	for _, a := range agencies {
 		if a != i.AgencyID && !slices.Contains(i.JointAgencyIDs, a) {
@@ -139,24 +196,19 @@ func multiAgency(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]f
 
 // capExceeded compares the agency's routine visits this year with the
 // strictest agency cap that applies to the enterprise.
-func capExceeded(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
-	if i.Kind == "triggered" || i.Status == inspection.Cancelled {
+func capExceeded(ctx context.Context, tx bun.IDB, i *inspection.Inspection, an *analysis) ([]finding, error) {
+	if i.Kind == "triggered" || i.Status == inspection.Cancelled || i.Enterprise == nil {
 		return nil, nil
 	}
 	var max *int
-	if err := tx.NewRaw(`SELECT min(c.max_per_year) FROM inspection_caps c, enterprises e
-		WHERE e.id = ? AND c.active AND c.scope = 'agency' AND c.item_code IS NULL
-		AND (c.agency_id IS NULL OR c.agency_id = ?) AND (c.grade IS NULL OR c.grade = e.grade)`, i.EnterpriseID, i.AgencyID).Scan(ctx, &max); err != nil || max == nil {
+	if err := tx.NewRaw(`SELECT min(c.max_per_year) FROM inspection_caps c
+		WHERE c.active AND c.scope = 'agency' AND c.item_code IS NULL
+		AND (c.agency_id IS NULL OR c.agency_id = ?) AND (c.grade IS NULL OR c.grade = ?)`, i.AgencyID, i.Enterprise.Grade).Scan(ctx, &max); err != nil || max == nil {
 		return nil, err
 	}
 	y := day(i.WindowFrom).Year()
 	start := time.Date(y, 1, 1, 0, 0, 0, 0, clock.Shanghai)
-	var ids []int64
-	if err := tx.NewRaw(`SELECT id FROM inspections WHERE enterprise_id = ? AND agency_id = ? AND status <> 'cancelled'
-		AND kind <> 'triggered' AND window_from >= ? AND window_from < ? ORDER BY id`,
-		i.EnterpriseID, i.AgencyID, start, start.AddDate(1, 0, 0)).Scan(ctx, &ids); err != nil {
-		return nil, err
-	}
+	ids, _ := an.in(start, start.AddDate(1, 0, 0), func(v visit) bool { return v.AgencyID == i.AgencyID && v.Kind != "triggered" })
 	if len(ids) <= *max {
 		return nil, nil
 	}
@@ -164,7 +216,7 @@ func capExceeded(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]f
 		detail: map[string]any{"visits": len(ids), "max": *max, "year": y}}}, nil
 }
 
-func overrides(_ context.Context, _ bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func overrides(_ context.Context, _ bun.IDB, i *inspection.Inspection, _ *analysis) ([]finding, error) {
 	var out []finding
 	for _, c := range i.Checks {
 		if !c.Overridden {
@@ -182,7 +234,7 @@ func overrides(_ context.Context, _ bun.IDB, i *inspection.Inspection) ([]findin
 	return out, nil
 }
 
-func noDisturb(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func noDisturb(_ context.Context, _ bun.IDB, i *inspection.Inspection, _ *analysis) ([]finding, error) {
 	if i.Kind == "triggered" || i.Status == inspection.Cancelled || i.Enterprise == nil || !i.Enterprise.NoDisturbOn(day(i.WindowFrom)) {
 		return nil, nil
 	}
@@ -190,7 +242,7 @@ func noDisturb(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]fin
 }
 
 // codeUse flags visits recorded without a scan and refused confirmations.
-func codeUse(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func codeUse(ctx context.Context, tx bun.IDB, i *inspection.Inspection, _ *analysis) ([]finding, error) {
 	var out []finding
 	if i.Status == inspection.Recorded && i.ConfirmedAt == nil {
 		out = append(out, finding{rule: "no_code_scan", key: fmt.Sprint(i.ID), detail: map[string]any{"recorded_at": i.EndedAt}})
@@ -209,7 +261,7 @@ func codeUse(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]findi
 
 // itemsAndPlan re-checks, after the fact, what the pre-checks enforce at
 // issue time: an item delisted or a plan unfiled since still deserves a look.
-func itemsAndPlan(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func itemsAndPlan(ctx context.Context, tx bun.IDB, i *inspection.Inspection, _ *analysis) ([]finding, error) {
 	var bad []string
 	if err := tx.NewRaw(`SELECT c FROM unnest(?::text[]) c WHERE NOT EXISTS (SELECT 1 FROM inspection_items x WHERE x.code = c AND x.status = 'published')`,
 		ints2(i.ItemCodes)).Scan(ctx, &bad); err != nil {
@@ -239,7 +291,7 @@ func ints2(v []string) any {
 }
 
 // jurisdiction flags an agency inspecting outside the towns it serves.
-func jurisdiction(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func jurisdiction(_ context.Context, _ bun.IDB, i *inspection.Inspection, _ *analysis) ([]finding, error) {
 	if i.Agency == nil || len(i.Agency.Towns) == 0 || i.Enterprise == nil || i.Enterprise.TownCode == nil ||
 		slices.Contains(i.Agency.Towns, *i.Enterprise.TownCode) || i.Status == inspection.Cancelled {
 		return nil, nil
@@ -249,12 +301,12 @@ func jurisdiction(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]
 
 var badTags = []string{"无码检查", "变相检查", "推销服务", "清单外检查", "重复检查", "吃拿卡要"}
 
-func evaluation(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func evaluation(ctx context.Context, tx bun.IDB, i *inspection.Inspection, an *analysis) ([]finding, error) {
 	var ev inspection.Evaluation
 	if err := tx.NewSelect().Model(&ev).Where("inspection_id = ?", i.ID).Scan(ctx); err != nil {
 		return nil, nil // not rated
 	}
-	max := threshold(ctx, tx, "poor_evaluation", 2)
+	max := an.threshold("poor_evaluation", 2)
 	if ev.Rating > max && !ev.Complaint && !slices.ContainsFunc(ev.Tags, func(t string) bool { return slices.Contains(badTags, t) }) {
 		return nil, nil
 	}
@@ -264,7 +316,7 @@ func evaluation(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]fi
 
 // heavyPenalty flags a penalty where every finding was minor and an item's
 // first-offence guidance says no penalty: for review, not a verdict.
-func heavyPenalty(ctx context.Context, tx bun.IDB, i *inspection.Inspection) ([]finding, error) {
+func heavyPenalty(ctx context.Context, tx bun.IDB, i *inspection.Inspection, _ *analysis) ([]finding, error) {
 	if i.Outcome == nil || *i.Outcome != "penalty" {
 		return nil, nil
 	}

@@ -28,7 +28,7 @@ const (
 type DeadlinePayload struct {
 	ClockID int64  `json:"clock_id"`
 	Version int    `json:"version"`
-	What    string `json:"what"` // warn or due
+	What    string `json:"what"` // warn, due, or sweep (queued by a sweep tick)
 }
 
 // ClockPayload names a clock.
@@ -411,39 +411,46 @@ func (s *Service) escalate(ctx context.Context, tx bun.Tx, c *Clock, now time.Ti
 	return s.tell(ctx, tx, "escalate", c, now)
 }
 
-// Sweep handles every deadline that has passed without its task running
-// (Redis was down, a task was lost). It reads only the clocks that are due,
-// through the partial indexes on due_at and warn_at.
+// Sweep is the backstop for deadline tasks that never ran (Redis was down,
+// a task was lost). A tick reads only the clocks whose warning, deadline or
+// escalation has come, through partial indexes on warn_at, due_at and
+// breached_at, and queues a task for each in one statement: the workers
+// handle them as they handle the scheduled ones. The handlers re-read the
+// clock and act only on what is due, so a task that was merely late (and
+// still runs) and its sweep copy together act once. The keys carry a
+// ten-minute bucket: a clock still due ten minutes later (the workers are
+// behind or down) is queued again, not every minute. It returns how many
+// clocks it queued.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	now := s.clock.Now()
-	var ids []int64
+	var due []struct {
+		ID       int64 `bun:"id"`
+		Version  int   `bun:"version"`
+		Escalate bool  `bun:"escalate"`
+	}
 	err := s.db.NewRaw(`
-		SELECT id FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at <= ?
-		UNION SELECT id FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at <= ?
-		UNION SELECT id FROM sla_clocks WHERE state <> 'stopped' AND escalated_at IS NULL AND breached_at <= ?
-		LIMIT 5000`, now, now, now.Add(-24*time.Hour)).Scan(ctx, &ids)
+		SELECT id, version, false AS escalate FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at <= ?
+		UNION SELECT id, version, false FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at <= ?
+		UNION SELECT id, version, true FROM sla_clocks WHERE state <> 'stopped' AND escalated_at IS NULL AND breached_at <= ?
+		LIMIT 5000`, now, now, now.Add(-24*time.Hour)).Scan(ctx, &due)
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range ids {
-		err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-			c := new(Clock)
-			if err := tx.NewSelect().Model(c).Where("id = ?", id).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
-				if errors.Is(err, sql.ErrNoRows) {
-					return nil // a deadline task holds it right now
-				}
-				return err
-			}
-			if err := s.check(ctx, tx, c, now); err != nil {
-				return err
-			}
-			return s.escalate(ctx, tx, c, now)
-		})
-		if err != nil {
-			return 0, err
+	bucket := now.Unix() / 600
+	tasks := make([]jobs.Task, len(due))
+	for i, c := range due {
+		if c.Escalate {
+			tasks[i] = jobs.Task{Type: TaskEscalate, Queue: jobs.QueueCritical,
+				Key: fmt.Sprintf("sla:%d:escalate:sweep:%d", c.ID, bucket), Payload: ClockPayload{c.ID}}
+			continue
 		}
+		tasks[i] = jobs.Task{Type: TaskDeadline, Queue: jobs.QueueCritical,
+			Key: fmt.Sprintf("sla:%d:sweep:%d:%d", c.ID, c.Version, bucket), Payload: DeadlinePayload{c.ID, c.Version, "sweep"}}
 	}
-	return len(ids), nil
+	if err := jobs.EnqueueMany(ctx, s.db, tasks); err != nil {
+		return 0, err
+	}
+	return len(due), nil
 }
 
 // Recompute re-derives every open clock of a calendar or policy after an

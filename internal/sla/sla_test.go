@@ -2,6 +2,7 @@ package sla_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -213,11 +214,11 @@ func TestSweepCatchesMissedDeadlinesAndEscalates(t *testing.T) {
 	w := newWorld(t)
 	r := w.file("2026-03-02 09:00", "security_protection", "police1")
 	w.Clock.Set(cst("2026-03-02 15:50"))
-	if n, _ := w.sla.Sweep(ctx); n != 1 { // 75% of the acknowledge day (315 min) is 15:45: a warning
+	if n, _ := w.sweep(); n != 1 { // 75% of the acknowledge day (315 min) is 15:45: a warning
 		t.Fatalf("sweep at the warning handled %d clocks", n)
 	}
 	w.Clock.Set(cst("2026-03-02 18:00"))
-	if _, err := w.sla.Sweep(ctx); err != nil {
+	if _, err := w.sweep(); err != nil {
 		t.Fatal(err)
 	}
 	if b := w.block(r).Acknowledge; b.State != sla.Breached {
@@ -231,14 +232,14 @@ func TestSweepCatchesMissedDeadlinesAndEscalates(t *testing.T) {
 	_ = leadNotices
 	// A working day after the breach (3/2 17:30 → 3/3 17:30), still unanswered: escalate to oversight.
 	w.Clock.Set(cst("2026-03-03 17:00"))
-	_, _ = w.sla.Sweep(ctx)
+	_, _ = w.sweep()
 	var level2 int
 	_ = w.db.NewRaw("SELECT count(*) FROM sla_breaches WHERE request_id = ? AND level = 2", r.ID).Scan(ctx, &level2)
 	if level2 != 0 {
 		t.Fatal("escalated before a working day had passed")
 	}
 	w.Clock.Set(cst("2026-03-04 09:00"))
-	_, _ = w.sla.Sweep(ctx)
+	_, _ = w.sweep()
 	var oversight int
 	_ = w.db.NewRaw("SELECT count(*) FROM sla_breaches WHERE request_id = ? AND level = 2", r.ID).Scan(ctx, &level2)
 	_ = w.db.NewRaw("SELECT count(*) FROM notifications WHERE user_id = ? AND kind = 'sla.escalate'", w.As("oversight1").UserID).Scan(ctx, &oversight)
@@ -253,7 +254,7 @@ func TestEmergencyBreachesAtNight(t *testing.T) {
 	r := w.file("2026-02-17 21:00", "emergency_assistance", "police1") // Spring Festival, evening
 	wantDue(t, "acknowledge", w.block(r).Acknowledge, "2026-02-17 23:00")
 	w.Clock.Set(cst("2026-02-17 23:01"))
-	if _, err := w.sla.Sweep(ctx); err != nil {
+	if _, err := w.sweep(); err != nil {
 		t.Fatal(err)
 	}
 	if b := w.block(r).Acknowledge; b.State != sla.Breached {
@@ -319,7 +320,7 @@ func TestReportThreeRates(t *testing.T) {
 	w.act("2026-03-02 11:40", "ent1", &a, casework.ActInput{Action: casework.ActConfirm})
 	w.act("2026-03-04 10:00", "court1", &b, casework.ActInput{Action: casework.ActAccept}) // late: past 3/2 17:30
 	w.Clock.Set(cst("2026-03-04 10:01"))
-	if _, err := w.sla.Sweep(ctx); err != nil {
+	if _, err := w.sweep(); err != nil {
 		t.Fatal(err)
 	}
 	_ = c
@@ -346,4 +347,45 @@ func TestReportThreeRates(t *testing.T) {
 	if _, err := w.sla.Report(ctx, w.As("court1"), cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency"); err == nil {
 		t.Fatal("officers do not read the report")
 	}
+}
+
+// sweep runs a sweep tick and then, as a worker would, the tasks it queued.
+func (w *world) sweep() (int, error) {
+	w.t.Helper()
+	n, err := w.sla.Sweep(ctx)
+	if err != nil {
+		return n, err
+	}
+	var rows []struct {
+		ID      int64           `bun:"id"`
+		Type    string          `bun:"task_type"`
+		Payload json.RawMessage `bun:"payload"`
+	}
+	if err := w.db.NewRaw(`SELECT id, task_type, payload FROM outbox WHERE dispatched_at IS NULL AND task_key LIKE 'sla:%:sweep:%' ORDER BY id`).
+		Scan(ctx, &rows); err != nil {
+		return n, err
+	}
+	for _, r := range rows {
+		switch r.Type {
+		case sla.TaskDeadline:
+			var p sla.DeadlinePayload
+			if err := json.Unmarshal(r.Payload, &p); err != nil {
+				return n, err
+			}
+			err = w.sla.Deadline(ctx, p)
+		case sla.TaskEscalate:
+			var p sla.ClockPayload
+			if err := json.Unmarshal(r.Payload, &p); err != nil {
+				return n, err
+			}
+			err = w.sla.Escalate(ctx, p)
+		}
+		if err != nil {
+			return n, err
+		}
+		if _, err := w.db.NewRaw(`UPDATE outbox SET dispatched_at = now() WHERE id = ?`, r.ID).Exec(ctx); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -35,6 +36,7 @@ import (
 func runClocks(args []string) error {
 	fs := flag.NewFlagSet("clocks", flag.ExitOnError)
 	db := dbFlag(fs)
+	reload := fs.Bool("reload", false, "drop the loaded clocks, breaches and ratings first (a fresh start for the sweep)")
 	_ = fs.Parse(args)
 	ctx := context.Background()
 	pool, err := connect(ctx, *db, 3)
@@ -42,6 +44,11 @@ func runClocks(args []string) error {
 		return err
 	}
 	defer pool.Close()
+	if *reload {
+		if _, err := pool.Exec(ctx, `TRUNCATE sla_clock_events, sla_breaches, request_feedback, sla_clocks`); err != nil {
+			return err
+		}
+	}
 	p, err := openProduct(ctx, *db)
 	if err != nil {
 		return err
@@ -456,31 +463,31 @@ func runSLABench(args []string) error {
 				return err
 			}
 			p.clock.Set(at)
-			var sqls []string
+			var queued int
 			t0 := time.Now()
-			var handled int
-			sqls, err = p.capture.record(func() error { var err error; handled, err = p.sla.Sweep(ctx); return err })
+			sqls, err := p.capture.record(func() error { var err error; queued, err = p.sla.Sweep(ctx); return err })
 			d := time.Since(t0)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("  C.sweep: tick at %s: %d clocks due by the selection, sweep handled %d in %s (%d statements; %d open clocks)\n",
-				at.Format(time.RFC3339), n, handled, fmtMs(d), len(sqls), open)
-			if err := emit(*results, record{"C.sweep.ms", ms(d), "ms"}, record{"C.sweep.handled", float64(handled), ""},
-				record{"C.sweep.statements", float64(len(sqls)), ""}); err != nil {
+			if err := pgbenchScript(filepath.Join(*dir, "sla-sweep-tick.sql"), sqls, false); err != nil {
+				return err
+			}
+			// What the workers then do with the queued tasks, one after
+			// another here (context: the critical queue runs them in parallel).
+			t1 := time.Now()
+			handled, err := runQueuedSLATasks(ctx, p)
+			h := time.Since(t1)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("  C.sweep: tick at %s: %d clocks due by the selection; the tick queued %d in %s (%d statements); the product's handlers then ran the %d tasks in %.1fs, one after another (%d open clocks)\n",
+				at.Format(time.RFC3339), n, queued, fmtMs(d), len(sqls), handled, h.Seconds(), open)
+			if err := emit(*results, record{"C.sweep.ms", ms(d), "ms"}, record{"C.sweep.handled", float64(queued), ""},
+				record{"C.sweep.statements", float64(len(sqls)), ""}, record{"C.sweep.handle_s", h.Seconds(), "s"}); err != nil {
 				return err
 			}
 			after = at
-		}
-		// The selection alone, at a now with the clocks due: the part of the
-		// tick that depends on the table's size.
-		at, _, err := nowWithDue(ctx, p, after, *due)
-		if err != nil {
-			return err
-		}
-		sel := sweepSelect(at)
-		if err := pgbenchScript(filepath.Join(*dir, "sla-sweep-select.sql"), []string{sel}, false); err != nil {
-			return err
 		}
 	}
 
@@ -532,7 +539,43 @@ func runSLABench(args []string) error {
 	return nil
 }
 
-// sweepSelect is the selection statement of sla.Service.Sweep at now.
+// runQueuedSLATasks runs the deadline and escalation tasks waiting in the
+// outbox through the product's handlers, as a worker would, and marks them
+// sent.
+func runQueuedSLATasks(ctx context.Context, p *product) (int, error) {
+	var rows []struct {
+		ID      int64  `bun:"id"`
+		Type    string `bun:"task_type"`
+		Payload []byte `bun:"payload"`
+	}
+	if err := p.db.NewRaw(`SELECT id, task_type, payload::text AS payload FROM outbox
+		WHERE dispatched_at IS NULL AND task_type IN (?, ?) ORDER BY id`, sla.TaskDeadline, sla.TaskEscalate).Scan(ctx, &rows); err != nil {
+		return 0, err
+	}
+	for _, r := range rows {
+		var err error
+		switch r.Type {
+		case sla.TaskDeadline:
+			var x sla.DeadlinePayload
+			if err = json.Unmarshal(r.Payload, &x); err == nil {
+				err = p.sla.Deadline(ctx, x)
+			}
+		case sla.TaskEscalate:
+			var x sla.ClockPayload
+			if err = json.Unmarshal(r.Payload, &x); err == nil {
+				err = p.sla.Escalate(ctx, x)
+			}
+		}
+		if err != nil {
+			return 0, fmt.Errorf("task %d: %w", r.ID, err)
+		}
+	}
+	_, err := p.db.NewRaw(`UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL AND task_type IN (?, ?)`,
+		sla.TaskDeadline, sla.TaskEscalate).Exec(ctx)
+	return len(rows), err
+}
+
+// sweepSelect is the selection of sla.Service.Sweep at now (for counting).
 func sweepSelect(now time.Time) string {
 	f := func(t time.Time) string { return "'" + t.UTC().Format("2006-01-02 15:04:05.999999-07:00") + "'" }
 	return `SELECT id FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at <= ` + f(now) + `
