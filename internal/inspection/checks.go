@@ -3,7 +3,9 @@ package inspection
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -51,7 +53,61 @@ type request struct {
 type checker struct {
 	tx       bun.IDB
 	settings map[string]int
+	history  []past // the enterprise's live inspections the rules look at
 	out      []Check
+}
+
+// past is one live (not cancelled) inspection of the enterprise.
+type past struct {
+	ID         int64     `bun:"id"`
+	AgencyID   int64     `bun:"agency_id"`
+	Agency     string    `bun:"agency"`
+	Kind       string    `bun:"kind"`
+	Status     string    `bun:"status"`
+	WindowFrom time.Time `bun:"window_from"`
+	ItemCodes  []string  `bun:"item_codes,array"`
+	Outcome    *string   `bun:"outcome"`
+	Inspectors []int64   `bun:"inspectors,array"` // recorded visits only
+}
+
+// loadHistory reads, in one statement from the enterprise's index, every
+// live inspection any rule counts: the calendar year (caps), a week either
+// side of the day and the month (repeats), the multi-agency window, and
+// recorded visits from the low-yield period on (with their inspectors).
+func loadHistory(ctx context.Context, c *checker, r request) error {
+	d := dateIn(r.from)
+	lo := time.Date(d.Year(), 1, 1, 0, 0, 0, 0, clock.Shanghai)
+	hi := lo.AddDate(1, 0, 0)
+	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Shanghai)
+	for _, t := range []time.Time{day.AddDate(0, 0, -6), r.from.AddDate(0, 0, -c.settings["multi_agency_days"]),
+		r.from.AddDate(0, 0, -c.settings["low_yield_days"])} {
+		if t.Before(lo) {
+			lo = t
+		}
+	}
+	for _, t := range []time.Time{day.AddDate(0, 0, 7), time.Date(d.Year(), d.Month()+1, 1, 0, 0, 0, 0, clock.Shanghai),
+		r.from.AddDate(0, 0, c.settings["multi_agency_days"])} {
+		if t.After(hi) {
+			hi = t
+		}
+	}
+	return c.tx.NewRaw(`SELECT i.id, i.agency_id, a.name AS agency, i.kind, i.status, i.window_from, i.item_codes, i.outcome,
+		  CASE WHEN i.status = 'recorded' THEN ARRAY(SELECT x.user_id FROM inspection_inspectors x WHERE x.inspection_id = i.id) END AS inspectors
+		FROM inspections i JOIN agencies a ON a.id = i.agency_id
+		WHERE i.enterprise_id = ? AND i.status <> 'cancelled' AND i.window_from >= ? AND (i.window_from < ? OR i.status = 'recorded')
+		ORDER BY i.window_from DESC, i.id DESC`, r.enterprise.ID, lo, hi).Scan(ctx, &c.history)
+}
+
+// count is how many history rows start in [from, to) and pass keep.
+func (c *checker) count(from, to time.Time, keep func(*past) bool) int {
+	n := 0
+	for k := range c.history {
+		h := &c.history[k]
+		if !h.WindowFrom.Before(from) && h.WindowFrom.Before(to) && (keep == nil || keep(h)) {
+			n++
+		}
+	}
+	return n
 }
 
 func (c *checker) block(rule, zh, en string, data map[string]any) {
@@ -84,6 +140,9 @@ func precheck(ctx context.Context, tx bun.IDB, r request) ([]Check, error) {
 		return nil, err
 	}
 	c := &checker{tx: tx, settings: settings}
+	if err := loadHistory(ctx, c, r); err != nil {
+		return nil, err
+	}
 	for _, step := range []func(context.Context, *checker, request) error{
 		checkItems, checkInspectors, checkPlan, checkNoDisturb, checkCaps, checkLowYield, checkRepeats, checkOtherAgencies,
 	} {
@@ -231,19 +290,10 @@ func checkCaps(ctx context.Context, c *checker, r request) error {
 	year := dateIn(r.from).Year()
 	yearStart := time.Date(year, 1, 1, 0, 0, 0, 0, clock.Shanghai)
 	for _, cp := range caps {
-		q := c.tx.NewSelect().Table("inspections").
-			Where("enterprise_id = ? AND status <> 'cancelled' AND kind <> 'triggered'", r.enterprise.ID).
-			Where("window_from >= ? AND window_from < ?", yearStart, yearStart.AddDate(1, 0, 0))
-		if cp.Scope == "agency" {
-			q.Where("agency_id = ?", r.agencyID)
-		}
-		if cp.ItemCode != nil {
-			q.Where("? = ANY(item_codes)", *cp.ItemCode)
-		}
-		n, err := q.Count(ctx)
-		if err != nil {
-			return err
-		}
+		n := c.count(yearStart, yearStart.AddDate(1, 0, 0), func(h *past) bool {
+			return h.Kind != "triggered" && (cp.Scope != "agency" || h.AgencyID == r.agencyID) &&
+				(cp.ItemCode == nil || slices.Contains(h.ItemCodes, *cp.ItemCode))
+		})
 		if int(n)+1 > cp.Max {
 			scope := "本机关"
 			if cp.Scope == "all" {
@@ -261,12 +311,19 @@ func checkCaps(ctx context.Context, c *checker, r request) error {
 // within the period all found nothing.
 func checkLowYield(ctx context.Context, c *checker, r request) error {
 	n, days := c.settings["low_yield_count"], c.settings["low_yield_days"]
+	since := r.from.AddDate(0, 0, -days)
 	for _, u := range r.inspectors {
+		// The inspector's latest n recorded visits since then (history is
+		// newest first).
 		var outcomes []string
-		if err := c.tx.NewRaw(`SELECT i.outcome FROM inspections i JOIN inspection_inspectors x ON x.inspection_id = i.id
-			WHERE x.user_id = ? AND i.enterprise_id = ? AND i.status = 'recorded' AND i.window_from >= ?
-			ORDER BY i.window_from DESC LIMIT ?`, u, r.enterprise.ID, r.from.AddDate(0, 0, -days), n).Scan(ctx, &outcomes); err != nil {
-			return err
+		for k := range c.history {
+			h := &c.history[k]
+			if len(outcomes) == n {
+				break
+			}
+			if h.Status == Recorded && !h.WindowFrom.Before(since) && slices.Contains(h.Inspectors, u) && h.Outcome != nil {
+				outcomes = append(outcomes, *h.Outcome)
+			}
 		}
 		if len(outcomes) == n && !slices.ContainsFunc(outcomes, func(o string) bool { return o != "no_issue" }) {
 			c.block(RuleLowYield, fmt.Sprintf("该检查人员最近%d次检查该企业均未发现问题，须说明理由", n),
@@ -282,21 +339,10 @@ func checkRepeats(ctx context.Context, c *checker, r request) error {
 	d := dateIn(r.from)
 	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Shanghai)
 	month := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, clock.Shanghai)
-	var n struct {
-		Day   int `bun:"day"`
-		Week  int `bun:"week"`
-		Month int `bun:"month"`
-	}
-	if err := c.tx.NewRaw(`SELECT
-		  count(*) FILTER (WHERE window_from >= ? AND window_from < ?) AS day,
-		  count(*) FILTER (WHERE window_from >= ? AND window_from < ?) AS week,
-		  count(*) FILTER (WHERE window_from >= ? AND window_from < ?) AS month
-		FROM inspections WHERE enterprise_id = ? AND status <> 'cancelled'
-		AND window_from >= least(?::timestamptz, ?::timestamptz) AND window_from < greatest(?::timestamptz, ?::timestamptz)`,
-		day, day.AddDate(0, 0, 1), day.AddDate(0, 0, -6), day.AddDate(0, 0, 7), month, month.AddDate(0, 1, 0),
-		r.enterprise.ID, day.AddDate(0, 0, -6), month, day.AddDate(0, 0, 7), month.AddDate(0, 1, 0)).Scan(ctx, &n); err != nil {
-		return err
-	}
+	var n struct{ Day, Week, Month int }
+	n.Day = c.count(day, day.AddDate(0, 0, 1), nil)
+	n.Week = c.count(day.AddDate(0, 0, -6), day.AddDate(0, 0, 7), nil)
+	n.Month = c.count(month, month.AddDate(0, 1, 0), nil)
 	for _, x := range []struct {
 		rule       string
 		count, max int
@@ -318,17 +364,27 @@ func checkRepeats(ctx context.Context, c *checker, r request) error {
 // near the date, and flags the same agency splitting items into visits.
 func checkOtherAgencies(ctx context.Context, c *checker, r request) error {
 	near, split := c.settings["multi_agency_days"], c.settings["split_days"]
-	var rows []struct {
-		AgencyID int64  `bun:"agency_id"`
-		Name     string `bun:"name"`
-		Near     bool   `bun:"near"`
+	type agencyRow struct {
+		AgencyID int64
+		Name     string
+		Near     bool
 	}
-	if err := c.tx.NewRaw(`SELECT i.agency_id, a.name, bool_or(abs(extract(epoch FROM i.window_from - ?::timestamptz)) < ? * 86400) AS near
-		FROM inspections i JOIN agencies a ON a.id = i.agency_id
-		WHERE i.enterprise_id = ? AND i.status <> 'cancelled' AND i.window_from > ? AND i.window_from < ?
-		GROUP BY 1, 2`, r.from, split, r.enterprise.ID, r.from.AddDate(0, 0, -near), r.from.AddDate(0, 0, near)).Scan(ctx, &rows); err != nil {
-		return err
+	var rows []agencyRow
+	from, to := r.from.AddDate(0, 0, -near), r.from.AddDate(0, 0, near)
+	for k := range c.history {
+		h := &c.history[k]
+		if !h.WindowFrom.After(from) || !h.WindowFrom.Before(to) {
+			continue
+		}
+		isNear := math.Abs(h.WindowFrom.Sub(r.from).Seconds()) < float64(split)*86400
+		at := slices.IndexFunc(rows, func(x agencyRow) bool { return x.AgencyID == h.AgencyID })
+		if at < 0 {
+			rows = append(rows, agencyRow{AgencyID: h.AgencyID, Name: h.Agency, Near: isNear})
+		} else {
+			rows[at].Near = rows[at].Near || isNear
+		}
 	}
+	sort.Slice(rows, func(a, b int) bool { return rows[a].AgencyID < rows[b].AgencyID })
 	var others []string
 	var ids []int64
 	for _, o := range rows {
