@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -246,6 +247,15 @@ func TestBrowser(t *testing.T) {
 		}
 		office.Do("charts drawn", chromedp.WaitVisible(chromedp.CSS(".chart svg")))
 		office.Shot("oversight-dashboard")
+		// The download links work with the page's session.
+		for _, format := range []string{"xlsx", "csv"} {
+			got, err := chromedp.Run(office.Ctx, chromedp.Evaluate[string](fmt.Sprintf(
+				`fetch(document.querySelector("a[href*='reports/inspections'][href*='format=%s']").href).then(async r => r.status + " " + r.headers.get("content-type") + (r.ok ? "" : " " + await r.text()))`, format),
+				chromedp.EvalAwaitPromise))
+			if err != nil || !strings.HasPrefix(got, "200 ") {
+				t.Fatalf("%s download: %q %v", format, got, err)
+			}
+		}
 		office.Do("open the order form for the alert", chromedp.Click(chromedp.JSPath(
 			`[...document.querySelectorAll(".rows li")].find(li => li.innerText.includes("同日重复检查")).querySelector("a[href*='alert_id']")`)))
 		office.Do("issue the order",
@@ -254,6 +264,9 @@ func TestBrowser(t *testing.T) {
 			chromedp.Click(chromedp.CSS("form[action='/oversight/orders'] button")))
 		office.WaitText(".rows", "请说明同日重复检查的原因", 5*time.Second)
 		office.Shot("oversight-orders")
+		s.open(office, "/oversight/burden?q="+url.QueryEscape("岷江绿源"), "main h1")
+		office.WaitText("main", "各机关年度检查次数", time.Second)
+		office.Shot("oversight-burden")
 	})
 
 	t.Run("lead and administrator", func(t *testing.T) {

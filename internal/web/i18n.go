@@ -127,7 +127,15 @@ func funcsFor(lang string) template.FuncMap {
 		"action":   func(s any) string { return lookup(actionZh, fmt.Sprint(s)) },
 		"priority": func(p casework.Priority) string { return tr(priorityZh[p]) },
 		"rule":     func(r string) string { return lookup(ruleZh, r) },
-		"word":     func(w any) string { return lookup(words, fmt.Sprint(w)) },
+		"word": func(w any) string {
+			if p, ok := w.(*string); ok {
+				if p == nil {
+					return ""
+				}
+				w = *p
+			}
+			return lookup(words, fmt.Sprint(w))
+		},
 		"clocktext": func(v *clockView) string {
 			if lang == langEn {
 				return v.TextEn

@@ -17,7 +17,7 @@ var english = map[string]string{
 	"提交": "Submit", "待分派": "Awaiting assignment", "状态": "Status", "期限": "Deadline", "承办": "Handled by",
 	"企业": "Enterprise", "优先级": "Priority", "提交时间": "Filed", "办理结果": "Resolution", "附件": "Attachments",
 	"需要您补充的材料": "Materials asked of you", "在下方留言并上传材料后，办理时限自动恢复计时。": "Reply below with the materials; the deadline clock resumes by itself.",
-	"办理": "Actions", "答复": "Reply", "需要企业补充的材料": "Materials the enterprise must provide",
+	"办理": "Actions", "其他操作": "More actions", "答复": "Reply", "需要企业补充的材料": "Materials the enterprise must provide",
 	"要求补充材料": "Ask for materials", "办结": "Resolve", "改派给": "Reassign to", "请选择": "Choose…", "在岗": "on duty",
 	"离岗": "off duty", "改派": "Reassign", "移送至": "Transfer to", "移送理由": "Reason for the transfer", "移送": "Transfer",
 	"退回理由": "Reason for declining", "退回": "Decline", "确认办结": "Confirm resolved", "重新打开的理由": "Reason for reopening",

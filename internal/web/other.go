@@ -141,10 +141,16 @@ func (p *pages) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}}
+	// Downloads are the API's reports, opened with the page's session.
+	download := func(report, format string) string {
+		q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}, "format": {format}}
+		return "/api/v1/oversight/reports/" + report + "?" + q.Encode()
+	}
 	return p.render(c, http.StatusOK, "dashboard.html", map[string]any{
 		"Title": "执法监督", "K": k, "Month": from.Format("2006-01"), "Trend": trend, "ByAgency": byAgency,
-		"Alerts": open, "AgencyNames": p.agencyNames(ctx, a), "Range": q.Encode(),
+		"Alerts": open, "AgencyNames": p.agencyNames(ctx, a),
+		"Downloads": map[string]string{"RequestsXLSX": download("requests", "xlsx"), "RequestsCSV": download("requests", "csv"),
+			"InspectionsXLSX": download("inspections", "xlsx"), "InspectionsCSV": download("inspections", "csv")},
 	})
 }
 
@@ -168,8 +174,22 @@ func (p *pages) renderAlerts(c echo.Context, status int, errMsg string) error {
 	}
 	return p.render(c, status, "oversight.html", map[string]any{
 		"Title": "监督预警", "Alerts": list, "Rules": ruleZh, "Agencies": agencies,
-		"AgencyNames": p.agencyNames(ctx, a), "Error": errMsg, "F": f, "Query": c.QueryString(),
+		"AgencyNames": p.agencyNames(ctx, a), "Error": errMsg, "F": f, "CSV": alertsCSV(c.QueryParams()),
 	})
+}
+
+// alertsCSV is the API's alert list with the page's filters, as CSV.
+func alertsCSV(filters url.Values) string {
+	q := url.Values{"format": {"csv"}}
+	for _, k := range []string{"status", "rule", "severity"} {
+		if v := filters.Get(k); v != "" {
+			q.Set(k, v)
+		}
+	}
+	if v := filters.Get("agency"); v != "" {
+		q.Set("agency_id", v)
+	}
+	return "/api/v1/oversight/alerts?" + q.Encode()
 }
 
 // handleAlert acknowledges, resolves or dismisses an alert.
