@@ -543,27 +543,30 @@ func inspectionRow(g *rand.Rand, key []byte, id int64, random uint32, e *benchEn
 // months are handled.
 func deriveAlerts(ctx context.Context, conn *pgxpool.Conn, now time.Time) (int64, error) {
 	var total int64
+	if _, err := conn.Exec(ctx, `SET work_mem = '256MB'`); err != nil {
+		return 0, err
+	}
 	for _, q := range []string{
 		// repeat_visit_day: more than 1 visit a day
 		`INSERT INTO alerts (rule, severity, status, dedup_key, enterprise_id, agency_ids, inspection_ids, detail, occurrences, first_seen, last_seen)
 		 SELECT 'repeat_visit_day', 'medium', CASE WHEN max(created_at) < $1::timestamptz - interval '90 days' THEN 'resolved' ELSE 'open' END,
-		   'repeat_visit_day:' || enterprise_id || ':' || d, enterprise_id, array_agg(DISTINCT agency_id), array_agg(id ORDER BY id),
-		   jsonb_build_object('visits', count(*), 'max', 1, 'period', d), count(*) - 1, min(created_at), max(created_at)
-		 FROM (SELECT *, to_char(window_from AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') d FROM inspections WHERE status <> 'cancelled') i
+		   'repeat_visit_day:' || enterprise_id || ':' || to_char(d, 'YYYY-MM-DD'), enterprise_id, array_agg(DISTINCT agency_id), array_agg(id ORDER BY id),
+		   jsonb_build_object('visits', count(*), 'max', 1, 'period', to_char(d, 'YYYY-MM-DD')), count(*) - 1, min(created_at), max(created_at)
+		 FROM (SELECT *, (window_from AT TIME ZONE 'Asia/Shanghai')::date d FROM inspections WHERE status <> 'cancelled') i
 		 GROUP BY enterprise_id, d HAVING count(*) > 1`,
 		// repeat_visit_month: more than 3 visits in a calendar month
 		`INSERT INTO alerts (rule, severity, status, dedup_key, enterprise_id, agency_ids, inspection_ids, detail, occurrences, first_seen, last_seen)
 		 SELECT 'repeat_visit_month', 'medium', CASE WHEN max(created_at) < $1::timestamptz - interval '90 days' THEN 'resolved' ELSE 'open' END,
-		   'repeat_visit_month:' || enterprise_id || ':' || m, enterprise_id, array_agg(DISTINCT agency_id), array_agg(id ORDER BY id),
-		   jsonb_build_object('visits', count(*), 'max', 3, 'period', m), count(*) - 3, min(created_at), max(created_at)
-		 FROM (SELECT *, to_char(window_from AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') m FROM inspections WHERE status <> 'cancelled') i
+		   'repeat_visit_month:' || enterprise_id || ':' || to_char(m, 'YYYY-MM'), enterprise_id, array_agg(DISTINCT agency_id), array_agg(id ORDER BY id),
+		   jsonb_build_object('visits', count(*), 'max', 3, 'period', to_char(m, 'YYYY-MM')), count(*) - 3, min(created_at), max(created_at)
+		 FROM (SELECT *, date_trunc('month', window_from AT TIME ZONE 'Asia/Shanghai') m FROM inspections WHERE status <> 'cancelled') i
 		 GROUP BY enterprise_id, m HAVING count(*) > 3`,
 		// multi_agency: several agencies in a month, not jointly
 		`INSERT INTO alerts (rule, severity, status, dedup_key, enterprise_id, agency_ids, inspection_ids, detail, occurrences, first_seen, last_seen)
 		 SELECT 'multi_agency', 'low', CASE WHEN max(created_at) < $1::timestamptz - interval '90 days' THEN 'dismissed' ELSE 'open' END,
-		   'multi_agency:' || enterprise_id || ':' || m, enterprise_id, array_agg(DISTINCT agency_id), array_agg(id ORDER BY id),
+		   'multi_agency:' || enterprise_id || ':' || to_char(m, 'YYYY-MM'), enterprise_id, array_agg(DISTINCT agency_id), array_agg(id ORDER BY id),
 		   jsonb_build_object('agencies', count(DISTINCT agency_id), 'days', 30), count(*) - 1, min(created_at), max(created_at)
-		 FROM (SELECT *, to_char(window_from AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM') m FROM inspections
+		 FROM (SELECT *, date_trunc('month', window_from AT TIME ZONE 'Asia/Shanghai') m FROM inspections
 		       WHERE status <> 'cancelled' AND cardinality(joint_agency_ids) = 0) i
 		 GROUP BY enterprise_id, m HAVING count(DISTINCT agency_id) > 1`,
 		// cap_exceeded: an agency's routine visits in a year over its cap

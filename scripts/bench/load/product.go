@@ -148,25 +148,28 @@ func pgbenchScript(path string, sqls []string, tx bool) error {
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
-// hasPgbenchVar reports a ":name" that is not a "::" cast.
+// hasPgbenchVar reports a ":name" that pgbench would replace: it replaces
+// only variables that are set (the scripts here set r and id; pgbench sets
+// client_id, default_seed, random_seed and scale) and leaves others alone.
 func hasPgbenchVar(q string) bool {
-	for i := 0; i < len(q)-1; i++ {
-		if q[i] != ':' {
-			continue
-		}
-		if q[i+1] == ':' {
-			i++
-			continue
-		}
-		if (i == 0 || q[i-1] != ':') && isIdentStart(q[i+1]) {
-			return true
+	for _, v := range []string{"r", "id", "client_id", "default_seed", "random_seed", "scale"} {
+		for i := 0; ; {
+			k := strings.Index(q[i:], ":"+v)
+			if k < 0 {
+				break
+			}
+			at, end := i+k, i+k+1+len(v)
+			if (at == 0 || q[at-1] != ':') && (end == len(q) || !isIdentChar(q[end])) {
+				return true
+			}
+			i = end
 		}
 	}
 	return false
 }
 
-func isIdentStart(b byte) bool {
-	return b == '_' || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z')
+func isIdentChar(b byte) bool {
+	return b == '_' || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
 }
 
 // timeRuns calls fn n times and returns each duration.
