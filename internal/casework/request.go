@@ -334,3 +334,31 @@ func AddEvents(ctx context.Context, tx bun.IDB, events []Event) error {
 func AddEvent(ctx context.Context, tx bun.IDB, requestID int64, at time.Time, actorID *int64, kind string, internal bool, data map[string]any) error {
 	return addEvent(ctx, tx, requestID, at, actorID, kind, internal, data)
 }
+
+// Reroute takes the request from its officer and hands it back to routing
+// within the same agency. The officer is recorded as having declined it, so
+// the engine offers it to someone else. The SLA engine calls it when a
+// policy reassigns on escalation; a request nobody holds, or one no longer
+// being worked on, is left alone.
+func Reroute(ctx context.Context, tx bun.IDB, requestID int64, at time.Time, why string) error {
+	r, err := loadRequest(ctx, tx, requestID, true)
+	if err != nil {
+		return err
+	}
+	if r.AssigneeID == nil || (r.Status != Assigned && r.Status != InProgress) {
+		return nil
+	}
+	officer := *r.AssigneeID
+	if _, err := tx.NewRaw(`INSERT INTO request_declines (request_id, user_id, reason, at) VALUES (?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`, r.ID, officer, why, at).Exec(ctx); err != nil {
+		return err
+	}
+	r.Status, r.AssigneeID, r.Version, r.UpdatedAt = Submitted, nil, r.Version+1, at
+	if _, err := tx.NewUpdate().Model(r).Column("status", "assignee_id", "version", "updated_at").WherePK().Exec(ctx); err != nil {
+		return err
+	}
+	if err := addEvent(ctx, tx, r.ID, at, nil, "unassigned", false, map[string]any{"officer_id": officer, "why": why}); err != nil {
+		return err
+	}
+	return enqueueRouting(ctx, tx, r)
+}

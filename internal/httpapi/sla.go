@@ -67,7 +67,8 @@ func (s *Server) UpdateSLAPolicy(ctx context.Context, req api.UpdateSLAPolicyReq
 	b := req.Body
 	p, err := s.deps.SLA.UpdatePolicy(ctx, actor(ctx), req.Id, sla.PolicyInput{Name: b.Name, Precedence: b.Precedence,
 		AcknowledgeMinutes: b.AcknowledgeMinutes, ResolutionMinutes: b.ResolutionMinutes, NextResponseMinutes: b.NextResponseMinutes,
-		WarnPercent: b.WarnPercent, MaxPauses: b.MaxPauses, MaxPauseMinutes: b.MaxPauseMinutes, Active: b.Active})
+		WarnPercent: b.WarnPercent, MaxPauses: b.MaxPauses, MaxPauseMinutes: b.MaxPauseMinutes,
+		ReassignOnEscalation: b.ReassignOnEscalation, Active: b.Active})
 	if err != nil {
 		return nil, err
 	}
@@ -158,5 +159,5 @@ func policyOut(p sla.Policy) api.SLAPolicy {
 	return api.SLAPolicy{Id: p.ID, Code: p.Code, Name: p.Name, Precedence: p.Precedence, Category: p.Category,
 		Priority: p.Priority, SlaKind: p.SLAKind, CalendarId: p.CalendarID, AcknowledgeMinutes: p.AcknowledgeMinutes,
 		ResolutionMinutes: p.ResolutionMinutes, NextResponseMinutes: p.NextResponseMinutes, WarnPercent: p.WarnPercent,
-		MaxPauses: p.MaxPauses, MaxPauseMinutes: p.MaxPauseMinutes, Active: p.Active}
+		MaxPauses: p.MaxPauses, MaxPauseMinutes: p.MaxPauseMinutes, ReassignOnEscalation: &p.ReassignOnEscalation, Active: p.Active}
 }

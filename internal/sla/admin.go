@@ -32,15 +32,16 @@ func recomputeLater(ctx context.Context, tx bun.IDB, p RecomputePayload, at time
 
 // PolicyInput changes a policy (non-nil fields).
 type PolicyInput struct {
-	Name                *string
-	Precedence          *int
-	AcknowledgeMinutes  *int
-	ResolutionMinutes   *int
-	NextResponseMinutes *int
-	WarnPercent         *int
-	MaxPauses           *int
-	MaxPauseMinutes     *int
-	Active              *bool
+	Name                 *string
+	Precedence           *int
+	AcknowledgeMinutes   *int
+	ResolutionMinutes    *int
+	NextResponseMinutes  *int
+	WarnPercent          *int
+	MaxPauses            *int
+	MaxPauseMinutes      *int
+	ReassignOnEscalation *bool
+	Active               *bool
 }
 
 // UpdatePolicy changes a policy and queues the recompute of its open clocks.
@@ -87,6 +88,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, a identity.Actor, id int64, 
 		}
 		if in.MaxPauseMinutes != nil {
 			p.MaxPauseMinutes = in.MaxPauseMinutes
+		}
+		if in.ReassignOnEscalation != nil {
+			p.ReassignOnEscalation = *in.ReassignOnEscalation
 		}
 		if in.Active != nil {
 			p.Active = *in.Active

@@ -21,17 +21,18 @@ type CalendarSeed struct {
 // PolicySeed is a policy in seeds/reference/sla.yaml. Targets are given in
 // working days or hours of the policy's calendar and stored in minutes.
 type PolicySeed struct {
-	Code                string `yaml:"code"`
-	Name                string `yaml:"name"`
-	Precedence          int    `yaml:"precedence"`
-	SLAKind             string `yaml:"sla_kind"`
-	Calendar            string `yaml:"calendar"`
-	AcknowledgeMinutes  int    `yaml:"acknowledge_minutes"`
-	ResolutionMinutes   int    `yaml:"resolution_minutes"`
-	NextResponseMinutes int    `yaml:"next_response_minutes"`
-	WarnPercent         int    `yaml:"warn_percent"`
-	MaxPauses           *int   `yaml:"max_pauses"`
-	MaxPauseMinutes     *int   `yaml:"max_pause_minutes"`
+	Code                 string `yaml:"code"`
+	Name                 string `yaml:"name"`
+	Precedence           int    `yaml:"precedence"`
+	SLAKind              string `yaml:"sla_kind"`
+	Calendar             string `yaml:"calendar"`
+	AcknowledgeMinutes   int    `yaml:"acknowledge_minutes"`
+	ResolutionMinutes    int    `yaml:"resolution_minutes"`
+	NextResponseMinutes  int    `yaml:"next_response_minutes"`
+	WarnPercent          int    `yaml:"warn_percent"`
+	MaxPauses            *int   `yaml:"max_pauses"`
+	MaxPauseMinutes      *int   `yaml:"max_pause_minutes"`
+	ReassignOnEscalation bool   `yaml:"reassign_on_escalation"`
 }
 
 // Holidays is the official calendar file (seeds/reference/holidays-cn.json).
@@ -117,14 +118,15 @@ func SeedPolicies(ctx context.Context, tx bun.Tx, ps []PolicySeed) error {
 			warn = 75
 		}
 		if _, err := tx.NewRaw(`INSERT INTO sla_policies (code, name, precedence, sla_kind, calendar_id, acknowledge_minutes,
-			resolution_minutes, next_response_minutes, warn_percent, max_pauses, max_pause_minutes)
-			VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, 0), ?, ?, ?)
+			resolution_minutes, next_response_minutes, warn_percent, max_pauses, max_pause_minutes, reassign_on_escalation)
+			VALUES (?, ?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, 0), ?, ?, ?, ?)
 			ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, precedence = EXCLUDED.precedence, sla_kind = EXCLUDED.sla_kind,
 			  calendar_id = EXCLUDED.calendar_id, acknowledge_minutes = EXCLUDED.acknowledge_minutes,
 			  resolution_minutes = EXCLUDED.resolution_minutes, next_response_minutes = EXCLUDED.next_response_minutes,
-			  warn_percent = EXCLUDED.warn_percent, max_pauses = EXCLUDED.max_pauses, max_pause_minutes = EXCLUDED.max_pause_minutes`,
+			  warn_percent = EXCLUDED.warn_percent, max_pauses = EXCLUDED.max_pauses, max_pause_minutes = EXCLUDED.max_pause_minutes,
+			  reassign_on_escalation = EXCLUDED.reassign_on_escalation`,
 			p.Code, p.Name, p.Precedence, p.SLAKind, calID, p.AcknowledgeMinutes, p.ResolutionMinutes, p.NextResponseMinutes,
-			warn, p.MaxPauses, p.MaxPauseMinutes).Exec(ctx); err != nil {
+			warn, p.MaxPauses, p.MaxPauseMinutes, p.ReassignOnEscalation).Exec(ctx); err != nil {
 			return fmt.Errorf("policy %s: %w", p.Code, err)
 		}
 	}

@@ -408,7 +408,18 @@ func (s *Service) escalate(ctx context.Context, tx bun.Tx, c *Clock, now time.Ti
 	if err := s.timeline(ctx, tx, c, now, "sla_escalated", true); err != nil {
 		return err
 	}
-	return s.tell(ctx, tx, "escalate", c, now)
+	if err := s.tell(ctx, tx, "escalate", c, now); err != nil {
+		return err
+	}
+	var reassign bool
+	if err := tx.NewSelect().Model((*Policy)(nil)).Column("reassign_on_escalation").Where("id = ?", c.PolicyID).Scan(ctx, &reassign); err != nil {
+		return err
+	}
+	if !reassign {
+		return nil
+	}
+	return casework.Reroute(ctx, tx, c.RequestID, now,
+		fmt.Sprintf("%s时限超时一个工作日，按规则改派 / reassigned: the %s deadline passed a working day ago", clockNames[c.Kind], c.Kind))
 }
 
 // Sweep is the backstop for deadline tasks that never ran (Redis was down,
