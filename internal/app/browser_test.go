@@ -277,6 +277,14 @@ func TestBrowser(t *testing.T) {
 		admin := s.signIn(b, t, "admin", webtest.Desktop)
 		s.open(admin, "/manage/routing", "table")
 		admin.Shot("admin-routing")
+		s.open(admin, "/manage/nodisturb", "#nd-uscc")
+		admin.Do("put ent1's company on the no-disturb list",
+			chromedp.SetValue(chromedp.CSS("#nd-uscc"), "91510118MA6827NEN0"),
+			chromedp.SetValue(chromedp.CSS("#nd-basis"), "A级纳税信用，区政府2026年第3号决定"),
+			chromedp.Click(chromedp.CSS("form[action='/manage/nodisturb/0'] button")))
+		admin.WaitText("table", "成都新津天府智造科技有限公司", 5*time.Second)
+		s.open(admin, "/manage/users", "table")
+		admin.Shot("admin-users")
 	})
 
 	t.Run("language switch", func(t *testing.T) {

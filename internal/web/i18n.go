@@ -175,7 +175,7 @@ func funcsFor(lang string) template.FuncMap {
 		"tags": func() []string { return evaluationTags },
 		"tabnames": func() map[string]string {
 			return map[string]string{"users": "用户", "categories": "诉求类别", "routing": "分派规则", "sla": "时限策略",
-				"calendars": "工作日历", "items": "检查事项", "nodisturb": "无事不扰名单"}
+				"calendars": "工作日历", "items": "检查事项", "caps": "检查上限", "nodisturb": "无事不扰名单"}
 		},
 		"has": func(list []string, s string) bool {
 			for _, x := range list {

@@ -85,7 +85,15 @@ var english = map[string]string{
 	"代码": "Code", "名称": "Name", "类别": "Category", "镇街": "Town", "优先": "Order", "启用": "Active",
 	"受理（分钟）": "Accept (min)", "办结（分钟）": "Resolve (min)", "提醒": "Warn at", "时区": "Time zone",
 	"已载入年度": "Years loaded", "法律依据": "Legal basis", "期间": "Period", "依据": "Basis", "用户": "Users",
-	"工作日历": "Calendars", "无事不扰名单": "No-disturb list",
+	"工作日历": "Calendars", "无事不扰名单": "No-disturb list", "检查上限": "Caps",
+	"其他修改请使用 API（见": "Other changes go through the API (see", "办案设置": "Routing profile", "技能": "Skills",
+	"负责镇街": "Towns served", "容量": "Capacity", "保存": "Save", "停用": "Disable", "提醒（%）": "Warn at (%)",
+	"载入一年的节假日与调休": "Load a year of holidays and make-up days", "日历": "Calendar",
+	"法定节假日（每行一天：2027-01-01 元旦）": "Public holidays (one a line: 2027-01-01 New Year)",
+	"调休上班日（每行一天）":               "Make-up working days (one a line)", "载入": "Load", "计算范围": "Counts",
+	"企业等级": "Grade", "每年上限": "Per year", "各机关合计": "all agencies together", "本机关": "the agency's own",
+	"移出名单": "Remove", "列入名单": "Add to the list", "开始日期": "From", "结束日期": "To",
+	"依据（信用评价或决定文号）": "Basis (credit rating or decision number)", "列入": "Add",
 
 	// code tables
 	"已分派待受理": "Assigned, awaiting acceptance", "办理中": "In progress", "待企业补充材料": "Waiting for the enterprise",

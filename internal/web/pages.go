@@ -76,6 +76,7 @@ func (p *pages) routes(e *echo.Echo) {
 
 	adm := e.Group("/manage", p.only(identity.RoleAdmin))
 	adm.GET("/:tab", p.manage)
+	adm.POST("/:tab/:id", p.manageSave)
 }
 
 // only lets the given roles in: anyone not signed in goes to the login
