@@ -27,11 +27,11 @@ func TestEscalationReassignsWhenThePolicySaysSo(t *testing.T) {
 	}
 
 	w.Clock.Set(cst("2026-03-02 18:00")) // both acknowledge deadlines pass
-	if _, err := w.sla.Sweep(ctx); err != nil {
+	if _, err := w.sweep(); err != nil {
 		t.Fatal(err)
 	}
 	w.Clock.Set(cst("2026-03-04 09:00")) // a working day later
-	if _, err := w.sla.Sweep(ctx); err != nil {
+	if _, err := w.sweep(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -51,7 +51,7 @@ func TestEscalationReassignsWhenThePolicySaysSo(t *testing.T) {
 		t.Fatalf("declines %d, unassigned events %d, routing tasks %d; want one each", declined, unassigned, routeTasks)
 	}
 	// The sweep runs again: the escalation is done once.
-	if _, err := w.sla.Sweep(ctx); err != nil {
+	if _, err := w.sweep(); err != nil {
 		t.Fatal(err)
 	}
 	_ = w.db.NewRaw("SELECT count(*) FROM request_events WHERE request_id = ? AND kind = 'unassigned'", moved.ID).Scan(ctx, &unassigned)
