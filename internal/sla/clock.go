@@ -65,11 +65,11 @@ type Clock struct {
 type Event struct {
 	bun.BaseModel `bun:"table:sla_clock_events"`
 	ID            int64     `bun:"id,pk,autoincrement"`
-	ClockID       int64     `bun:"clock_id"`
-	At            time.Time `bun:"at"`
-	Kind          string    `bun:"kind"` // start, pause, resume, stop, reset
-	Reason        string    `bun:"reason"`
-	ActorID       *int64    `bun:"actor_id"`
+	ClockID       int64     `bun:"clock_id" json:"-"`
+	At            time.Time `bun:"at" json:"at"`
+	Kind          string    `bun:"kind" json:"kind"` // start, pause, resume, stop, reset
+	Reason        string    `bun:"reason" json:"reason"`
+	ActorID       *int64    `bun:"actor_id" json:"-"`
 }
 
 // Pause is one pause of a clock, for the API.

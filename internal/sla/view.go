@@ -45,25 +45,18 @@ func (s *Service) Blocks(ctx context.Context, requestIDs []int64) (map[int64]Blo
 	if len(requestIDs) == 0 {
 		return out, nil
 	}
-	var clocks []Clock
-	if err := s.db.NewSelect().Model(&clocks).Where("request_id IN (?)", bun.List(requestIDs)).
+	// The clocks with their logs in one statement: a list page shows fifty
+	// requests, and every page and every filing reads this.
+	var clocks []struct {
+		Clock  `bun:",extend"`
+		Events []Event `bun:"events,type:jsonb"`
+	}
+	if err := s.db.NewSelect().Model(&clocks).ColumnExpr("clock.*").
+		ColumnExpr(`(SELECT json_agg(json_build_object('at', e.at, 'kind', e.kind, 'reason', e.reason) ORDER BY e.id)
+			FROM sla_clock_events e WHERE e.clock_id = clock.id) AS events`).
+		Where("request_id IN (?)", bun.List(requestIDs)).
 		OrderExpr("request_id, kind, cycle").Scan(ctx); err != nil {
 		return nil, err
-	}
-	if len(clocks) == 0 {
-		return out, nil
-	}
-	ids := make([]int64, len(clocks))
-	for i, c := range clocks {
-		ids[i] = c.ID
-	}
-	var events []Event
-	if err := s.db.NewSelect().Model(&events).Where("clock_id IN (?)", bun.List(ids)).OrderExpr("clock_id, id").Scan(ctx); err != nil {
-		return nil, err
-	}
-	byClock := map[int64][]Event{}
-	for _, e := range events {
-		byClock[e.ClockID] = append(byClock[e.ClockID], e)
 	}
 	now := s.clock.Now()
 	for _, c := range clocks { // ordered by cycle: later cycles overwrite earlier ones
@@ -71,7 +64,7 @@ func (s *Service) Blocks(ctx context.Context, requestIDs []int64) (map[int64]Blo
 		if err != nil {
 			return nil, err
 		}
-		d := derive(cal, c.TargetMinutes, c.WarnPercent, byClock[c.ID], now)
+		d := derive(cal, c.TargetMinutes, c.WarnPercent, c.Events, now)
 		v := &View{Kind: c.Kind, Cycle: c.Cycle, State: d.state, DueAt: d.due, TargetMinutes: c.TargetMinutes,
 			RemainingMinutes: c.TargetMinutes - d.elapsed, Provisional: d.provisional, PausedMinutes: d.paused,
 			Pauses: d.pauses, OverPauseCap: c.OverPauseCap}
