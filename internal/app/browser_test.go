@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -263,6 +264,17 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#o-text"), "请说明同日重复检查的原因，今后联合检查。"),
 			chromedp.Click(chromedp.CSS("form[action='/oversight/orders'] button")))
 		office.WaitText(".rows", "请说明同日重复检查的原因", 5*time.Second)
+		// An order about a request, to the court, named by its ticket number.
+		var ticket string
+		if err := s.d.db.NewRaw("SELECT ticket_no FROM requests WHERE category = 'ip_protection' ORDER BY id DESC LIMIT 1").Scan(ctx, &ticket); err != nil {
+			t.Fatal(err)
+		}
+		office.Do("order the court about the request",
+			chromedp.SetValue(chromedp.CSS("#o-ticket"), ticket),
+			chromedp.SetValue(chromedp.CSS("#o-agency"), strconv.FormatInt(s.actor("court1").AgencyID, 10)),
+			chromedp.SetValue(chromedp.CSS("#o-text"), "请报告该知识产权诉求的后续保护措施。"),
+			chromedp.Click(chromedp.CSS("form[action='/oversight/orders'] button")))
+		office.WaitText(".rows", "后续保护措施", 5*time.Second)
 		office.Shot("oversight-orders")
 		s.open(office, "/oversight/burden?q="+url.QueryEscape("岷江绿源"), "main h1")
 		office.WaitText("main", "各机关年度检查次数", time.Second)
@@ -274,6 +286,12 @@ func TestBrowser(t *testing.T) {
 		s.open(lead, "/work", "#queue")
 		lead.WaitText("#queue", "机关待分派池", time.Second)
 		lead.Shot("lead-queue")
+		s.open(lead, "/work/orders", "main")
+		lead.Do("answer the supervision order",
+			chromedp.SetValue(chromedp.CSS("form[action^='/work/orders/'] textarea"), "已向企业发送诉前禁令指引，并与市场监管局建立线索移送。"),
+			chromedp.Click(chromedp.CSS("form[action^='/work/orders/'] button")))
+		lead.WaitText(".rows", "已答复待审核", 5*time.Second)
+		lead.Shot("lead-orders")
 		admin := s.signIn(b, t, "admin", webtest.Desktop)
 		s.open(admin, "/manage/routing", "table")
 		admin.Shot("admin-routing")

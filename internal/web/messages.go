@@ -69,7 +69,7 @@ var english = map[string]string{
 	"监督预警": "Alerts", "下载 CSV": "Download CSV", "全部": "All", "类型": "Type", "级别": "Severity", "机关": "Agency",
 	"筛选": "Filter", "最近": "last", "共": "", "次": "times", "确认": "Acknowledge", "督办": "Supervision orders",
 	"已解决": "Resolved", "忽略理由": "Reason to dismiss", "忽略": "Dismiss", "暂无预警。": "No alerts.",
-	"发出督办": "Issue a supervision order", "针对预警": "About the alert", "督办机关": "Agency", "诉求编号（内部 ID）": "Request (internal id)",
+	"发出督办": "Issue a supervision order", "针对预警": "About the alert", "督办机关": "Agency", "诉求编号": "Request ticket number",
 	"督办要求": "Instruction", "答复期限（工作日）": "Answer within (working days)", "督办单": "Orders", "发出": "issued",
 	"已逾期": "overdue", "审核意见": "Review note", "采纳": "Accept", "退回意见": "Reason to return", "退回重办": "Return",
 	"答复督办": "Answer the order", "提交答复": "Send answer", "暂无督办。": "No orders.", "企业负担": "Enterprise burden",

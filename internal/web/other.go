@@ -247,8 +247,14 @@ func (p *pages) issueOrder(c echo.Context) error {
 	in := oversight.OrderInput{Instruction: strings.TrimSpace(c.FormValue("instruction"))}
 	in.AgencyID, _ = strconv.ParseInt(c.FormValue("agency_id"), 10, 64)
 	in.AlertID, _ = strconv.ParseInt(c.FormValue("alert_id"), 10, 64)
-	in.RequestID, _ = strconv.ParseInt(c.FormValue("request_id"), 10, 64)
 	in.DueInWorkingDays, _ = strconv.Atoi(c.FormValue("due_days"))
+	if t := strings.TrimSpace(c.FormValue("ticket")); t != "" && in.AlertID == 0 {
+		r, err := p.Casework.ByTicket(c.Request().Context(), actorOf(c), t)
+		if err != nil {
+			return refuse(c, err, func(status int, msg string) error { return p.renderOrders(c, status, msg) })
+		}
+		in.RequestID = r.ID
+	}
 	if _, err := p.Oversight.IssueOrder(c.Request().Context(), actorOf(c), in); err != nil {
 		return refuse(c, err, func(status int, msg string) error { return p.renderOrders(c, status, msg) })
 	}
