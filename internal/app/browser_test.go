@@ -316,3 +316,37 @@ func TestBrowser(t *testing.T) {
 		ent.WaitText("h1", "我的诉求", 5*time.Second)
 	})
 }
+
+// Each screen opens for its roles only (pages call the same services, so
+// a role that slips past a route still meets identity.Authorize).
+func TestWebScreensByRole(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	open := map[string][]string{
+		"ent1":              {"/portal", "/portal/inspections"},
+		"court1":            {"/work", "/work/rows"},
+		"lead.court":        {"/work", "/work/orders", "/inspect"},
+		"inspector.market1": {"/inspect", "/inspect/new"},
+		"oversight1":        {"/oversight", "/oversight/alerts", "/oversight/orders", "/oversight/burden"},
+		"admin":             {"/", "/manage/users", "/manage/caps", "/manage/nodisturb"},
+	}
+	all := []string{"/portal", "/portal/inspections", "/work", "/work/orders", "/inspect", "/inspect/new",
+		"/oversight", "/oversight/alerts", "/oversight/orders", "/oversight/burden", "/manage/users"}
+	for user, mine := range open {
+		b := w.browse(user)
+		for _, path := range mine {
+			if rec := b.do("GET", path, nil); rec.Code != 200 {
+				t.Errorf("%s GET %s: %d", user, path, rec.Code)
+			}
+		}
+		for _, path := range all {
+			allowed := false
+			for _, m := range mine {
+				allowed = allowed || m == path
+			}
+			if rec := b.do("GET", path, nil); !allowed && rec.Code != 403 {
+				t.Errorf("%s GET %s: %d, want 403", user, path, rec.Code)
+			}
+		}
+	}
+}
