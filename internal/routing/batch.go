@@ -271,7 +271,10 @@ func (e *Engine) offerAll(ctx context.Context, tx bun.Tx, placed []*placement, n
 	for i, p := range placed {
 		ids[i] = p.r.ID
 	}
-	windows := e.window(ctx, ids, now)
+	windows, err := e.window(ctx, tx, ids, now)
+	if err != nil {
+		return err
+	}
 	var (
 		values       []string
 		args         []any

@@ -24,7 +24,7 @@ import (
 // OfferWindow returns when offers of the requests made at t expire if not
 // accepted. The SLA engine supplies the acknowledge deadlines on the
 // working calendar.
-type OfferWindow func(ctx context.Context, requestIDs []int64, t time.Time) map[int64]time.Time
+type OfferWindow func(ctx context.Context, db bun.IDB, requestIDs []int64, t time.Time) (map[int64]time.Time, error)
 
 // Engine routes requests.
 type Engine struct {
@@ -41,12 +41,12 @@ type Engine struct {
 // expire after two hours.
 func NewEngine(db *bun.DB, clk clock.Clock, log *slog.Logger, cases *casework.Service, window OfferWindow) *Engine {
 	if window == nil {
-		window = func(_ context.Context, ids []int64, t time.Time) map[int64]time.Time {
+		window = func(_ context.Context, _ bun.IDB, ids []int64, t time.Time) (map[int64]time.Time, error) {
 			out := make(map[int64]time.Time, len(ids))
 			for _, id := range ids {
 				out[id] = t.Add(2 * time.Hour)
 			}
-			return out
+			return out, nil
 		}
 	}
 	return &Engine{db: db, clock: clk, log: log, cases: cases, window: window, maxMisses: 2}
@@ -315,10 +315,14 @@ func (e *Engine) offer(ctx context.Context, tx bun.Tx, r *casework.Request, agen
 	if err := casework.AddEvent(ctx, tx, r.ID, now, nil, "assigned", false, data); err != nil {
 		return err
 	}
+	windows, err := e.window(ctx, tx, []int64{r.ID}, now)
+	if err != nil {
+		return err
+	}
 	if err := jobs.Enqueue(ctx, tx, jobs.Task{
 		Type: TaskOfferExpired, Key: fmt.Sprintf("offer:%d:%d", r.ID, r.Version),
 		Payload: OfferPayload{RequestID: r.ID, Version: r.Version}, Queue: jobs.QueueCritical,
-		ProcessAt: e.window(ctx, []int64{r.ID}, now)[r.ID],
+		ProcessAt: windows[r.ID],
 	}); err != nil {
 		return err
 	}

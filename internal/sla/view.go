@@ -104,9 +104,10 @@ func SortByUrgency(ids []int64, blocks map[int64]Block) {
 }
 
 // AcknowledgeDue is when each request's acknowledge clock runs out, which
-// is how long an officer has to accept an offer made at t. Without a
-// running clock (no policy matched at filing) it falls back to two hours.
-func (s *Service) AcknowledgeDue(ctx context.Context, requestIDs []int64, t time.Time) map[int64]time.Time {
+// is how long an officer has to accept an offer made at t; db is the
+// routing transaction. Without a running clock (no policy matched at
+// filing) an offer gets two hours.
+func (s *Service) AcknowledgeDue(ctx context.Context, db bun.IDB, requestIDs []int64, t time.Time) (map[int64]time.Time, error) {
 	out := make(map[int64]time.Time, len(requestIDs))
 	for _, id := range requestIDs {
 		out[id] = t.Add(2 * time.Hour)
@@ -115,17 +116,13 @@ func (s *Service) AcknowledgeDue(ctx context.Context, requestIDs []int64, t time
 		RequestID int64     `bun:"request_id"`
 		DueAt     time.Time `bun:"due_at"`
 	}
-	err := s.db.NewSelect().Table("sla_clocks").Column("request_id", "due_at").
+	err := db.NewSelect().Table("sla_clocks").Column("request_id", "due_at").
 		Where("request_id IN (?) AND kind = ? AND state = ? AND due_at IS NOT NULL", bun.List(requestIDs), Acknowledge, Running).
 		Scan(ctx, &rows)
-	if err != nil {
-		s.log.Warn("sla: acknowledge deadlines; offers get two hours", "err", err)
-		return out
-	}
 	for _, r := range rows {
 		if !r.DueAt.Before(t) {
 			out[r.RequestID] = r.DueAt
 		}
 	}
-	return out
+	return out, err
 }
