@@ -224,6 +224,33 @@ func (s *Service) Reset(ctx context.Context, tx bun.IDB, requestID int64, kind, 
 // schedules the deadline tasks of the new version. Met and breached
 // outcomes, once set, are never undone here.
 func (s *Service) refresh(ctx context.Context, tx bun.IDB, clocks []*Clock, now time.Time) error {
+	return s.rederive(ctx, tx, clocks, now, nil)
+}
+
+// schedule is what a clock's deadline tasks depend on.
+type schedule struct {
+	target, warnPercent int
+	state               string
+	due, warn           time.Time
+	provisional, over   bool
+}
+
+func scheduleOf(c *Clock) schedule {
+	sc := schedule{target: c.TargetMinutes, warnPercent: c.WarnPercent, state: c.State, provisional: c.Provisional, over: c.OverPauseCap}
+	if c.DueAt != nil {
+		sc.due = *c.DueAt
+	}
+	if c.WarnAt != nil {
+		sc.warn = *c.WarnAt
+	}
+	return sc
+}
+
+// rederive is refresh; with before (the clocks' schedules as stored), a
+// clock whose schedule comes out the same is left as it is: no new version,
+// no new deadline tasks. Its stored elapsed minutes stay those of its last
+// change, which is what they always are between changes.
+func (s *Service) rederive(ctx context.Context, tx bun.IDB, clocks []*Clock, now time.Time, before map[int64]schedule) error {
 	if len(clocks) == 0 {
 		return nil
 	}
@@ -241,6 +268,7 @@ func (s *Service) refresh(ctx context.Context, tx bun.IDB, clocks []*Clock, now 
 	}
 	policies := map[int64]*Policy{}
 	var tasks []jobs.Task
+	changed := make([]*Clock, 0, len(clocks))
 	for _, c := range clocks {
 		cal, err := s.cals.get(ctx, tx, c.CalendarID)
 		if err != nil {
@@ -273,11 +301,18 @@ func (s *Service) refresh(ctx context.Context, tx bun.IDB, clocks []*Clock, now 
 		}
 		c.OverPauseCap = (p.MaxPauses != nil && c.PauseCount > *p.MaxPauses) ||
 			(p.MaxPauseMinutes != nil && c.PausedMinutes > *p.MaxPauseMinutes)
+		if old, ok := before[c.ID]; ok && old == scheduleOf(c) {
+			continue
+		}
 		c.Version++
 		c.UpdatedAt = now
+		changed = append(changed, c)
 		tasks = append(tasks, deadlineTasks(c)...)
 	}
-	if _, err := tx.NewUpdate().Model(&clocks).Bulk().
+	if len(changed) == 0 {
+		return nil
+	}
+	if _, err := tx.NewUpdate().Model(&changed).Bulk().
 		Column("target_minutes", "state", "outcome", "elapsed_minutes", "paused_minutes", "pause_count", "over_pause_cap",
 			"due_at", "warn_at", "provisional", "warned_at", "breached_at", "escalated_at", "stopped_at", "version", "updated_at").
 		Exec(ctx); err != nil {
@@ -466,14 +501,55 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 
 // Recompute re-derives every open clock of a calendar or policy after an
 // administrator changed it. Policy targets are re-read; outcomes already
-// met or breached stay.
+// met or breached stay. Only clocks whose deadlines move get a new version
+// and new deadline tasks (an edit next month leaves this week's deadlines
+// alone). Batches of 2,000 clocks run two at a time, each in its own
+// transaction.
 func (s *Service) Recompute(ctx context.Context, p RecomputePayload) (int, error) {
 	now := s.clock.Now()
 	if p.CalendarID != 0 {
 		s.cals.forget(p.CalendarID) // the edit that queued this must be seen now
 	}
+	var pol *Policy
+	if p.PolicyID != 0 {
+		pol = new(Policy)
+		if err := s.db.NewSelect().Model(pol).Where("id = ?", p.PolicyID).Scan(ctx); err != nil {
+			return 0, err
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []*Clock)
+	errc := make(chan error, 3)
+	const workers = 2
+	for range workers {
+		go func() {
+			for clocks := range batches {
+				before := make(map[int64]schedule, len(clocks))
+				for _, c := range clocks {
+					before[c.ID] = scheduleOf(c)
+					if pol != nil && c.Outcome == nil {
+						if t := pol.target(c.Kind); t > 0 {
+							c.TargetMinutes, c.WarnPercent = t, pol.WarnPercent
+						}
+					}
+				}
+				if err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+					return s.rederive(ctx, tx, clocks, now, before)
+				}); err != nil {
+					errc <- err
+					cancel()
+					for range batches { // let the reader finish
+					}
+					return
+				}
+			}
+			errc <- nil
+		}()
+	}
 	var after int64
 	total := 0
+	var readErr error
 	for {
 		var clocks []*Clock
 		q := s.db.NewSelect().Model(&clocks).Where("state <> 'stopped'").Where("id > ?", after).OrderExpr("id").Limit(2000)
@@ -484,31 +560,31 @@ func (s *Service) Recompute(ctx context.Context, p RecomputePayload) (int, error
 			q.Where("policy_id = ?", p.PolicyID)
 		}
 		if err := q.Scan(ctx); err != nil {
-			return total, err
+			readErr = err
+			break
 		}
 		if len(clocks) == 0 {
-			return total, nil
+			break
 		}
 		after = clocks[len(clocks)-1].ID
-		err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-			if p.PolicyID != 0 {
-				var pol Policy
-				if err := tx.NewSelect().Model(&pol).Where("id = ?", p.PolicyID).Scan(ctx); err != nil {
-					return err
-				}
-				for _, c := range clocks {
-					if c.Outcome == nil {
-						if t := pol.target(c.Kind); t > 0 {
-							c.TargetMinutes, c.WarnPercent = t, pol.WarnPercent
-						}
-					}
-				}
-			}
-			return s.refresh(ctx, tx, clocks, now)
-		})
-		if err != nil {
-			return total, err
-		}
 		total += len(clocks)
+		select {
+		case batches <- clocks:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
 	}
+	close(batches)
+	var err error
+	for range workers {
+		if e := <-errc; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err == nil {
+		err = readErr
+	}
+	return total, err
 }

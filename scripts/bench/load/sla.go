@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/workcal"
 	"greenchannel/internal/sla"
 )
@@ -520,9 +521,35 @@ func runSLABench(args []string) error {
 			return err
 		}
 		p.clock.Set(time.Now())
-		// The edit: a closure day next month (an office move), as an
-		// administrator would load it; the recompute is what it queues.
+		// The edit: the offices close for a whole working day about two weeks
+		// ahead (a move), written as sla.Service.LoadCalendarYear writes a
+		// closure, with the version bump; the recompute is what it queues.
+		// Deadlines after that day move by a day; earlier ones stay.
+		cal, err := p.sla.CalendarByCode(ctx, "working")
+		if err != nil {
+			return err
+		}
+		var closed time.Time
+		for d := time.Now().AddDate(0, 0, 14); ; d = d.AddDate(0, 0, 1) {
+			day := workcal.DateOf(d, clock.Shanghai)
+			var taken int
+			if err := p.db.NewRaw(`SELECT count(*) FROM calendar_days WHERE calendar_id = ? AND day = ?`, calID, day.String()).Scan(ctx, &taken); err != nil {
+				return err
+			}
+			if cal.IsWorkingDay(day) && taken == 0 {
+				closed = day.Time()
+				break
+			}
+		}
+		if _, err := p.db.NewRaw(`INSERT INTO calendar_days (calendar_id, day, kind, name, windows) VALUES (?, ?, 'closure', '办公场所搬迁（压测）', '[[0, 1440]]')`,
+			calID, closed.Format(time.DateOnly)).Exec(ctx); err != nil {
+			return err
+		}
 		if _, err := p.db.NewRaw(`UPDATE calendars SET version = version + 1, updated_at = now() WHERE id = ?`, calID).Exec(ctx); err != nil {
+			return err
+		}
+		var versionsBefore int64
+		if err := p.db.NewRaw(`SELECT coalesce(sum(version), 0) FROM sla_clocks WHERE state <> 'stopped' AND calendar_id = ?`, calID).Scan(ctx, &versionsBefore); err != nil {
 			return err
 		}
 		t0 := time.Now()
@@ -547,9 +574,13 @@ func runSLABench(args []string) error {
 		if err := pgbenchScript(filepath.Join(*dir, "sla-recompute-batch.sql"), sqls, false); err != nil {
 			return err
 		}
+		var versionsAfter int64
+		if err := p.db.NewRaw(`SELECT coalesce(sum(version), 0) FROM sla_clocks WHERE state <> 'stopped' AND calendar_id = ?`, calID).Scan(ctx, &versionsAfter); err != nil {
+			return err
+		}
 		rate := float64(done) / d.Seconds()
-		fmt.Printf("  C.recompute: %d open clocks of the working calendar (%d counted before) re-derived in %.1fs: %.0f clocks/s; at that rate 1,000,000 open clocks take %.0fs\n",
-			done, n, d.Seconds(), rate, 1e6/rate)
+		fmt.Printf("  C.recompute: closure on %s: %d open clocks of the working calendar (%d counted before) re-derived in %.1fs, %d of them moved: %.0f clocks/s; at that rate 1,000,000 open clocks take %.0fs\n",
+			closed.Format(time.DateOnly), done, n, d.Seconds(), versionsAfter-versionsBefore, rate, 1e6/rate)
 		if err := emit(*results, record{"C.recompute.s", d.Seconds(), "s"}, record{"C.recompute.clocks", float64(done), ""},
 			record{"C.recompute.rate", rate, "clocks/s"}); err != nil {
 			return err
