@@ -143,6 +143,9 @@ func funcsFor(lang string) template.FuncMap {
 			return v.Text
 		},
 		"en": func() bool { return lang == langEn },
+		// Chinese text takes full-width punctuation, English the narrow one.
+		"colon": func() string { return map[bool]string{true: ": ", false: "："}[lang == langEn] },
+		"comma": func() string { return map[bool]string{true: ", ", false: "，"}[lang == langEn] },
 		"when": func(t any) string {
 			switch v := t.(type) {
 			case time.Time:
