@@ -117,14 +117,7 @@ func itoa(n int64) string { return fmt.Sprint(n) }
 func TestLargeAgencyExplanationCountsTheRest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
-	if _, err := w.db.ExecContext(ctx, `
-		WITH u AS (
-		  INSERT INTO users (username, display_name, role, password_hash, agency_id)
-		  SELECT 'cop' || g, '警官' || g, 'officer', 'x', (SELECT id FROM agencies WHERE code = 'police') FROM generate_series(1, 40) g
-		  RETURNING id)
-		INSERT INTO officer_profiles (user_id, skills, capacity, on_duty) SELECT id, '{security_protection}', 10, id % 4 <> 0 FROM u`); err != nil {
-		t.Fatal(err)
-	}
+	w.addPolice(40, "id % 4 <> 0") // every fourth off duty
 	r := w.file("ent1", "security_protection")
 	if err := w.engine.Route(ctx, r.ID); err != nil {
 		t.Fatal(err)

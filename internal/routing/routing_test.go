@@ -63,6 +63,20 @@ func (w *world) route(r casework.Request) (*routing.Explanation, casework.Reques
 	return ex, *got
 }
 
+// addPolice adds n police officers cop1…copN with the skill
+// security_protection and capacity 10; onDuty is SQL over their user id.
+func (w *world) addPolice(n int, onDuty string) {
+	w.t.Helper()
+	if _, err := w.db.ExecContext(ctx, `
+		WITH u AS (
+		  INSERT INTO users (username, display_name, role, password_hash, agency_id)
+		  SELECT 'cop' || g, '警官' || g, 'officer', 'x', (SELECT id FROM agencies WHERE code = 'police') FROM generate_series(1, ?) g
+		  RETURNING id)
+		INSERT INTO officer_profiles (user_id, skills, capacity, on_duty) SELECT id, '{security_protection}', 10, `+onDuty+` FROM u`, n); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 func (w *world) assignee(r casework.Request) string {
 	if r.Assignee == nil {
 		return ""
@@ -288,14 +302,7 @@ func TestConcurrentWorkersRespectCapacity(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	// Twenty police officers with capacity 10 each: 200 slots for 400 requests of weight 1.
-	if _, err := w.db.ExecContext(ctx, `
-		WITH u AS (
-		  INSERT INTO users (username, display_name, role, password_hash, agency_id)
-		  SELECT 'cop' || g, '警官' || g, 'officer', 'x', (SELECT id FROM agencies WHERE code = 'police') FROM generate_series(1, 20) g
-		  RETURNING id)
-		INSERT INTO officer_profiles (user_id, skills, capacity, on_duty) SELECT id, '{security_protection}', 10, true FROM u`); err != nil {
-		t.Fatal(err)
-	}
+	w.addPolice(20, "true")
 	for _, u := range []string{"police1", "police2"} {
 		_, _ = w.ids.SetDuty(ctx, w.As(u), false)
 	}
