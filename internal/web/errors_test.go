@@ -44,3 +44,25 @@ func TestErrorsArePagesForBrowsers(t *testing.T) {
 		t.Fatalf("non-browser 404: %s", rec.Header().Get("Content-Type"))
 	}
 }
+
+// Assets are compressed and revalidated, so a slow link downloads them once.
+func TestStaticAssetsRevalidateAndCompress(t *testing.T) {
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	e := httpx.New(httpx.Options{Log: quiet})
+	Register(e, Deps{Log: quiet})
+	req := httptest.NewRequest(http.MethodGet, "/static/app.css", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	tag := rec.Header().Get("ETag")
+	if rec.Code != http.StatusOK || tag == "" || rec.Header().Get("Content-Encoding") != "gzip" {
+		t.Fatalf("first load: %d etag %q encoding %q", rec.Code, tag, rec.Header().Get("Content-Encoding"))
+	}
+	req = httptest.NewRequest(http.MethodGet, "/static/app.css", nil)
+	req.Header.Set("If-None-Match", tag)
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
+		t.Fatalf("revalidation: %d, %d bytes", rec.Code, rec.Body.Len())
+	}
+}

@@ -32,7 +32,7 @@ func (p *pages) routes(e *echo.Echo) {
 	e.GET("/v/:code", p.verify)
 	e.POST("/v/:code/confirm", p.confirmCode, p.only(identity.RoleEnterprise))
 
-	ent := e.Group("/portal", p.only(identity.RoleEnterprise))
+	ent := e.Group("/portal", compress, p.only(identity.RoleEnterprise))
 	ent.GET("", p.portal)
 	ent.POST("/requests", p.fileRequest)
 	ent.GET("/requests/:id", p.requestPage)
@@ -44,7 +44,7 @@ func (p *pages) routes(e *echo.Echo) {
 	ent.GET("/inspections/:id", p.myInspection)
 	ent.POST("/inspections/:id/evaluate", p.evaluate)
 
-	work := e.Group("/work", p.only(identity.RoleOfficer, identity.RoleLead))
+	work := e.Group("/work", compress, p.only(identity.RoleOfficer, identity.RoleLead))
 	work.GET("", p.queue)
 	work.GET("/rows", p.queueRows)
 	work.POST("/duty", p.duty)
@@ -55,7 +55,7 @@ func (p *pages) routes(e *echo.Echo) {
 	work.GET("/orders", p.leadOrders, p.only(identity.RoleLead))
 	work.POST("/orders/:id", p.orderStep, p.only(identity.RoleLead))
 
-	insp := e.Group("/inspect", p.only(identity.RoleInspector, identity.RoleLead))
+	insp := e.Group("/inspect", compress, p.only(identity.RoleInspector, identity.RoleLead))
 	insp.GET("", p.inspections)
 	insp.GET("/new", p.newInspection, p.only(identity.RoleInspector))
 	insp.GET("/enterprises", p.findEnterprises, p.only(identity.RoleInspector))
@@ -65,7 +65,7 @@ func (p *pages) routes(e *echo.Echo) {
 	insp.GET("/:id/qr", p.qrPage)
 	insp.POST("/:id/record", p.record, p.only(identity.RoleInspector))
 
-	ov := e.Group("/oversight", p.only(identity.RoleOversight))
+	ov := e.Group("/oversight", compress, p.only(identity.RoleOversight))
 	ov.GET("", p.dashboard)
 	ov.GET("/alerts", p.alerts)
 	ov.POST("/alerts/:id", p.handleAlert)
@@ -74,7 +74,7 @@ func (p *pages) routes(e *echo.Echo) {
 	ov.POST("/orders/:id", p.orderStep)
 	ov.GET("/burden", p.burden)
 
-	adm := e.Group("/manage", p.only(identity.RoleAdmin))
+	adm := e.Group("/manage", compress, p.only(identity.RoleAdmin))
 	adm.GET("/:tab", p.manage)
 	adm.POST("/:tab/:id", p.manageSave)
 }

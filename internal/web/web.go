@@ -60,7 +60,7 @@ func Register(e *echo.Echo, d Deps) {
 	p := &pages{Deps: d, tmpl: map[string]*template.Template{langZh: zh, langEn: en}}
 	e.HTTPErrorHandler = p.htmlErrors(e.HTTPErrorHandler)
 	sub, _ := fs.Sub(static, "static")
-	e.GET("/static/*", echo.WrapHandler(http.StripPrefix("/static/", http.FileServer(http.FS(sub)))))
+	e.GET("/static/*", staticFiles(sub), compress)
 	e.GET("/openapi.yaml", func(c echo.Context) error {
 		return c.Blob(http.StatusOK, "application/yaml; charset=utf-8", d.Spec)
 	})
