@@ -40,3 +40,20 @@ func TestDeadlinesReadInWorkingDaysAndHours(t *testing.T) {
 		t.Fatal("no clocks must show no deadline")
 	}
 }
+
+func TestDeadlinesReadInEnglish(t *testing.T) {
+	for _, tc := range []struct {
+		v    sla.View
+		text string
+	}{
+		{sla.View{State: sla.Running, RemainingMinutes: 300, TargetMinutes: 840}, "5 working hours left"},
+		{sla.View{State: sla.Running, RemainingMinutes: 420 + 60, TargetMinutes: 2000}, "1 working day 1 working hour left"},
+		{sla.View{State: sla.Breached, RemainingMinutes: -840}, "overdue by 2 working days"},
+		{sla.View{State: sla.Paused, RemainingMinutes: 30, TargetMinutes: 420}, "paused (waiting for the enterprise), 30 minutes left"},
+		{sla.View{State: sla.Met}, "done in time"},
+	} {
+		if got := clockTextEn(&tc.v); got != tc.text {
+			t.Errorf("%+v: %q, want %q", tc.v, got, tc.text)
+		}
+	}
+}
