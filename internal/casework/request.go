@@ -238,8 +238,7 @@ func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Reque
 		q.Where("?TableAlias.created_at < ?", *f.CreatedTo)
 	}
 	if terms := QueryTerms(f.Q); len(terms) > 0 {
-		q.Where("?TableAlias.search_terms @> ?", pgdialect.Array(terms))
-		return s.searchNewestFirst(ctx, q, f.BeforeID, limit, &out)
+		return s.searchNewestFirst(ctx, q, terms, f.BeforeID, limit, &out)
 	}
 	if err := q.Scan(ctx); err != nil {
 		return nil, false, err
@@ -253,9 +252,17 @@ func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Reque
 // searchNewestFirst runs a search in windows of ids, newest first. Asked
 // for the whole table at once, PostgreSQL must fetch and sort every match
 // of a common word before it can return the newest fifty; within a window
-// the term index and the id range combine, and a page of a common word is
-// found in the first window.
-func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, before int64, limit int, out *[]Request) ([]Request, bool, error) {
+// the term index and the id range combine.
+//
+// The first, small window leaves the term index out and checks the terms
+// row by row, newest first: a common word fills the page there at once.
+// The planner cannot see that on its own, because it takes a word's
+// bigrams (劳动, 仲裁) as independent and so expects a common phrase to be
+// rare; in an agency's scope it would then read the index's whole list
+// for the phrase, a hundred thousand entries, for every page. Later
+// windows use the index and double in size, so a rare word reaches the
+// oldest request in a few steps.
+func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, terms []string, before int64, limit int, out *[]Request) ([]Request, bool, error) {
 	hi := before
 	if hi <= 0 {
 		if err := s.db.NewSelect().Model((*Request)(nil)).ColumnExpr("coalesce(max(id), 0) + 1").Scan(ctx, &hi); err != nil {
@@ -263,18 +270,24 @@ func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, bef
 		}
 	}
 	var found []Request
-	// Each window is twice the one before: a common word fills the page in
-	// the first, a rare one (or a narrow scope) reaches the oldest request
-	// in a few steps rather than one step per window.
-	for window := s.limits.SearchWindow; hi > 1 && len(found) <= limit; window *= 2 {
-		lo := max(hi-window, 0)
+	scan := func(lo int64, indexed bool) error {
+		match := "(?TableAlias.search_terms || '{}'::text[]) @> ?" // an expression the index does not cover
+		if indexed {
+			match = "?TableAlias.search_terms @> ?"
+		}
 		var page []Request
-		wq := q.Clone().Model(&page).Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).Limit(int64(limit + 1 - len(found)))
-		if err := wq.Scan(ctx); err != nil {
+		err := q.Clone().Model(&page).Where(match, pgdialect.Array(terms)).
+			Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).Limit(int64(limit + 1 - len(found))).Scan(ctx)
+		found, hi = append(found, page...), lo
+		return err
+	}
+	if err := scan(max(hi-max(s.limits.SearchWindow/5, 1), 0), false); err != nil {
+		return nil, false, err
+	}
+	for window := s.limits.SearchWindow; hi > 1 && len(found) <= limit; window *= 2 {
+		if err := scan(max(hi-window, 0), true); err != nil {
 			return nil, false, err
 		}
-		found = append(found, page...)
-		hi = lo
 	}
 	*out = found
 	if len(found) > limit {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"greenchannel/internal/casework"
 )
 
 // runPgbenchList prints the pgbench script of one GET /api/v1/requests
@@ -63,7 +65,15 @@ func runPgbenchList(args []string) error {
 		where = append(where, fmt.Sprintf(`("request".category = %s)`, lit(*category)))
 	}
 	if terms := queryTerms(*q); len(terms) > 0 {
-		where = append(where, fmt.Sprintf(`("request".search_terms @> %s)`, lit(pgArray(terms))))
+		// The first window of casework's search: the newest SearchWindow/5
+		// ids, terms checked row by row (see searchNewestFirst).
+		var hi int64
+		if err := pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) + 1 FROM requests`).Scan(&hi); err != nil {
+			return err
+		}
+		lo := max(hi-casework.DefaultLimits.SearchWindow/5, 0)
+		where = append(where, fmt.Sprintf(`(("request".search_terms || '{}'::text[]) @> %s)`, lit(pgArray(terms))),
+			fmt.Sprintf(`("request".id < %d AND "request".id >= %d)`, hi, lo))
 	}
 	wh := ""
 	if len(where) > 0 {

@@ -1,7 +1,7 @@
 -- Template of the SQL one `GET /api/v1/requests` runs, copied from the
 -- statements the server sends (log_statement = all): the auth middleware
 -- loads the caller (identity userByID), casework.List selects the page, and
--- the SLA block of each request on the page is read. `load pgbench-list`
+-- the SLA block of the page (clocks with their logs) is read. `load pgbench-list`
 -- fills in {{uid}}, the WHERE clause bun builds for one query (values
 -- inline, as the server sends them), the LIMIT (page size + 1) and {{ids}},
 -- the ids of that page (the list query is run once to get them).
@@ -23,4 +23,4 @@ LEFT JOIN "agencies" AS "agency" ON ("agency"."id" = "request"."agency_id")
 LEFT JOIN "users" AS "assignee" ON ("assignee"."id" = "request"."assignee_id")
 {{where}}
 ORDER BY "request".id DESC LIMIT {{limit}};
-SELECT "clock"."id", "clock"."request_id", "clock"."kind", "clock"."cycle", "clock"."policy_id", "clock"."calendar_id", "clock"."target_minutes", "clock"."warn_percent", "clock"."state", "clock"."outcome", "clock"."elapsed_minutes", "clock"."paused_minutes", "clock"."pause_count", "clock"."over_pause_cap", "clock"."due_at", "clock"."warn_at", "clock"."provisional", "clock"."warned_at", "clock"."breached_at", "clock"."escalated_at", "clock"."stopped_at", "clock"."version", "clock"."created_at", "clock"."updated_at" FROM "sla_clocks" AS "clock" WHERE (request_id IN ({{ids}})) ORDER BY request_id, kind, cycle;
+SELECT clock.*, (SELECT json_agg(json_build_object('at', e.at, 'kind', e.kind, 'reason', e.reason) ORDER BY e.id) FROM sla_clock_events e WHERE e.clock_id = clock.id) AS events FROM "sla_clocks" AS "clock" WHERE (request_id IN ({{ids}})) ORDER BY request_id, kind, cycle;
