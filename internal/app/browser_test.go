@@ -200,8 +200,11 @@ func TestBrowser(t *testing.T) {
 		insp.Do("items and the second inspector",
 			chromedp.Click(chromedp.CSS("input[name=items][value='MKT-001']")),
 			chromedp.Click(chromedp.CSS(fmt.Sprintf("input[name=inspectors][value='%d']", s.actor("inspector.market2").UserID))),
-			chromedp.Click(chromedp.CSS("button[formaction='/inspect/precheck']")))
+			// Asking for the code shows the warnings first (another agency
+			// visits today); the second click issues it.
+			chromedp.Click(chromedp.CSS("#issue-form .buttons button:not([formaction])")))
 		insp.WaitText("#checks-h", "预检结果", 5*time.Second)
+		insp.WaitText(".checks", "当天", time.Second)
 		insp.Shot("inspect-precheck")
 		insp.Do("issue", chromedp.Click(chromedp.CSS("#issue-form .buttons button:not([formaction])")))
 		insp.WaitText("main", "全屏出示二维码", 5*time.Second)

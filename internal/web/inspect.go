@@ -186,8 +186,19 @@ func (p *pages) precheck(c echo.Context) error {
 }
 
 // issue asks for the code; a block comes back with every finding listed.
+// Warnings are shown before the code is issued: a form whose findings the
+// inspector has not seen yet comes back with them first.
 func (p *pages) issue(c echo.Context) error {
 	f, in := readIssueForm(c)
+	if c.FormValue("seen") != "1" {
+		checks, err := p.Inspection.Precheck(c.Request().Context(), actorOf(c), in)
+		if err != nil {
+			return refuse(c, err, func(status int, msg string) error { return p.renderIssue(c, status, f, nil, msg) })
+		}
+		if len(checks) > 0 {
+			return p.renderIssue(c, http.StatusOK, f, checks, "")
+		}
+	}
 	i, err := p.Inspection.Issue(c.Request().Context(), actorOf(c), in)
 	if err != nil {
 		var checks []inspection.Check

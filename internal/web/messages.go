@@ -43,7 +43,7 @@ var english = map[string]string{
 	"执法人员（现场检查至少 2 名持证人员）": "Inspectors (on-site visits need 2 certified)", "执法证号": "certificate",
 	"无": "none", "预检结果": "Pre-check findings", "预检通过，没有提示。": "Pre-checks passed with no warnings.",
 	"越过可越过的阻止项的理由（会通报执法监督）": "Reason to override an overridable block (the oversight office is told)",
-	"预检": "Pre-check", "签发检查码": "Issue the code", "没有找到企业。": "No enterprise found.",
+	"预检": "Pre-check", "请看过以下提示后再签发；修改表单后会重新预检。": "Read these findings before issuing; changing the form runs the pre-checks again.", "签发检查码": "Issue the code", "没有找到企业。": "No enterprise found.",
 	"全屏出示二维码": "Show QR full screen", "执法人员": "Inspectors", "处理结果": "Outcome", "已说明理由越过": "overridden with a reason",
 	"记录检查情况": "Record the visit", "实际开始": "Started", "实际结束": "Ended", "检查结果": "Result", "符合": "Compliant",
 	"轻微问题": "Minor issue", "违法违规": "Violation", "说明": "Note", "整改期限（工作日）": "Rectify within (working days)",

@@ -44,6 +44,12 @@
     if (list) list.innerHTML = "";
   });
 
+  // A changed code request must be pre-checked again before it is issued.
+  document.addEventListener("change", function (e) {
+    var seen = e.target.form && e.target.form.querySelector("input[name=seen]");
+    if (seen) seen.value = "0";
+  });
+
   function isPct(name) { return /%$/.test(name); }
 
   function charts() {
