@@ -28,6 +28,7 @@ func (p *pages) htmlErrors(problemJSON echo.HTTPErrorHandler) echo.HTTPErrorHand
 		problemJSON(err, c)
 		res.Writer, res.Committed, res.Size = w, false, 0
 		var pr struct {
+			Type      string `json:"type"`
 			Status    int    `json:"status"`
 			Detail    string `json:"detail"`
 			RequestID string `json:"request_id"`
@@ -42,6 +43,9 @@ func (p *pages) htmlErrors(problemJSON echo.HTTPErrorHandler) echo.HTTPErrorHand
 		msg := plain(lang, pr.Detail)
 		if z, ok := plainStatus[pr.Status]; ok && (msg == "" || pr.Status >= 500 || pr.Status == http.StatusNotFound) {
 			msg = bilingual(lang, z)
+		}
+		if strings.HasSuffix(pr.Type, "/csrf") {
+			msg = bilingual(lang, "页面已过期，请刷新页面后再提交 / this page is out of date; reload it and submit again")
 		}
 		_ = p.render(c, pr.Status, "error.html", map[string]any{"Title": "出错了", "Error": msg,
 			"RequestID": pr.RequestID, "Home": homeOf(actorOf(c).Role)})

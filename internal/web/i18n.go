@@ -107,6 +107,11 @@ var words = map[string]string{
 	"inspection": "检查", "request": "诉求",
 }
 
+type navLink struct {
+	Href, Text string
+	Here       bool
+}
+
 func funcsFor(lang string) template.FuncMap {
 	tr := func(zh string) string { return translate(lang, zh) }
 	lookup := func(m map[string]string, k string) string {
@@ -175,6 +180,11 @@ func funcsFor(lang string) template.FuncMap {
 			return string(b), err
 		},
 		"list": func(xs ...any) []any { return xs },
+		// link is a navigation entry, marked when it is the page shown.
+		"link": func(path, href, text string) navLink {
+			here, _, _ := strings.Cut(path, "?")
+			return navLink{Href: href, Text: text, Here: here == href}
+		},
 		"tags": func() []string { return evaluationTags },
 		"tabnames": func() map[string]string {
 			return map[string]string{"users": "用户", "categories": "诉求类别", "routing": "分派规则", "sla": "时限策略",
