@@ -642,19 +642,20 @@ func sweepSelect(now time.Time) string {
 // due, not yet handled) have come: the sweep at that now sees about n
 // clocks (a clock whose warning and breach both passed counts once).
 func nowWithDue(ctx context.Context, p *product, after time.Time, n int) (time.Time, int, error) {
-	var at time.Time
-	err := p.db.NewRaw(`SELECT t FROM (
+	var at *time.Time
+	// The n-th deadline, or the last when fewer are left (a small data set).
+	err := p.db.NewRaw(`SELECT max(t) FROM (SELECT t FROM (
 		  SELECT due_at AS t FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at > ?
 		  UNION ALL SELECT warn_at FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at > ?
-		) x ORDER BY t LIMIT 1 OFFSET ?`, after, after, max(n-1, 0)).Scan(ctx, &at)
-	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("no %d deadlines after %s: %w", n, after, err)
+		) x ORDER BY t LIMIT ?) y`, after, after, max(n, 1)).Scan(ctx, &at)
+	if err != nil || at == nil {
+		return time.Time{}, 0, fmt.Errorf("no deadlines after %s: %v", after, err)
 	}
 	var count int
-	if err := p.db.NewRaw(`SELECT count(*) FROM (`+sweepSelect(at)+`) x`).Scan(ctx, &count); err != nil {
+	if err := p.db.NewRaw(`SELECT count(*) FROM (`+sweepSelect(*at)+`) x`).Scan(ctx, &count); err != nil {
 		return time.Time{}, 0, err
 	}
-	return at, count, nil
+	return *at, count, nil
 }
 
 func median(d []time.Duration) time.Duration {
