@@ -123,6 +123,15 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		title := "商标被仿冒，请求知识产权保护指导"
+		// Note how far the upload progress bar got (the page is swapped
+		// in place, so the note survives the navigation).
+		if _, err := chromedp.Run(ent.Ctx, chromedp.Evaluate[chromedp.Void](`window.uploadShown = 0;
+			document.addEventListener("htmx:xhr:progress", e => {
+				const bar = e.target.closest && e.target.closest("form.upload") && e.target.closest("form.upload").querySelector("progress");
+				if (bar && !bar.hidden) window.uploadShown = Math.max(window.uploadShown, bar.value);
+			})`)); err != nil {
+			t.Fatal(err)
+		}
 		ent.Do("file a request",
 			chromedp.Click(chromedp.CSS("input[name=category][value=ip_protection]")),
 			chromedp.SetValue(chromedp.CSS("#title"), title),
@@ -133,6 +142,9 @@ func TestBrowser(t *testing.T) {
 			chromedp.DoubleClick(chromedp.CSS("#new button[type=submit]")),
 		)
 		ent.WaitText("main", "商标注册证.pdf", 10*time.Second)
+		if shown, err := chromedp.Run(ent.Ctx, chromedp.Evaluate[int](`window.uploadShown`)); err != nil || shown != 100 {
+			t.Fatalf("upload progress shown up to %d%% (%v)", shown, err)
+		}
 		var n int
 		if err := s.d.db.NewRaw("SELECT count(*) FROM requests WHERE title = ?", title).Scan(ctx, &n); err != nil || n != 1 {
 			t.Fatalf("requests filed by a double click: %d %v", n, err)
