@@ -154,6 +154,12 @@ func TestBrowser(t *testing.T) {
 		s.open(court, "/work", "#queue")
 		court.WaitText("#queue", title, 10*time.Second) // routed by the worker, shown by the queue's refresh
 		court.Shot("work-queue")
+		// The countdowns tick in the browser between refreshes.
+		first := court.Text("#queue .tick")
+		if _, err := chromedp.Run(court.Ctx, chromedp.Poll[chromedp.Void](fmt.Sprintf(
+			`document.querySelector("#queue .tick").textContent !== %q`, first), chromedp.WithPollingTimeout(3*time.Second))); err != nil {
+			t.Fatalf("the countdown stays at %q: %v", first, err)
+		}
 		court.Do("open the request", chromedp.Click(chromedp.JSPath(fmt.Sprintf(`[...document.querySelectorAll("#queue a")].find(a => a.innerText.includes(%q))`, title))))
 		court.Do("accept", chromedp.WaitVisible(actButton("accept")), chromedp.Click(actButton("accept")))
 		court.WaitText("main", "办理中", 5*time.Second)
