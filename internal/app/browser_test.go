@@ -56,7 +56,7 @@ func newSite(t *testing.T) *site {
 	if err := seed(ctx, d, true, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	srv := jobs.NewServer(d.rdb, quiet, 8, 5*time.Second)
+	srv := jobs.NewServer(d.rdb, quiet, 8, 10*time.Second)
 	if err := srv.Start(newRegistry(d).Mux()); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +152,7 @@ func TestBrowser(t *testing.T) {
 
 		court := s.signIn(b, t, "court1", webtest.Desktop)
 		s.open(court, "/work", "#queue")
-		court.WaitText("#queue", title, 10*time.Second) // routed by the worker, shown by the queue's refresh
+		court.WaitText("#queue", title, 20*time.Second) // routed by the worker, shown by the queue's refresh
 		court.Shot("work-queue")
 		// The countdowns tick in the browser between refreshes.
 		first := court.Text("#queue .tick")
@@ -162,39 +162,39 @@ func TestBrowser(t *testing.T) {
 		}
 		court.Do("open the request", chromedp.Click(chromedp.JSPath(fmt.Sprintf(`[...document.querySelectorAll("#queue a")].find(a => a.innerText.includes(%q))`, title))))
 		court.Do("accept", chromedp.WaitVisible(actButton("accept")), chromedp.Click(actButton("accept")))
-		court.WaitText("main", "办理中", 5*time.Second)
+		court.WaitText("main", "办理中", 10*time.Second)
 		s.clock.Advance(20 * time.Minute)
 		court.Do("ask for materials",
 			chromedp.SetValue(chromedp.CSS("#info-body"), "请上传商标注册证及被仿冒商品的购买记录。"),
 			chromedp.Click(actButton("request_info")))
-		court.WaitText("main", "待企业补充材料", 5*time.Second)
+		court.WaitText("main", "待企业补充材料", 10*time.Second)
 
 		s.clock.Advance(40 * time.Minute)
 		ent.Do("reload the request", chromedp.Reload())
-		ent.WaitText(".asked", "购买记录", 5*time.Second)
+		ent.WaitText(".asked", "购买记录", 10*time.Second)
 		ent.Do("answer with a file",
 			chromedp.SetValue(chromedp.CSS("#msg-body"), "已上传购买记录截图。"),
 			chromedp.SetUploadFiles(chromedp.CSS("#msg-files"), []string{file}),
 			chromedp.Click(chromedp.CSS("form[action$='/messages'] button[type=submit]")))
-		ent.WaitText("main", "办理中", 5*time.Second)
+		ent.WaitText("main", "办理中", 10*time.Second)
 
 		s.clock.Advance(time.Hour)
 		court.Do("reload", chromedp.Reload())
-		court.WaitText(".timeline", "已上传购买记录截图。", 5*time.Second)
+		court.WaitText(".timeline", "已上传购买记录截图。", 10*time.Second)
 		court.Shot("work-request")
 		court.Do("resolve",
 			chromedp.SetValue(chromedp.CSS("#resolve-body"), "已指导向市场监管部门投诉并申请诉前禁令。"),
 			chromedp.Click(actButton("resolve")))
-		court.WaitText("main", "已办结待确认", 5*time.Second)
+		court.WaitText("main", "已办结待确认", 10*time.Second)
 
 		ent.Do("reload", chromedp.Reload())
 		ent.Do("confirm", chromedp.WaitVisible(actButton("confirm")), chromedp.Click(actButton("confirm")))
-		ent.WaitText("main", "已关闭", 5*time.Second)
+		ent.WaitText("main", "已关闭", 10*time.Second)
 		ent.Do("rate",
 			chromedp.Click(chromedp.CSS("input[name=rating][value='5']")),
 			chromedp.SetValue(chromedp.CSS("#fb-comment"), "响应很快。"),
 			chromedp.Click(chromedp.CSS("form[action$='/feedback'] button")))
-		ent.WaitText(".timeline", "响应很快。", 5*time.Second)
+		ent.WaitText(".timeline", "响应很快。", 10*time.Second)
 		ent.Shot("portal-request")
 	})
 
@@ -221,11 +221,11 @@ func TestBrowser(t *testing.T) {
 			// Asking for the code shows the warnings first (another agency
 			// visits today); the second click issues it.
 			chromedp.Click(chromedp.CSS("#issue-form .buttons button:not([formaction])")))
-		insp.WaitText("#checks-h", "预检结果", 5*time.Second)
+		insp.WaitText("#checks-h", "预检结果", 10*time.Second)
 		insp.WaitText(".checks", "当天", time.Second)
 		insp.Shot("inspect-precheck")
 		insp.Do("issue", chromedp.Click(chromedp.CSS("#issue-form .buttons button:not([formaction])")))
-		insp.WaitText("main", "全屏出示二维码", 5*time.Second)
+		insp.WaitText("main", "全屏出示二维码", 10*time.Second)
 		code := strings.TrimSpace(insp.Text("strong.code"))
 
 		phone := s.signIn(b, t, "inspector.market1", webtest.Phone)
@@ -234,7 +234,7 @@ func TestBrowser(t *testing.T) {
 
 		insp.Do("record the visit",
 			chromedp.Click(chromedp.CSS("form[action$='/record'] button")))
-		insp.WaitText("main", "已记录", 5*time.Second)
+		insp.WaitText("main", "已记录", 10*time.Second)
 
 		// The enterprise rates the visit; the market bureau never sees it.
 		ent := s.signIn(b, t, "ent2", webtest.Phone)
@@ -247,7 +247,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#ev-comment"), "检查人员出示了证件，按清单检查。"))
 		ent.Shot("portal-inspection-rate-phone")
 		ent.Do("send", chromedp.Click(chromedp.CSS("form[action$='/evaluate'] button")))
-		ent.WaitText("main", "已评价", 5*time.Second)
+		ent.WaitText("main", "已评价", 10*time.Second)
 
 		visitor := b.NewUser(t, webtest.Phone)
 		s.open(visitor, "/v/"+code, ".banner")
@@ -284,7 +284,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS("#o-text")),
 			chromedp.SetValue(chromedp.CSS("#o-text"), "请说明同日重复检查的原因，今后联合检查。"),
 			chromedp.Click(chromedp.CSS("form[action='/oversight/orders'] button")))
-		office.WaitText(".rows", "请说明同日重复检查的原因", 5*time.Second)
+		office.WaitText(".rows", "请说明同日重复检查的原因", 10*time.Second)
 		// An order about a request, to the court, named by its ticket number.
 		var ticket string
 		if err := s.d.db.NewRaw("SELECT ticket_no FROM requests WHERE category = 'ip_protection' ORDER BY id DESC LIMIT 1").Scan(ctx, &ticket); err != nil {
@@ -295,7 +295,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#o-agency"), strconv.FormatInt(s.actor("court1").AgencyID, 10)),
 			chromedp.SetValue(chromedp.CSS("#o-text"), "请报告该知识产权诉求的后续保护措施。"),
 			chromedp.Click(chromedp.CSS("form[action='/oversight/orders'] button")))
-		office.WaitText(".rows", "后续保护措施", 5*time.Second)
+		office.WaitText(".rows", "后续保护措施", 10*time.Second)
 		office.Shot("oversight-orders")
 		s.open(office, "/oversight/burden?q="+url.QueryEscape("岷江绿源"), "main h1")
 		office.WaitText("main", "各机关年度检查次数", time.Second)
@@ -311,7 +311,7 @@ func TestBrowser(t *testing.T) {
 		lead.Do("answer the supervision order",
 			chromedp.SetValue(chromedp.CSS("form[action^='/work/orders/'] textarea"), "已向企业发送诉前禁令指引，并与市场监管局建立线索移送。"),
 			chromedp.Click(chromedp.CSS("form[action^='/work/orders/'] button")))
-		lead.WaitText(".rows", "已答复待审核", 5*time.Second)
+		lead.WaitText(".rows", "已答复待审核", 10*time.Second)
 		lead.Shot("lead-orders")
 		admin := s.signIn(b, t, "admin", webtest.Desktop)
 		s.open(admin, "/manage/routing", "table")
@@ -321,7 +321,7 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(chromedp.CSS("#nd-uscc"), "91510118MA6827NEN0"),
 			chromedp.SetValue(chromedp.CSS("#nd-basis"), "A级纳税信用，区政府2026年第3号决定"),
 			chromedp.Click(chromedp.CSS("form[action='/manage/nodisturb/0'] button")))
-		admin.WaitText("table", "成都新津天府智造科技有限公司", 5*time.Second)
+		admin.WaitText("table", "成都新津天府智造科技有限公司", 10*time.Second)
 		s.open(admin, "/manage/users", "table")
 		admin.Shot("admin-users")
 	})
@@ -330,11 +330,11 @@ func TestBrowser(t *testing.T) {
 		ent := s.signIn(b, t, "ent1", webtest.Phone)
 		s.open(ent, "/portal", "#new")
 		ent.Do("switch to English", chromedp.Click(chromedp.CSS("a.lang")))
-		ent.WaitText("h1", "My requests", 5*time.Second)
+		ent.WaitText("h1", "My requests", 10*time.Second)
 		ent.WaitText("#new", "File a request", time.Second)
 		ent.Shot("portal-en-phone")
 		ent.Do("back to Chinese", chromedp.Click(chromedp.CSS("a.lang")))
-		ent.WaitText("h1", "我的诉求", 5*time.Second)
+		ent.WaitText("h1", "我的诉求", 10*time.Second)
 	})
 }
 

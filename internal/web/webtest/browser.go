@@ -104,7 +104,7 @@ func (b *Browser) NewUser(t testing.TB, viewport [2]int64) *User {
 // Do runs actions with a deadline, failing the test with what was being done.
 func (u *User) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	u.T.Helper()
-	ctx, cancel := context.WithTimeout(u.Ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(u.Ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
 		u.T.Fatalf("%s: %v (page: %s)", what, err, u.Location())
@@ -159,7 +159,7 @@ func (u *User) WaitText(css, want string, limit time.Duration) {
 // Shot saves a full-page PNG named name.png into the screenshot folder.
 func (u *User) Shot(name string) {
 	u.T.Helper()
-	ctx, cancel := context.WithTimeout(u.Ctx, 20*time.Second)
+	ctx, cancel := context.WithTimeout(u.Ctx, 30*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
