@@ -371,3 +371,17 @@ func TestWebScreensByRole(t *testing.T) {
 		}
 	}
 }
+
+// The oversight office reads a request (from an alert) without acting on it.
+func TestWebOversightReadsARequest(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	id := strconv.FormatInt(w.ids["request:ent2"], 10)
+	page := w.browse("oversight1").page("/oversight/requests/" + id)
+	if !strings.Contains(page, "合同诈骗报案") || strings.Contains(page, `name="action"`) || strings.Contains(page, "/messages") {
+		t.Fatalf("oversight request page:\n%s", page)
+	}
+	if rec := w.browse("ent1").do("GET", "/oversight/requests/"+id, nil); rec.Code != 403 {
+		t.Fatalf("enterprise opens the office's request page: %d", rec.Code)
+	}
+}

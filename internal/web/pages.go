@@ -73,6 +73,7 @@ func (p *pages) routes(e *echo.Echo) {
 	ov.POST("/orders", p.issueOrder)
 	ov.POST("/orders/:id", p.orderStep)
 	ov.GET("/burden", p.burden)
+	ov.GET("/requests/:id", p.requestPage)
 
 	adm := e.Group("/manage", compress, p.only(identity.RoleAdmin))
 	adm.GET("/:tab", p.manage)

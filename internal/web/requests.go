@@ -222,9 +222,13 @@ func (p *pages) duty(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/work")
 }
 
+// base is the section a request page belongs to: the officer's workspace,
+// the oversight office's (read only) or the enterprise's portal.
 func base(c echo.Context) string {
-	if strings.HasPrefix(c.Path(), "/work") {
-		return "/work"
+	for _, b := range []string{"/work", "/oversight"} {
+		if strings.HasPrefix(c.Path(), b) {
+			return b
+		}
 	}
 	return "/portal"
 }
@@ -272,7 +276,7 @@ func (p *pages) renderRequest(c echo.Context, id int64, status int, errMsg strin
 	data := map[string]any{
 		"Title": r.TicketNo + " " + r.Title, "Req": r, "Events": events, "Files": files, "Allowed": allowed,
 		"Clock": deadline(blocks[id]), "Base": base(c), "Error": errMsg, "Agency": agency,
-		"Lead": a.Role == identity.RoleLead,
+		"Lead": a.Role == identity.RoleLead, "Office": a.Role == identity.RoleOversight,
 		"Rate": a.Role == identity.RoleEnterprise && !rated && (r.Status == casework.Resolved || r.Status == casework.Closed),
 		// Materials asked for: the last request_info while the enterprise owes an answer.
 		"Asked": askedFor(events, r.Status),
