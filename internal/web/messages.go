@@ -26,7 +26,7 @@ var english = map[string]string{
 	"留言": "Message", "给企业的留言": "Message to the enterprise", "给承办人的留言或补充材料说明": "Message to the officer, or a note on the materials",
 	"附件（可多选）": "Attachments (several allowed)", "发送": "Send", "内部备注（企业不可见）": "Internal note (the enterprise does not see it)",
 	"添加备注": "Add note", "办理经过": "Timeline", "内部": "internal", "理由": "Reason", "评分": "Rating",
-	"分派依据": "Why this officer", "规则": "Rule", "所需技能": "Skill needed", "结果": "Outcome", "选中": "chosen", "跳过": "skipped",
+	"分派依据": "Why this officer", "规则": "Rule", "所需技能": "Skill needed", "结果": "Outcome", "选中": "chosen", "跳过": "skipped", "另有": "Not listed",
 
 	// officer workspace
 	"待办": "Work queue", "设为离岗": "Go off duty", "设为在岗": "Go on duty", "正常": "On track",
