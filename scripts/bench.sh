@@ -85,6 +85,7 @@ for s in ${ONLY//,/ }; do [[ ${s^^} =~ ^[A-E]$ ]] || { echo "bench: --only takes
 
 HTTP_ADDR=127.0.0.1:${BENCH_HTTP_PORT:-18080}
 BASE_URL=http://$HTTP_ADDR
+export BENCH_BASE_URL=$BASE_URL # the load tool's server
 BENCH_DBNAME=${BENCH_DB_NAME:-greenchannel_bench}
 [[ $BENCH_DBNAME =~ ^[a-z0-9_]*bench[a-z0-9_]*$ ]] || { echo "bench: BENCH_DB_NAME must name a bench database (…bench…)" >&2; exit 2; }
 REDIS_DB=${BENCH_REDIS_DB:-15}

@@ -54,6 +54,16 @@ func dbFlag(fs *flag.FlagSet) *string {
 	return fs.String("db", os.Getenv("GC_DATABASE_URL"), "bench database URL")
 }
 
+// baseFlag is the server under test: BENCH_BASE_URL (bench.sh exports it)
+// or the bench's default port.
+func baseFlag(fs *flag.FlagSet) *string {
+	base := os.Getenv("BENCH_BASE_URL")
+	if base == "" {
+		base = "http://127.0.0.1:18080"
+	}
+	return fs.String("base", base, "server base URL")
+}
+
 func connect(ctx context.Context, url string, maxConns int32) (*pgxpool.Pool, error) {
 	if url == "" {
 		return nil, errors.New("no database URL (-db or GC_DATABASE_URL)")

@@ -23,7 +23,7 @@ import (
 func runDrift(args []string) error {
 	fs := flag.NewFlagSet("drift", flag.ExitOnError)
 	db := dbFlag(fs)
-	base := fs.String("base", "http://127.0.0.1:18080", "server base URL")
+	base := baseFlag(fs)
 	n := fs.Int("n", 5, "requests each way")
 	users := fs.String("users", "bench.ent01", "users")
 	category := fs.String("category", "security_protection", "category")

@@ -166,7 +166,7 @@ func (s *rssSampler) run(ctx context.Context) {
 
 func runHTTP(args []string) error {
 	fs := flag.NewFlagSet("http", flag.ExitOnError)
-	base := fs.String("base", "http://127.0.0.1:18080", "server base URL")
+	base := baseFlag(fs)
 	name := fs.String("name", "http", "figure key prefix in the results")
 	conc := fs.Int("c", 32, "concurrent clients")
 	dur := fs.Duration("d", 30*time.Second, "measured duration")

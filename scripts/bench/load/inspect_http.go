@@ -119,7 +119,7 @@ func issueBody(x inspection.IssueInput) []byte {
 func runIssue(args []string) error {
 	fs := flag.NewFlagSet("issue", flag.ExitOnError)
 	db := dbFlag(fs)
-	base := fs.String("base", "http://127.0.0.1:18080", "server base URL")
+	base := baseFlag(fs)
 	name := fs.String("name", "D.issue", "figure key prefix")
 	conc := fs.Int("c", 50, "concurrent inspectors")
 	dur := fs.Duration("d", 15*time.Second, "measured duration")
@@ -310,7 +310,7 @@ func withID(q string, idRe *regexp.Regexp) string {
 func runVerify(args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ExitOnError)
 	db := dbFlag(fs)
-	base := fs.String("base", "http://127.0.0.1:18080", "server base URL")
+	base := baseFlag(fs)
 	name := fs.String("name", "D.verify", "figure key prefix")
 	conc := fs.Int("c", 32, "concurrent clients")
 	dur := fs.Duration("d", 8*time.Second, "measured duration")

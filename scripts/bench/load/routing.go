@@ -156,7 +156,7 @@ func runResetLoad(args []string) error {
 func runSteady(args []string) error {
 	fs := flag.NewFlagSet("steady", flag.ExitOnError)
 	db := dbFlag(fs)
-	base := fs.String("base", "http://127.0.0.1:18080", "server base URL")
+	base := baseFlag(fs)
 	rate := fs.Float64("rate", 200, "requests per second")
 	dur := fs.Duration("d", 30*time.Second, "duration")
 	windows := fs.Int("windows", 3, "report the median p99 of this many equal windows")
