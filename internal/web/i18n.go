@@ -129,6 +129,7 @@ func funcsFor(lang string) template.FuncMap {
 			}
 			return string(s)
 		},
+		"statusof": func(s string) casework.Status { return casework.Status(s) },
 		"action":   func(s any) string { return lookup(actionZh, fmt.Sprint(s)) },
 		"priority": func(p casework.Priority) string { return tr(priorityZh[p]) },
 		"rule":     func(r string) string { return lookup(ruleZh, r) },
