@@ -77,7 +77,7 @@ var actionZh = map[string]string{
 	"created": "提交诉求", "message": "留言", "note": "内部备注", "internal_note": "内部备注",
 	"assigned": "自动分派", "pooled": "进入机关待分派池", "offer_expired": "超时未受理，改派",
 	"unassigned": "取消分派", "attachment": "上传附件", "status_changed": "状态变更", "feedback": "评价",
-	"auto_closed": "自动关闭", "sla_warned": "临近期限提醒", "sla_breached": "已超期", "sla_escalated": "超期上报",
+	"auto_closed": "自动关闭", "sla_warned": "临近期限提醒", "sla_warning": "临近期限提醒", "sla_breached": "已超期", "sla_escalated": "超期上报",
 }
 
 var priorityZh = map[casework.Priority]string{casework.Low: "低", casework.Normal: "一般", casework.High: "高", casework.Urgent: "紧急"}
@@ -129,6 +129,7 @@ func funcsFor(lang string) template.FuncMap {
 			}
 			return string(s)
 		},
+		"statusof": func(s string) casework.Status { return casework.Status(s) },
 		"action":   func(s any) string { return lookup(actionZh, fmt.Sprint(s)) },
 		"priority": func(p casework.Priority) string { return tr(priorityZh[p]) },
 		"rule":     func(r string) string { return lookup(ruleZh, r) },

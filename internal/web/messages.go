@@ -75,7 +75,7 @@ var english = map[string]string{
 	"答复督办": "Answer the order", "提交答复": "Send answer", "暂无督办。": "No orders.", "企业负担": "Enterprise burden",
 	"企业名称或统一社会信用代码": "Enterprise name or credit code", "查询": "Search", "无事不扰": "no-disturb",
 	"各机关年度检查次数": "Visits per agency per year", "年度": "Year", "日常检查": "Routine", "上限": "Cap", "时间线": "Timeline",
-	"预警": "Alerts", "查看诉求": "Open the request",
+	"预警": "Alerts", "查看诉求": "Open the request", "现在": "now",
 
 	// administration
 	"用户与办案人员": "Users and officers", "分派规则": "Routing rules", "时限策略": "SLA policies",

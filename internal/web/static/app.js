@@ -65,7 +65,7 @@
         animation: false,
         tooltip: { trigger: "axis" },
         legend: { data: names, bottom: 0 },
-        grid: { left: 40, right: 16, top: 16, bottom: 56, containLabel: true },
+        grid: { left: kind === "bar" ? 72 : 40, right: 16, top: 16, bottom: 56, containLabel: true },
         xAxis: { type: "category", data: data.labels || [], axisLabel: { interval: 0, rotate: kind === "bar" ? 30 : 0 } },
         // Percentages get their own axis on the right.
         yAxis: names.some(isPct)
