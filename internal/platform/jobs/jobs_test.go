@@ -188,6 +188,17 @@ func TestDuplicateDeliveryHasOneEffect(t *testing.T) {
 		}
 	}
 	waitRuns(1)
+	// The handler has run; asynq deletes the task just after it returns.
+	// Until then a redelivery is a duplicate of a live task and is dropped.
+	insp := asynq.NewInspectorFromRedisClient(rdb)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := insp.GetTaskInfo(jobs.QueueDefault, "bump:1"); errors.Is(err, asynq.ErrTaskNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the finished task is still in Redis")
+		}
+	}
 	redeliver() // the task is done and gone from Redis: it runs again
 	waitRuns(2)
 	var bumps int
