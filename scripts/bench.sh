@@ -458,11 +458,30 @@ steady_run() { # $1: requests/s, $2: seconds, $3: figure key
   flush_redis
 }
 
+# steady_pg_run: the same steady load filed by pgbench running the create
+# SQL at a fixed rate, with only the worker running: the routing side alone,
+# without the HTTP server and its load generator sharing the two cores.
+steady_pg_run() { # $1: requests/s, $2: seconds, $3: figure key
+  local since worker out
+  since=$(psql_bench -At -c "SELECT coalesce(max(id), 0) FROM requests")
+  start_proc worker0 worker
+  worker=$LAST_PID
+  sleep 1
+  out=$("$PGBENCH" -n -M prepared -c 8 -j 2 -R "$1" -T "$2" "${PGVARS[@]}" -f scripts/bench/pgbench/create.sql "$BENCH_DB" 2>&1) ||
+    { echo "$out"; die "pgbench failed"; }
+  echo "  $3: pgbench filed at $(awk '/^tps = / { print $3 }' <<<"$out") requests/s (target $1/s)"
+  load assigned -since-id "$since" -rate "$1" -timeout 15s -name "$3" || failed "$3"
+  stop_proc "$worker"
+  load reset-load -since-id "$since"
+  flush_redis
+}
+
 bench_steady() {
-  section "B3: steady load — $STEADY_RATE requests/s over HTTP for ${STEADY_SECONDS}s (open loop), serve + 1 worker; commit-to-assigned = requests.created_at → 'assigned' event at; then $STEADY_LOW_RATE/s for ${STEADY_LOW_SECONDS}s as context (below capacity)"
+  section "B3: steady load — $STEADY_RATE requests/s over HTTP for ${STEADY_SECONDS}s (open loop), serve + 1 worker; the same rate filed by pgbench with only the worker running; commit-to-assigned = requests.created_at → 'assigned' event at; then $STEADY_LOW_RATE/s over HTTP for ${STEADY_LOW_SECONDS}s as context (below capacity)"
   load reset-load -since-id "$BURST_SINCE" # retire the burst: officers get their capacity back, nothing left to relay
   flush_redis
   steady_run "$STEADY_RATE" "$STEADY_SECONDS" B.steady
+  steady_pg_run "$STEADY_RATE" "$STEADY_SECONDS" B.steady_pg
   if [[ $STEADY_LOW_SECONDS -gt 0 ]]; then
     steady_run "$STEADY_LOW_RATE" "$STEADY_LOW_SECONDS" B.steady_low
   fi

@@ -32,6 +32,7 @@ var commands = map[string]command{
 	"asynq-latency": {runAsynqLatency, "asynq baseline: enqueue-to-run latency at a fixed rate"},
 	"wait-routed":   {runWaitRouted, "wait until a burst is routed; assignments/s and checks"},
 	"steady":        {runSteady, "open-loop HTTP filing at a fixed rate; commit-to-assigned latency"},
+	"assigned":      {runAssigned, "commit-to-assigned latency of the requests above an id (filed by pgbench)"},
 	"reset-load":    {runResetLoad, "close the burst's open requests so officers have capacity again"},
 	"snapshot":      {runSnapshot, "record the rows of a burst (before/after filing it)"},
 	"replay":        {runReplay, "put a routed burst back to the snapshot, to route it again"},

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -247,12 +248,25 @@ func runSteady(args []string) error {
 		return errors.New("no request was filed")
 	}
 
-	deadline := time.Now().Add(*timeout)
+	recs, err := measureAssigned(pool, ids, *timeout, *windows, *name)
+	if err != nil {
+		return err
+	}
+	recs = append(recs, record{*name + ".achieved_rate", achieved, "req/s"}, record{*name + ".http_p99", ms(hs.P99), "ms"},
+		record{*name + ".rate", *rate, "req/s"}, record{*name + ".errors", float64(errs.Load()), ""}, record{*name + ".filed", float64(len(ids)), ""})
+	return emit(*results, recs...)
+}
+
+// measureAssigned waits up to timeout for the requests to be placed and
+// reports their commit-to-assigned times: requests.created_at to the `at`
+// of the `assigned` event, both stamped on this host's clock.
+func measureAssigned(pool *pgxpool.Pool, ids []int64, timeout time.Duration, windows int, name string) ([]record, error) {
+	deadline := time.Now().Add(timeout)
 	var placed int
 	for {
 		if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM requests WHERE id = ANY($1) AND (status <> 'submitted' OR pool_reason IS NOT NULL)`,
 			ids).Scan(&placed); err != nil {
-			return err
+			return nil, err
 		}
 		if placed == len(ids) || time.Now().After(deadline) {
 			break
@@ -264,7 +278,7 @@ func runSteady(args []string) error {
 	rows, err := pool.Query(context.Background(), `SELECT r.created_at, coalesce(e.at, now()), e.at IS NULL FROM requests r
 		LEFT JOIN request_events e ON e.request_id = r.id AND e.kind = 'assigned' WHERE r.id = ANY($1) ORDER BY r.created_at`, ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type pair struct{ created, at time.Time }
 	var ps []pair
@@ -273,7 +287,7 @@ func runSteady(args []string) error {
 		var p pair
 		var open bool
 		if err := rows.Scan(&p.created, &p.at, &open); err != nil {
-			return err
+			return nil, err
 		}
 		if open {
 			waiting++
@@ -281,10 +295,10 @@ func runSteady(args []string) error {
 		ps = append(ps, p)
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	if len(ps) == 0 {
-		return errors.New("no request found")
+		return nil, errors.New("no request found")
 	}
 	all := make([]time.Duration, len(ps))
 	for i, p := range ps {
@@ -293,10 +307,10 @@ func runSteady(args []string) error {
 	overall := summarize(append([]time.Duration(nil), all...))
 	// Windows by created_at.
 	t0, t1 := ps[0].created, ps[len(ps)-1].created.Add(time.Nanosecond)
-	span := t1.Sub(t0) / time.Duration(*windows)
+	span := t1.Sub(t0) / time.Duration(windows)
 	var wp99 []float64
 	var wdesc string
-	for w := range *windows {
+	for w := range windows {
 		var ds []time.Duration
 		for i, p := range ps {
 			if !p.created.Before(t0.Add(span*time.Duration(w))) && p.created.Before(t0.Add(span*time.Duration(w+1))) {
@@ -317,10 +331,42 @@ func runSteady(args []string) error {
 		med = wp99[len(wp99)/2]
 	}
 	fmt.Printf("  %s: commit-to-assigned over %d requests (%d still unassigned %s after the last was sent: counted with their wait so far): %s; p99 per %s window:%s\n",
-		*name, overall.N, waiting, *timeout, overall, span.Round(time.Second), wdesc)
-	recs := []record{{*name + ".p50", ms(overall.P50), "ms"}, {*name + ".p99", ms(overall.P99), "ms"},
-		{*name + ".p99_window_median", med, "ms"}, {*name + ".achieved_rate", achieved, "req/s"},
-		{*name + ".http_p99", ms(hs.P99), "ms"}, {*name + ".unassigned", float64(waiting), ""},
-		{*name + ".rate", *rate, "req/s"}, {*name + ".errors", float64(errs.Load()), ""}, {*name + ".filed", float64(len(ids)), ""}}
-	return emit(*results, recs...)
+		name, overall.N, waiting, timeout, overall, span.Round(time.Second), wdesc)
+	return []record{{name + ".p50", ms(overall.P50), "ms"}, {name + ".p99", ms(overall.P99), "ms"},
+		{name + ".p99_window_median", med, "ms"}, {name + ".unassigned", float64(waiting), ""}}, nil
+}
+
+// runAssigned measures commit-to-assigned for every request above
+// -since-id, filed by someone else (pgbench at a fixed rate).
+func runAssigned(args []string) error {
+	fs := flag.NewFlagSet("assigned", flag.ExitOnError)
+	db := dbFlag(fs)
+	since := fs.Int64("since-id", 0, "requests above this id")
+	rate := fs.Float64("rate", 0, "the filing rate, for the report")
+	timeout := fs.Duration("timeout", 15*time.Second, "wait this long for routing")
+	windows := fs.Int("windows", 3, "report the median p99 of this many equal windows")
+	name := fs.String("name", "B.steady_pg", "figure key prefix")
+	results := resultsFlag(fs)
+	_ = fs.Parse(args)
+	pool, err := connect(context.Background(), *db, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	var ids []int64
+	rows, err := pool.Query(context.Background(), `SELECT id FROM requests WHERE id > $1 ORDER BY id`, *since)
+	if err != nil {
+		return err
+	}
+	if ids, err = pgx.CollectRows(rows, pgx.RowTo[int64]); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return errors.New("no request was filed")
+	}
+	recs, err := measureAssigned(pool, ids, *timeout, *windows, *name)
+	if err != nil {
+		return err
+	}
+	return emit(*results, append(recs, record{*name + ".rate", *rate, "req/s"}, record{*name + ".filed", float64(len(ids)), ""})...)
 }
