@@ -303,6 +303,10 @@ bench_create() {
     load record -key A.serve.hwm_end -value "$(awk -v k="$(kb_of VmHWM "$SERVE_PID")" 'BEGIN { print k / 1024 }')" -unit MB
     stop_serve
     run_pgbench A.pgb_create 32 "$CREATE_SECONDS" -M prepared "${PGVARS[@]}" -f scripts/bench/pgbench/create.sql
+    # Context: the server cannot prepare (bun writes values into the SQL
+    # text), so PostgreSQL parses and plans each of its statements; pgbench
+    # -M extended does the same with the same statements.
+    run_pgbench A.pgb_create_ext 32 "$CREATE_SECONDS" -M extended "${PGVARS[@]}" -f scripts/bench/pgbench/create.sql
     # serve was stopped: mark pgbench's outbox rows sent, so the next serve
     # does not start with a backlog to relay.
     psql_bench -c "UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL"

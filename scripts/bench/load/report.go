@@ -273,6 +273,10 @@ func runReport(args []string) error {
 	tps, okT := med("A.pgb_create.tps")
 	a.add("create: HTTP req/s, 32 clients (serve only)", "≥ 0.5 × pgbench", num(rps)+" req/s",
 		"pgbench same SQL: "+num(tps)+" tps", ratio(rps, tps), verdict(rps/tps >= 0.5, okR && okT), r.runs("A.create.rps"))
+	if ext, ok := med("A.pgb_create_ext.tps"); ok {
+		a.add("create: HTTP req/s (context: pgbench planning each statement, as the server's are)", "—", num(rps)+" req/s",
+			"pgbench -M extended same SQL: "+num(ext)+" tps", ratio(rps, ext), "", r.runs("A.pgb_create_ext.tps"))
+	}
 	p50, _ := med("A.create.p50")
 	b50, _ := med("A.pgb_create.p50")
 	a.add("create: p50", "—", num(p50)+" ms", "pgbench p50 "+num(b50)+" ms", ratio(p50, b50), "", r.runs("A.create.p50"))
