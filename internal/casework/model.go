@@ -80,7 +80,6 @@ type Request struct {
 	ResolvedAt    *time.Time `bun:"resolved_at"`
 	ClosedAt      *time.Time `bun:"closed_at"`
 	ReopenCount   int        `bun:"reopen_count"`
-	SearchTerms   []string   `bun:"search_terms,array"`
 	CreatedAt     time.Time  `bun:"created_at"`
 	UpdatedAt     time.Time  `bun:"updated_at"`
 

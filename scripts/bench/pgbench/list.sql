@@ -11,7 +11,7 @@ SELECT
   "request"."category", "request"."title", "request"."description", "request"."priority",
   "request"."contact_name", "request"."contact_phone", "request"."status", "request"."agency_id",
   "request"."assignee_id", "request"."version", "request"."resolution", "request"."accepted_at",
-  "request"."resolved_at", "request"."closed_at", "request"."reopen_count", "request"."search_terms",
+  "request"."resolved_at", "request"."closed_at", "request"."reopen_count",
   "request"."created_at", "request"."updated_at", "agency"."id" AS "agency__id", "agency"."code" AS "agency__code",
   "agency"."name" AS "agency__name", "agency"."kind" AS "agency__kind", "agency"."towns" AS "agency__towns", "agency"."active" AS "agency__active",
   "agency"."created_at" AS "agency__created_at", "agency"."updated_at" AS "agency__updated_at", "assignee"."id" AS "assignee__id", "assignee"."username" AS "assignee__username",
