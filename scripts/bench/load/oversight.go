@@ -36,11 +36,10 @@ func runOversightBench(args []string) error {
 	}
 	defer p.db.Close()
 	parts := splitList(*what)
-	var oversightID int64
-	if err := p.db.NewRaw(`SELECT id FROM users WHERE role = 'oversight' ORDER BY id LIMIT 1`).Scan(ctx, &oversightID); err != nil {
-		return fmt.Errorf("an oversight user: %w", err)
+	office, err := p.office(ctx)
+	if err != nil {
+		return err
 	}
-	office := identity.Actor{UserID: oversightID, Role: identity.RoleOversight}
 
 	if slices.Contains(parts, "analyze") {
 		// The newest codes, as the analysis job sees them right after issue.

@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/config"
+	"greenchannel/internal/identity"
 	"greenchannel/internal/inspection"
 	"greenchannel/internal/oversight"
 	"greenchannel/internal/platform/clock"
@@ -186,3 +187,12 @@ func timeRuns(n int, fn func(i int) error) ([]time.Duration, error) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o644) }
+
+// office is an oversight user, the actor the reports run as.
+func (p *product) office(ctx context.Context) (identity.Actor, error) {
+	var id int64
+	if err := p.db.NewRaw(`SELECT id FROM users WHERE role = 'oversight' ORDER BY id LIMIT 1`).Scan(ctx, &id); err != nil {
+		return identity.Actor{}, fmt.Errorf("an oversight user: %w", err)
+	}
+	return identity.Actor{UserID: id, Role: identity.RoleOversight}, nil
+}

@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/workcal"
 	"greenchannel/internal/sla"
@@ -410,11 +409,10 @@ func runSLABench(args []string) error {
 	}
 	defer p.db.Close()
 	parts := splitList(*what)
-	var oversightID int64
-	if err := p.db.NewRaw(`SELECT id FROM users WHERE role = 'oversight' ORDER BY id LIMIT 1`).Scan(ctx, &oversightID); err != nil {
-		return fmt.Errorf("an oversight user: %w", err)
+	office, err := p.office(ctx)
+	if err != nil {
+		return err
 	}
-	office := identity.Actor{UserID: oversightID, Role: identity.RoleOversight}
 
 	if slices.Contains(parts, "report") {
 		loc, _ := time.LoadLocation("Asia/Shanghai")
