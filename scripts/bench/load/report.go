@@ -251,6 +251,14 @@ func (t *table) print() {
 	}
 }
 
+// ratio prints a/b for the report's ratio column.
+func ratio(a, b float64) string {
+	if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
+		return "n/a"
+	}
+	return num(a/b) + "×"
+}
+
 func runReport(args []string) error {
 	fs := flag.NewFlagSet("report", flag.ExitOnError)
 	results := resultsFlag(fs)
@@ -260,12 +268,6 @@ func runReport(args []string) error {
 		return err
 	}
 	med := r.median
-	ratio := func(a, b float64) string {
-		if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
-			return "n/a"
-		}
-		return num(a/b) + "×"
-	}
 
 	// ---- A ----
 	a := &table{title: "Benchmark A — filing requests (issue 4)"}

@@ -16,12 +16,6 @@ func runReportCDE(args []string) error {
 		return err
 	}
 	med := r.median
-	ratio := func(a, b float64) string {
-		if math.IsNaN(a) || math.IsNaN(b) || b == 0 {
-			return "n/a"
-		}
-		return num(a/b) + "×"
-	}
 	pgb := func(key string) (string, float64) {
 		v, ok := med(key + ".p50")
 		if !ok {
