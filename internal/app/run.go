@@ -132,6 +132,7 @@ const (
 	taskNightly     = "oversight:nightly"
 	taskOverdue     = "oversight:overdue_orders"
 	taskMonthly     = "oversight:monthly_snapshot"
+	taskReportDays  = "oversight:report_days"
 )
 
 // newRegistry maps every task type to its handler. Domain packages expose
@@ -196,6 +197,10 @@ func newRegistry(d *deps) *jobs.Registry {
 		_, err := d.oversight.OverdueOrders(ctx)
 		return err
 	})
+	jobs.Handle(reg, taskReportDays, func(ctx context.Context, _ struct{}) error {
+		_, err := d.oversight.RefreshReportDays(ctx)
+		return err
+	})
 	jobs.Handle(reg, taskMonthly, func(ctx context.Context, _ struct{}) error {
 		return d.oversight.MonthlySnapshot(ctx, d.sla)
 	})
@@ -219,6 +224,7 @@ func periodicTasks() []jobs.Periodic {
 		{Name: "sla-sweep", Every: time.Minute, Task: jobs.Task{Type: sla.TaskSweep, Queue: jobs.QueueCritical}},
 		{Name: "oversight-scan", Every: time.Minute, Task: jobs.Task{Type: taskScan, Queue: jobs.QueueLow}},
 		{Name: "oversight-overdue", Every: 10 * time.Minute, Task: jobs.Task{Type: taskOverdue, Queue: jobs.QueueDefault}},
+		{Name: "oversight-report-days", Every: time.Minute, Task: jobs.Task{Type: taskReportDays, Queue: jobs.QueueLow, Timeout: 10 * time.Minute}},
 		{Name: "oversight-monthly", Every: 6 * time.Hour, Task: jobs.Task{Type: taskMonthly, Queue: jobs.QueueLow, Timeout: 5 * time.Minute}},
 		{Name: "oversight-nightly", Every: 24 * time.Hour, Task: jobs.Task{Type: taskNightly, Queue: jobs.QueueLow, Timeout: 10 * time.Minute}},
 	}

@@ -457,3 +457,111 @@ func TestSLABreachesAndPausesBecomeAlerts(t *testing.T) {
 		t.Fatalf("escalated breach: %+v", got)
 	}
 }
+
+// The inspection report reads stored day rows for refreshed days and counts
+// the rest live; either way the figures must be the same, and a change to a
+// refreshed day must show at once.
+func TestInspectionReportDaysMatchTheInspections(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	oversight1 := w.As("oversight1")
+	a := w.visit("market", 0, "2026-03-03", nil)
+	w.visit("market", 30, "2026-03-03", nil)
+	w.visit("emergency", 30, "2026-03-04", func(in *inspection.IssueInput) { in.Mode = "offsite"; in.Inspectors = in.Inspectors[:1] })
+	w.visit("environment", 30, "2026-03-05", nil) // the 3rd in 7 days: repeat visits
+	b := w.visit("market", 31, "2026-03-05", func(in *inspection.IssueInput) { in.Items = []string{"MKT-001", "MKT-006"} })
+	w.visit("market", 32, "2026-03-20", nil)
+	w.Clock.Set(cst("2026-03-03 09:10"))
+	if _, err := w.insp.Confirm(ctx, w.As("ent1"), a.Code); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.insp.Evaluate(ctx, w.As("ent1"), a.ID, 2, nil, "", false); err != nil {
+		t.Fatal(err)
+	}
+
+	// Whole days, a range that starts and ends mid-day, and one shorter than a day.
+	periods := [][2]time.Time{
+		{cst("2026-03-01 00:00"), cst("2026-04-01 00:00")},
+		{cst("2026-03-03 12:00"), cst("2026-03-20 08:00")},
+		{cst("2026-03-05 08:00"), cst("2026-03-05 20:00")},
+	}
+	report := func() map[string][]oversight.InspectionRow {
+		t.Helper()
+		out := map[string][]oversight.InspectionRow{}
+		for i, p := range periods {
+			for _, g := range []string{"agency", "item", "town"} {
+				rows, err := w.ov.InspectionReport(ctx, oversight1, p[0], p[1], g)
+				if err != nil {
+					t.Fatalf("%s report: %v", g, err)
+				}
+				out[fmt.Sprint(i, g)] = rows
+			}
+		}
+		return out
+	}
+	refresh := func() int {
+		t.Helper()
+		n, err := w.ov.RefreshReportDays(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	same := func(stage string, want map[string][]oversight.InspectionRow) {
+		t.Helper()
+		if got := report(); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%s:\n got %v\nwant %v", stage, got, want)
+		}
+	}
+
+	live := report()
+	month := live["0agency"]
+	if len(month) != 3 || month[0].Inspections != 4 || month[0].Rated != 1 || month[0].AvgRating != 2 {
+		t.Fatalf("March by agency: %+v", month)
+	}
+	if repeats := month[0].RepeatVisits + month[1].RepeatVisits + month[2].RepeatVisits; repeats != 3 {
+		t.Fatalf("March repeat visits: %d, want 3", repeats)
+	}
+	if items := live["0item"]; len(items) != 4 {
+		t.Fatalf("March by item (MKT-001, MKT-006, EMG-002, ENV-001): %+v", items)
+	}
+	if n := refresh(); n != 4 {
+		t.Fatalf("refreshed %d days, want the 4 with visits", n)
+	}
+	same("after the refresh", live)
+	if n := refresh(); n != 0 {
+		t.Fatalf("nothing changed, yet %d days were recomputed", n)
+	}
+
+	// The stored rows are what the report reads for a refreshed day.
+	if _, err := w.db.ExecContext(ctx, "UPDATE inspection_report_days SET inspections = inspections + 100 WHERE day = '2026-03-20'"); err != nil {
+		t.Fatal(err)
+	}
+	if rows, _ := w.ov.InspectionReport(ctx, oversight1, periods[0][0], periods[0][1], "agency"); rows[0].Inspections != 104 {
+		t.Fatalf("the stored day rows were not read: %+v", rows)
+	}
+	refresh() // the manual edit marked nothing: the day stays as edited until it changes
+	if _, err := w.db.ExecContext(ctx, "UPDATE inspection_report_days SET inspections = inspections - 100 WHERE day = '2026-03-20'"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Changes to refreshed days show at once, then again after a refresh.
+	w.Clock.Set(cst("2026-03-05 12:00"))
+	if _, err := w.insp.Cancel(ctx, w.As("inspector.market1"), b.ID, "企业停产"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.db.ExecContext(ctx, "UPDATE enterprises SET town_code = 'puxing' WHERE uscc = ?", w.uscc[32]); err != nil {
+		t.Fatal(err)
+	}
+	changed := report()
+	if fmt.Sprint(changed) == fmt.Sprint(live) {
+		t.Fatal("a cancelled visit and a town move changed nothing")
+	}
+	if got := changed["0agency"]; got[0].Inspections != 3 {
+		t.Fatalf("market after the cancellation: %+v", got)
+	}
+	if n := refresh(); n != 2 {
+		t.Fatalf("refreshed %d days, want 3/5 and 3/20", n)
+	}
+	same("after the second refresh", changed)
+}

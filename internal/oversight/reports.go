@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/fault"
 	"greenchannel/internal/sla"
 )
@@ -32,19 +33,20 @@ func (r InspectionRow) Shares() (onsite, joint float64) {
 	return float64(r.Onsite) / float64(r.Inspections), float64(r.Joint) / float64(r.Inspections)
 }
 
-var inspectionGroups = map[string][2]string{
-	"agency": {"i.agency_id::text", "a.name"},
-	"item":   {"it.code", "it.name"},
-	"town":   {"coalesce(e.town_code, '')", "coalesce(t.name, '未登记')"},
+// inspectionGroups names each grouping's key and name over the summed day
+// rows s, and the join that supplies the name.
+var inspectionGroups = map[string][3]string{
+	"agency": {"s.agency_id::text", "a.name", "JOIN agencies a ON a.id = s.agency_id"},
+	"item":   {"s.item_code", "it.name", "JOIN inspection_items it ON it.code = s.item_code"},
+	"town":   {"s.town_code", "coalesce(t.name, '未登记')", "LEFT JOIN towns t ON t.code = s.town_code"},
 }
 
 // InspectionReport counts the inspections that started in [from, to).
 //
-// A year is over a million inspections, so the report reads them from a
-// covering index on window_from (no table rows), and everything it joins is
-// bounded first: ratings by the period's id range, repeat-visit alerts by
-// that range and by when they were last seen (an alert naming an inspection
-// was last seen no earlier than that inspection was created).
+// Whole days come from the stored day rows (reportdays.go); the partial
+// days at either end and the days marked out of date are counted from the
+// inspections themselves. One statement, so both halves see one snapshot:
+// a day is read from exactly one of them.
 func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, to time.Time, groupBy string) ([]InspectionRow, error) {
 	if err := mayOversee(a, identity.Oversee); err != nil {
 		return nil, err
@@ -53,49 +55,54 @@ func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, 
 	if !ok {
 		return nil, fault.InvalidField("group_by", "agency, item or town")
 	}
-	var span struct {
-		Lo    int64      `bun:"lo"`
-		Hi    int64      `bun:"hi"`
-		Since *time.Time `bun:"since"`
+	if !to.After(from) {
+		return nil, fault.InvalidField("to", "to must be after from")
 	}
-	if err := s.db.NewRaw(`SELECT coalesce(min(i.id + 0), 0) AS lo, coalesce(max(i.id + 0), -1) AS hi, min(i.created_at) AS since
-		FROM inspections i WHERE i.window_from >= ? AND i.window_from < ? AND i.status <> 'cancelled'`, from, to).Scan(ctx, &span); err != nil {
-		return nil, err
+	// Whole days [first, last): the first day that starts at or after from,
+	// up to the day to falls in.
+	first, last := day(from), day(to)
+	if first.Before(from) {
+		first = first.AddDate(0, 0, 1)
 	}
-	if span.Since == nil {
-		return []InspectionRow{}, nil
+	if !first.Before(last) {
+		first, last = to, to // no whole day: everything is counted live
 	}
-	joins := ""
-	switch groupBy {
-	case "item":
-		joins = "JOIN inspection_items it ON it.code = ANY(i.item_codes)"
-	case "town":
-		joins = "JOIN enterprises e ON e.id = i.enterprise_id LEFT JOIN towns t ON t.code = e.town_code"
-	}
+	items := groupBy == "item"
 	q := fmt.Sprintf(`
-		WITH rv AS (
-		  SELECT DISTINCT x.id FROM alerts r, unnest(r.inspection_ids) AS x(id)
-		  WHERE r.rule LIKE 'repeat_visit_%%' AND r.last_seen >= ? AND x.id BETWEEN %[4]d AND %[5]d)
+		WITH stale AS (
+		  SELECT DISTINCT day FROM inspection_report_stale WHERE day >= ?0::date AND day < ?1::date),
+		ranges AS (
+		  SELECT v.lo, v.hi FROM (VALUES (?2::timestamptz, ?3::timestamptz), (?4::timestamptz, ?5::timestamptz)) v (lo, hi) WHERE v.lo < v.hi
+		  UNION ALL
+		  SELECT day::timestamp AT TIME ZONE 'Asia/Shanghai', (day + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' FROM stale),
+		sums AS (
+		  SELECT %[4]s FROM inspection_report_days d
+		  WHERE d.day >= ?0::date AND d.day < ?1::date AND (d.item_code <> '') = ?6 AND d.day NOT IN (SELECT day FROM stale)
+		  UNION ALL
+		  SELECT %[4]s FROM (%[5]s) d)
 		SELECT %[1]s AS key, %[2]s AS name,
-		  count(*) AS inspections,
-		  count(*) FILTER (WHERE i.mode = 'onsite') AS onsite,
-		  count(*) FILTER (WHERE cardinality(i.joint_agency_ids) > 0) AS joint,
-		  count(rv.id) AS repeat_visits,
-		  count(*) FILTER (WHERE i.override_reason IS NOT NULL
-		    AND EXISTS (SELECT 1 FROM inspections c WHERE c.id = i.id AND c.checks @> '[{"rule":"cap_reached","overridden":true}]')) AS cap_overrides,
-		  count(*) FILTER (WHERE i.status = 'recorded' AND i.confirmed_at IS NULL) AS no_code_scan,
-		  count(ev.rating) AS rated,
-		  coalesce(avg(ev.rating), 0) AS avg_rating
-		FROM inspections i
-		JOIN agencies a ON a.id = i.agency_id
-		LEFT JOIN inspection_evaluations ev ON ev.inspection_id = i.id AND ev.inspection_id BETWEEN %[4]d AND %[5]d
-		LEFT JOIN rv ON rv.id = i.id
-		%[3]s
-		WHERE i.window_from >= ? AND i.window_from < ? AND i.status <> 'cancelled'
-		GROUP BY 1, 2 ORDER BY inspections DESC, name`, g[0], g[1], joins, span.Lo, span.Hi)
-	var rows []InspectionRow
-	err := s.db.NewRaw(q, *span.Since, from, to).Scan(ctx, &rows)
+		  sum(s.inspections) AS inspections, sum(s.onsite) AS onsite, sum(s.joint) AS joint,
+		  sum(s.repeat_visits) AS repeat_visits, sum(s.cap_overrides) AS cap_overrides, sum(s.no_code_scan) AS no_code_scan,
+		  sum(s.rated) AS rated, coalesce(sum(s.rating_sum)::float8 / nullif(sum(s.rated), 0), 0) AS avg_rating
+		FROM sums s %[3]s
+		GROUP BY 1, 2 ORDER BY inspections DESC, name`, g[0], g[1], g[2], reportColumns, daySums(items))
+	rows := []InspectionRow{}
+	err := s.db.NewRaw(q, first.In(clock.Shanghai).Format(time.DateOnly), last.In(clock.Shanghai).Format(time.DateOnly), from, minTime(first, to), maxTime(last, from), to, items).Scan(ctx, &rows)
 	return rows, err
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // RequestReport is the SLA report (三率) for the office: the same figures an

@@ -1,0 +1,12 @@
+CREATE INDEX alerts_repeat_seen_idx ON alerts (last_seen) WHERE rule LIKE 'repeat_visit_%';
+DROP INDEX alerts_repeat_idx;
+DROP TRIGGER enterprises_report_update ON enterprises;
+DROP TRIGGER alerts_report_update ON alerts;
+DROP TRIGGER alerts_report_insert ON alerts;
+DROP TRIGGER inspection_evaluations_report_update ON inspection_evaluations;
+DROP TRIGGER inspection_evaluations_report_insert ON inspection_evaluations;
+DROP TRIGGER inspections_report_update ON inspections;
+DROP TRIGGER inspections_report_insert ON inspections;
+DROP FUNCTION inspection_report_mark();
+DROP TABLE inspection_report_stale;
+DROP TABLE inspection_report_days;
