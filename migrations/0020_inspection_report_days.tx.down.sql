@@ -1,5 +1,5 @@
 CREATE INDEX alerts_repeat_seen_idx ON alerts (last_seen) WHERE rule LIKE 'repeat_visit_%';
-DROP INDEX alerts_repeat_idx;
+DROP INDEX alerts_repeat_ids_idx;
 DROP TRIGGER enterprises_report_update ON enterprises;
 DROP TRIGGER alerts_report_update ON alerts;
 DROP TRIGGER alerts_report_insert ON alerts;

@@ -2,11 +2,14 @@ package oversight
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
 	"greenchannel/internal/identity"
-	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/fault"
 	"greenchannel/internal/sla"
 )
@@ -45,8 +48,8 @@ var inspectionGroups = map[string][3]string{
 //
 // Whole days come from the stored day rows (reportdays.go); the partial
 // days at either end and the days marked out of date are counted from the
-// inspections themselves. One statement, so both halves see one snapshot:
-// a day is read from exactly one of them.
+// inspections themselves. Both are read in one REPEATABLE READ snapshot,
+// so every day is counted from exactly one of them.
 func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, to time.Time, groupBy string) ([]InspectionRow, error) {
 	if err := mayOversee(a, identity.Oversee); err != nil {
 		return nil, err
@@ -58,51 +61,47 @@ func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, 
 	if !to.After(from) {
 		return nil, fault.InvalidField("to", "to must be after from")
 	}
-	// Whole days [first, last): the first day that starts at or after from,
-	// up to the day to falls in.
+	// Whole days [first, last): from the first day that starts at or
+	// after from up to the day to falls in.
 	first, last := day(from), day(to)
 	if first.Before(from) {
 		first = first.AddDate(0, 0, 1)
 	}
-	if !first.Before(last) {
-		first, last = to, to // no whole day: everything is counted live
+	live := []span{{from, to}}
+	if first.Before(last) {
+		live = []span{{from, first}, {last, to}}
+	} else {
+		first, last = to, to // no whole day
 	}
-	items := groupBy == "item"
-	q := fmt.Sprintf(`
-		WITH stale AS (
-		  SELECT DISTINCT day FROM inspection_report_stale WHERE day >= ?0::date AND day < ?1::date),
-		ranges AS (
-		  SELECT v.lo, v.hi FROM (VALUES (?2::timestamptz, ?3::timestamptz), (?4::timestamptz, ?5::timestamptz)) v (lo, hi) WHERE v.lo < v.hi
-		  UNION ALL
-		  SELECT day::timestamp AT TIME ZONE 'Asia/Shanghai', (day + 1)::timestamp AT TIME ZONE 'Asia/Shanghai' FROM stale),
-		sums AS (
-		  SELECT %[4]s FROM inspection_report_days d
-		  WHERE d.day >= ?0::date AND d.day < ?1::date AND (d.item_code <> '') = ?6 AND d.day NOT IN (SELECT day FROM stale)
-		  UNION ALL
-		  SELECT %[4]s FROM (%[5]s) d)
-		SELECT %[1]s AS key, %[2]s AS name,
-		  sum(s.inspections) AS inspections, sum(s.onsite) AS onsite, sum(s.joint) AS joint,
-		  sum(s.repeat_visits) AS repeat_visits, sum(s.cap_overrides) AS cap_overrides, sum(s.no_code_scan) AS no_code_scan,
-		  sum(s.rated) AS rated, coalesce(sum(s.rating_sum)::float8 / nullif(sum(s.rated), 0), 0) AS avg_rating
-		FROM sums s %[3]s
-		GROUP BY 1, 2 ORDER BY inspections DESC, name`, g[0], g[1], g[2], reportColumns, daySums(items))
 	rows := []InspectionRow{}
-	err := s.db.NewRaw(q, first.In(clock.Shanghai).Format(time.DateOnly), last.In(clock.Shanghai).Format(time.DateOnly), from, minTime(first, to), maxTime(last, from), to, items).Scan(ctx, &rows)
+	err := s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
+		var stale []time.Time
+		if err := tx.NewRaw(`SELECT DISTINCT day::timestamp AT TIME ZONE 'Asia/Shanghai' FROM inspection_report_stale
+			WHERE day >= ?::date AND day < ?::date`, dateOf(first), dateOf(last)).Scan(ctx, &stale); err != nil {
+			return err
+		}
+		staleDays := make([]string, len(stale))
+		for i, d := range stale {
+			staleDays[i] = dateOf(d)
+			live = append(live, span{d, d.AddDate(0, 0, 1)})
+		}
+		items := groupBy == "item"
+		q := fmt.Sprintf(`
+			WITH %[5]s,
+			sums AS (
+			  SELECT %[4]s FROM inspection_report_days d
+			  WHERE d.day >= ?::date AND d.day < ?::date AND (d.item_code <> '') = ? AND d.day <> ALL (?::date[])
+			  UNION ALL
+			  SELECT %[4]s FROM (%[6]s) d)
+			SELECT %[1]s AS key, %[2]s AS name,
+			  sum(s.inspections) AS inspections, sum(s.onsite) AS onsite, sum(s.joint) AS joint,
+			  sum(s.repeat_visits) AS repeat_visits, sum(s.cap_overrides) AS cap_overrides, sum(s.no_code_scan) AS no_code_scan,
+			  sum(s.rated) AS rated, coalesce(sum(s.rating_sum)::float8 / nullif(sum(s.rated), 0), 0) AS avg_rating
+			FROM sums s %[3]s
+			GROUP BY 1, 2 ORDER BY inspections DESC, name`, g[0], g[1], g[2], reportColumns, visits(live), daySums(items))
+		return tx.NewRaw(q, dateOf(first), dateOf(last), items, pgdialect.Array(staleDays)).Scan(ctx, &rows)
+	})
 	return rows, err
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // RequestReport is the SLA report (三率) for the office: the same figures an

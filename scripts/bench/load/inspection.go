@@ -303,6 +303,12 @@ func runInspload(args []string) error {
 	if _, err := conn.Exec(ctx, `RESET session_replication_role`); err != nil {
 		return err
 	}
+	// The copies ran without triggers: mark every day for the report's
+	// refresh, as the migration does for inspections already stored.
+	if _, err := conn.Exec(ctx, `INSERT INTO inspection_report_stale (day)
+		SELECT DISTINCT (window_from AT TIME ZONE 'Asia/Shanghai')::date FROM inspections`); err != nil {
+		return err
+	}
 	for _, t := range []string{"enterprises", "users", "inspections", "inspection_inspectors", "inspection_evaluations", "alerts"} {
 		if _, err := conn.Exec(ctx, `VACUUM ANALYZE `+t); err != nil {
 			return err
