@@ -3,7 +3,6 @@ package inspection
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +31,7 @@ type Service struct {
 	publicURL string
 	// Calendar counts rectification deadlines in working days.
 	calendar func(ctx context.Context) (*workcal.Calendar, error)
+	verify   verifyStmt
 }
 
 // NewService returns the inspection service.
@@ -345,88 +345,6 @@ type Verified struct {
 	Items      []Item
 	// Inspectors are masked names with certificate numbers.
 	Inspectors []struct{ Name, Certificate string }
-}
-
-// Verify checks a code for anyone who scanned it. A forged or altered code
-// is refused before any lookup.
-func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
-	code := NormalizeCode(raw)
-	if !validCode(s.keys, code) {
-		return Verified{Reason: "无效的检查码：不是本系统签发的 / not a code issued by this system"}, nil
-	}
-	// One statement: the public page is the most read thing in the system
-	// (every visit is scanned, often more than once).
-	var row struct {
-		ID           int64     `bun:"id"`
-		EnterpriseID int64     `bun:"enterprise_id"`
-		AgencyID     int64     `bun:"agency_id"`
-		ItemCodes    []string  `bun:"item_codes,array"`
-		Mode         string    `bun:"mode"`
-		Kind         string    `bun:"kind"`
-		Status       string    `bun:"status"`
-		WindowFrom   time.Time `bun:"window_from"`
-		WindowTo     time.Time `bun:"window_to"`
-		Agency       string    `bun:"agency"`
-		Enterprise   string    `bun:"enterprise"`
-		Items        []byte    `bun:"items"`
-		People       []byte    `bun:"people"`
-	}
-	err := s.db.NewRaw(`SELECT i.id, i.enterprise_id, i.agency_id, i.item_codes, i.mode, i.kind, i.status, i.window_from, i.window_to,
-		  a.name AS agency, e.name AS enterprise,
-		  (SELECT coalesce(json_agg(json_build_object('code', it.code, 'name', it.name, 'legal_basis', it.legal_basis) ORDER BY it.code), '[]')
-		   FROM inspection_items it WHERE it.code = ANY(i.item_codes)) AS items,
-		  (SELECT coalesce(json_agg(json_build_object('name', u.display_name, 'number', c.number) ORDER BY u.id), '[]')
-		   FROM inspection_inspectors x JOIN users u ON u.id = x.user_id LEFT JOIN inspector_certificates c ON c.user_id = u.id
-		   WHERE x.inspection_id = i.id) AS people
-		FROM inspections i JOIN agencies a ON a.id = i.agency_id JOIN enterprises e ON e.id = i.enterprise_id
-		WHERE i.code = ?`, code).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Verified{Reason: "查无此检查码 / no inspection has this code"}, nil
-	}
-	if err != nil {
-		return Verified{}, err
-	}
-	i := &Inspection{ID: row.ID, Code: code, EnterpriseID: row.EnterpriseID, AgencyID: row.AgencyID, ItemCodes: row.ItemCodes,
-		Mode: row.Mode, Kind: row.Kind, Status: row.Status, WindowFrom: row.WindowFrom, WindowTo: row.WindowTo,
-		Agency: &identity.Agency{ID: row.AgencyID, Name: row.Agency}, Enterprise: &identity.Enterprise{ID: row.EnterpriseID, Name: row.Enterprise}}
-	v := Verified{Inspection: i}
-	var items []struct {
-		Code       string `json:"code"`
-		Name       string `json:"name"`
-		LegalBasis string `json:"legal_basis"`
-	}
-	if err := json.Unmarshal(row.Items, &items); err != nil {
-		return Verified{}, err
-	}
-	for _, it := range items {
-		v.Items = append(v.Items, Item{Code: it.Code, Name: it.Name, LegalBasis: it.LegalBasis})
-	}
-	var people []struct {
-		Name   string  `json:"name"`
-		Number *string `json:"number"`
-	}
-	if err := json.Unmarshal(row.People, &people); err != nil {
-		return Verified{}, err
-	}
-	for _, p := range people {
-		cert := ""
-		if p.Number != nil {
-			cert = *p.Number
-		}
-		v.Inspectors = append(v.Inspectors, struct{ Name, Certificate string }{MaskName(p.Name), cert})
-	}
-	now := s.clock.Now()
-	switch {
-	case i.Status == Cancelled:
-		v.Reason = "该检查已取消 / this inspection was cancelled"
-	case now.After(i.WindowTo):
-		v.Reason = "检查码已过期 / this code has expired"
-	case now.Before(i.WindowFrom.Add(-24 * time.Hour)):
-		v.Reason = "检查码尚未生效 / this code is not valid yet"
-	default:
-		v.Valid = true
-	}
-	return v, nil
 }
 
 // Confirm records that the inspectors arrived, as the enterprise says. A

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"greenchannel/internal/platform/httpx"
+	"greenchannel/internal/platform/jobs/jobstest"
 )
 
 const spec = `
@@ -229,5 +230,49 @@ func TestInFlightCapAnswers503(t *testing.T) {
 	close(release)
 	if code := <-done; code != http.StatusOK {
 		t.Fatalf("the admitted request: %d", code)
+	}
+}
+
+func TestRateLimitCountsPerAddressAndLetsThroughWithoutRedis(t *testing.T) {
+	rdb, _ := jobstest.Redis(t)
+	e := echo.New()
+	e.HTTPErrorHandler = httpx.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	e.Use(httpx.RateLimit(rdb, "/codes/", 3))
+	e.GET("/codes/:c", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+	e.GET("/other", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
+	get := func(path, addr string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.RemoteAddr = addr + ":1234"
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	for i := range 3 {
+		if rec := get("/codes/A", "10.0.0.1"); rec.Code != http.StatusOK {
+			t.Fatalf("scan %d: %d", i+1, rec.Code)
+		}
+	}
+	rec := get("/codes/B", "10.0.0.1")
+	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("4th scan in a minute: %d %v", rec.Code, rec.Header())
+	}
+	if rec := get("/codes/A", "10.0.0.2"); rec.Code != http.StatusOK {
+		t.Fatalf("another phone: %d", rec.Code)
+	}
+	if rec := get("/other", "10.0.0.1"); rec.Code != http.StatusOK {
+		t.Fatalf("a path outside the prefix: %d", rec.Code)
+	}
+	keys, _ := rdb.Keys(t.Context(), "gc:rl:*").Result()
+	for _, k := range keys {
+		if ttl := rdb.TTL(t.Context(), k).Val(); ttl <= 0 || ttl > 2*time.Minute {
+			t.Fatalf("%s expires in %v", k, ttl)
+		}
+	}
+	if len(keys) != 2 {
+		t.Fatalf("counters: %v", keys)
+	}
+	_ = rdb.Close() // Redis gone: scans still answered
+	if rec := get("/codes/A", "10.0.0.1"); rec.Code != http.StatusOK {
+		t.Fatalf("without Redis: %d", rec.Code)
 	}
 }

@@ -24,11 +24,13 @@ func RateLimit(rdb redis.UniversalClient, prefix string, perMinute int) echo.Mid
 			now := time.Now()
 			window := now.Unix() / 60
 			key := fmt.Sprintf("gc:rl:%s:%s:%d", prefix, c.RealIP(), window)
-			ctx := c.Request().Context()
-			n, err := rdb.Incr(ctx, key).Result()
-			if err == nil && n == 1 {
-				rdb.Expire(ctx, key, 2*time.Minute)
-			}
+			// Count and expire in one round trip: nearly every scan comes
+			// from a phone the window has not seen yet.
+			pipe := rdb.Pipeline()
+			incr := pipe.Incr(c.Request().Context(), key)
+			pipe.ExpireNX(c.Request().Context(), key, 2*time.Minute)
+			_, err := pipe.Exec(c.Request().Context())
+			n := incr.Val()
 			if err == nil && n > int64(perMinute) {
 				p := NewProblem(http.StatusTooManyRequests, "rate-limited", "Too many requests", "请求过于频繁，请稍后再试 / too many requests; try again shortly")
 				p.Headers = map[string]string{"Retry-After": strconv.FormatInt(60-now.Unix()%60, 10)}
