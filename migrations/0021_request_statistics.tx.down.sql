@@ -1,0 +1,1 @@
+DROP STATISTICS requests_agency_status_category;
