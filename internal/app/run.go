@@ -150,9 +150,7 @@ func newRegistry(d *deps) *jobs.Registry {
 		_, err := idem.Prune(ctx, d.db, d.clock.Now().Add(-48*time.Hour))
 		return err
 	})
-	jobs.Handle(reg, routing.TaskAssign, func(ctx context.Context, p routing.AssignPayload) error {
-		return d.routing.Route(ctx, p.RequestID)
-	})
+	jobs.Handle(reg, routing.TaskAssign, d.routing.HandleAssign)
 	jobs.Handle(reg, routing.TaskOfferExpired, d.routing.OfferExpired)
 	jobs.Handle(reg, routing.TaskDrain, func(ctx context.Context, p routing.DrainPayload) error {
 		_, err := d.routing.Drain(ctx, p.AgencyID)

@@ -29,6 +29,10 @@ const TaskRoute = "routing:assign"
 // RoutePayload is the payload of TaskRoute.
 type RoutePayload struct {
 	RequestID int64 `json:"request_id"`
+	// Version is the request's version when routing was asked for: a
+	// router that has already placed the request at this version knows the
+	// task is done without reading the request.
+	Version int `json:"version,omitempty"`
 }
 
 // NewRequest is what an enterprise files.
@@ -147,7 +151,7 @@ func (s *Service) Create(ctx context.Context, a identity.Actor, in NewRequest) (
 func enqueueRouting(ctx context.Context, tx bun.IDB, r *Request) error {
 	return jobs.Enqueue(ctx, tx, jobs.Task{
 		Type: TaskRoute, Key: fmt.Sprintf("route:%d:%d", r.ID, r.Version),
-		Payload: RoutePayload{RequestID: r.ID}, Queue: jobs.QueueCritical,
+		Payload: RoutePayload{RequestID: r.ID, Version: r.Version}, Queue: jobs.QueueCritical,
 	})
 }
 

@@ -54,13 +54,18 @@ func (e *Engine) Route(ctx context.Context, requestID int64) error {
 		return err
 	}
 	var ownLeft bool
+	var done []*casework.Request
 	err = pg.RunInTx(ctx, e.db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		ownLeft, err = e.routeBatch(ctx, tx, requestID)
+		ownLeft, done, err = e.routeBatch(ctx, tx, requestID)
 		return err
 	})
-	if err != nil || !ownLeft {
+	if err != nil {
 		return err
+	}
+	e.settled.add(done)
+	if !ownLeft {
+		return nil
 	}
 	_, err = e.Assign(ctx, requestID)
 	return err
@@ -76,17 +81,18 @@ type placement struct {
 }
 
 // routeBatch places requestID and up to batchSize-1 other fresh requests.
-// ownLeft reports that requestID itself could not be placed here.
-func (e *Engine) routeBatch(ctx context.Context, tx bun.Tx, requestID int64) (ownLeft bool, err error) {
+// ownLeft reports that requestID itself could not be placed here; done
+// lists the requests placed or pooled, as they were read.
+func (e *Engine) routeBatch(ctx context.Context, tx bun.Tx, requestID int64) (ownLeft bool, done []*casework.Request, err error) {
 	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", batchLock); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	own, err := casework.Lookup(ctx, tx, requestID, true)
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if own.Status != casework.Submitted || own.AgencyID != nil {
-		return false, nil // the batch before this one placed it
+		return false, nil, nil // the batch before this one placed it
 	}
 	var rest []*casework.Request
 	// Filing order; SKIP LOCKED passes over requests someone is changing
@@ -95,7 +101,7 @@ func (e *Engine) routeBatch(ctx context.Context, tx bun.Tx, requestID int64) (ow
 	if err := tx.NewSelect().Model(&rest).
 		Where("status = ? AND pool_reason IS NULL AND agency_id IS NULL AND id <> ?", casework.Submitted, requestID).
 		OrderExpr("updated_at").Limit(batchSize - 1).For("UPDATE SKIP LOCKED").Scan(ctx); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	batch := make([]*placement, 0, len(rest)+1)
 	for _, r := range append([]*casework.Request{own}, rest...) {
@@ -103,23 +109,25 @@ func (e *Engine) routeBatch(ctx context.Context, tx bun.Tx, requestID int64) (ow
 	}
 	now := e.clock.Now()
 	if err := e.decide(ctx, tx, batch, now); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	var placed []*placement
 	for _, p := range batch {
 		switch {
 		case p.to != nil:
 			placed = append(placed, p)
+			done = append(done, p.r)
 		case p.left:
 			ownLeft = ownLeft || p.r.ID == requestID
 		default:
 			p.ex.Outcome = "pooled"
 			if err := e.toPool(ctx, tx, p.r, p.ex.AgencyID, PoolNoEligible, now, map[string]any{"explanation": p.ex}); err != nil {
-				return false, err
+				return false, nil, err
 			}
+			done = append(done, p.r)
 		}
 	}
-	return ownLeft, e.offerAll(ctx, tx, placed, now)
+	return ownLeft, done, e.offerAll(ctx, tx, placed, now)
 }
 
 // decide picks the agency and officer of every request in the batch.

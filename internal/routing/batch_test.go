@@ -1,6 +1,7 @@
 package routing_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -142,5 +143,58 @@ func TestLargeAgencyExplanationCountsTheRest(t *testing.T) {
 	}
 	if chosen != 1 || named > 11 || named+omitted != 42 || ex.Omitted["off duty"] == 0 || ex.Omitted["ranked behind"] == 0 {
 		t.Fatalf("named %d (chosen %d), omitted %v: want the chosen one among at most 11 named and the other 42 counted", named, chosen, ex.Omitted)
+	}
+}
+
+// The tasks of requests a batch already placed finish without a query; a
+// request declined since is routed again from its new task.
+func TestSettledTasksSkipTheDatabaseButNotANewerNeed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var ids []int64
+	for range 3 {
+		ids = append(ids, w.file("ent1", "security_protection").ID)
+	}
+	task := func(id int64) routing.AssignPayload {
+		t.Helper()
+		var raw []byte
+		if err := w.db.NewRaw("SELECT payload FROM outbox WHERE task_type = ? AND (payload->>'request_id')::bigint = ? ORDER BY id DESC LIMIT 1",
+			routing.TaskAssign, id).Scan(ctx, &raw); err != nil {
+			t.Fatal(err)
+		}
+		var p routing.AssignPayload
+		if err := json.Unmarshal(raw, &p); err != nil || p.Version == 0 {
+			t.Fatalf("payload %s: %v", raw, err)
+		}
+		return p
+	}
+	if err := w.engine.HandleAssign(ctx, task(ids[0])); err != nil {
+		t.Fatal(err)
+	}
+	// A cancelled context fails any query: these return nil only unread.
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	for _, id := range ids[1:] {
+		if err := w.engine.HandleAssign(gone, task(id)); err != nil {
+			t.Fatalf("request %d, placed by the batch: %v", id, err)
+		}
+	}
+	r, err := casework.Lookup(ctx, w.db, ids[1], false)
+	if err != nil || r.Status != casework.Assigned {
+		t.Fatalf("request %d: %v %v", ids[1], r.Status, err)
+	}
+	first, v := r.Assignee.Username, r.Version
+	if _, err := w.cases.Act(ctx, w.As(first), r.ID, casework.ActInput{Action: casework.ActDecline, Reason: "回避", Version: &v}); err != nil {
+		t.Fatal(err)
+	}
+	again := task(r.ID)
+	if err := w.engine.HandleAssign(gone, again); err == nil {
+		t.Fatal("the task after a decline was taken as settled")
+	}
+	if err := w.engine.HandleAssign(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ = casework.Lookup(ctx, w.db, ids[1], false); r.Status != casework.Assigned || r.Assignee.Username == first {
+		t.Fatalf("after the decline: %s %+v", r.Status, r.Assignee)
 	}
 }

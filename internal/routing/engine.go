@@ -35,6 +35,7 @@ type Engine struct {
 	window OfferWindow
 	// MaxMisses is how many unanswered offers send a request to the lead.
 	maxMisses int
+	settled   settled
 }
 
 // NewEngine returns the routing engine. window may be nil: offers then
