@@ -35,7 +35,11 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	// Sized for a 2–4 core host: enough to keep PostgreSQL busy, few enough
 	// that several processes stay under max_connections.
 	sqldb.SetMaxOpenConns(32)
-	sqldb.SetMaxIdleConns(16)
+	// As many idle as open: with fewer, a busy moment closes connections
+	// as soon as requests return them and opens new ones (a PostgreSQL
+	// backend each, cold caches and all) a moment later. Idle ones still
+	// close after five minutes.
+	sqldb.SetMaxIdleConns(32)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	sqldb.SetConnMaxLifetime(time.Hour)
 	db := bun.NewDB(sqldb, pgdialect.New())
