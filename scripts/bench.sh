@@ -509,10 +509,24 @@ ensure_requests() {
   load bulkload -n "$ROWS"
 }
 
+# C's $ROWS open requests (the issue's scale: that many running clocks at
+# once), filed over the last 30 days, beside A4's requests. Loaded after A
+# and B have run; with --reuse, A and B then see them too.
+ensure_open_requests() {
+  local have
+  have=$(psql_bench -At -c "SELECT count(*) FROM requests WHERE status IN ('assigned', 'in_progress', 'waiting_enterprise')")
+  if ((have >= ROWS * 9 / 10)); then
+    say "open requests: $have loaded"
+    return
+  fi
+  load bulkload -open -n "$((ROWS - have))" -count ""
+}
+
 bench_sla() {
   local PGBENCH_OPTIONS="-c jit=off" # as the product's connections (internal/platform/pg)
-  section "C: SLA engine (issue 6) — clocks of the $ROWS requests; Go-level timings of the product's own sla.Service (sweep tick, recompute, report) on the bench database vs pgbench of the SQL they send"
+  section "C: SLA engine (issue 6) — clocks of the $ROWS requests and of $ROWS open ones; Go-level timings of the product's own sla.Service (sweep tick, recompute, report) on the bench database vs pgbench of the SQL they send"
   ensure_requests
+  ensure_open_requests
   load clocks
   psql_bench -At -c "SELECT '  clocks: ' || string_agg(kind || '/' || state || ' ' || n, ', ' ORDER BY kind, state) FROM (SELECT kind, state, count(*) n FROM sla_clocks GROUP BY 1, 2) x"
   local dir=$WORK/pgbench-scripts group
