@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"greenchannel/internal/casework"
 	"greenchannel/internal/platform/clock"
@@ -235,13 +236,16 @@ type schedule struct {
 	provisional, over   bool
 }
 
+// scheduleOf is the clock's schedule. The instants are taken in UTC: a
+// time read from the database and the same instant derived on a calendar
+// differ in location, and schedules are compared with ==.
 func scheduleOf(c *Clock) schedule {
 	sc := schedule{target: c.TargetMinutes, warnPercent: c.WarnPercent, state: c.State, provisional: c.Provisional, over: c.OverPauseCap}
 	if c.DueAt != nil {
-		sc.due = *c.DueAt
+		sc.due = c.DueAt.UTC()
 	}
 	if c.WarnAt != nil {
-		sc.warn = *c.WarnAt
+		sc.warn = c.WarnAt.UTC()
 	}
 	return sc
 }
@@ -312,13 +316,49 @@ func (s *Service) rederive(ctx context.Context, tx bun.IDB, clocks []*Clock, now
 	if len(changed) == 0 {
 		return nil
 	}
-	if _, err := tx.NewUpdate().Model(&changed).Bulk().
-		Column("target_minutes", "state", "outcome", "elapsed_minutes", "paused_minutes", "pause_count", "over_pause_cap",
-			"due_at", "warn_at", "provisional", "warned_at", "breached_at", "escalated_at", "stopped_at", "version", "updated_at").
-		Exec(ctx); err != nil {
+	if err := storeClocks(ctx, tx, changed); err != nil {
 		return fmt.Errorf("store clocks: %w", err)
 	}
 	return jobs.EnqueueMany(ctx, tx, tasks)
+}
+
+// storeClocks writes the derived fields of clocks in one statement, a
+// column array each: a recompute batch of thousands costs one statement,
+// short to send and to plan, instead of a VALUES list of thousands of rows.
+func storeClocks(ctx context.Context, tx bun.IDB, clocks []*Clock) error {
+	n := len(clocks)
+	var (
+		ids                                               = make([]int64, n)
+		target, elapsed, paused, pauses, version          = make([]int, n), make([]int, n), make([]int, n), make([]int, n), make([]int, n)
+		state                                             = make([]string, n)
+		outcome                                           = make([]*string, n)
+		overCap, provisional                              = make([]bool, n), make([]bool, n)
+		due, warn, warned, breached, escalated, stoppedAt = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
+		updated                                           = make([]time.Time, n)
+	)
+	for i, c := range clocks {
+		ids[i], target[i], elapsed[i], paused[i], pauses[i], version[i] = c.ID, c.TargetMinutes, c.ElapsedMinutes, c.PausedMinutes, c.PauseCount, c.Version
+		state[i], outcome[i], overCap[i], provisional[i] = c.State, c.Outcome, c.OverPauseCap, c.Provisional
+		due[i], warn[i], warned[i], breached[i], escalated[i], stoppedAt[i] = c.DueAt, c.WarnAt, c.WarnedAt, c.BreachedAt, c.EscalatedAt, c.StoppedAt
+		updated[i] = c.UpdatedAt
+	}
+	_, err := tx.NewRaw(`UPDATE sla_clocks c SET target_minutes = u.target_minutes, state = u.state, outcome = u.outcome,
+		  elapsed_minutes = u.elapsed_minutes, paused_minutes = u.paused_minutes, pause_count = u.pause_count,
+		  over_pause_cap = u.over_pause_cap, due_at = u.due_at, warn_at = u.warn_at, provisional = u.provisional,
+		  warned_at = u.warned_at, breached_at = u.breached_at, escalated_at = u.escalated_at, stopped_at = u.stopped_at,
+		  version = u.version, updated_at = u.updated_at
+		FROM unnest(?::bigint[], ?::int[], ?::text[], ?::text[], ?::int[], ?::int[], ?::int[], ?::boolean[],
+		  ?::timestamptz[], ?::timestamptz[], ?::boolean[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[], ?::timestamptz[],
+		  ?::int[], ?::timestamptz[])
+		  AS u(id, target_minutes, state, outcome, elapsed_minutes, paused_minutes, pause_count, over_pause_cap,
+		  due_at, warn_at, provisional, warned_at, breached_at, escalated_at, stopped_at, version, updated_at)
+		WHERE c.id = u.id`,
+		pgdialect.Array(ids), pgdialect.Array(target), pgdialect.Array(state), pgdialect.Array(outcome),
+		pgdialect.Array(elapsed), pgdialect.Array(paused), pgdialect.Array(pauses), pgdialect.Array(overCap),
+		pgdialect.Array(due), pgdialect.Array(warn), pgdialect.Array(provisional), pgdialect.Array(warned),
+		pgdialect.Array(breached), pgdialect.Array(escalated), pgdialect.Array(stoppedAt), pgdialect.Array(version),
+		pgdialect.Array(updated)).Exec(ctx)
+	return err
 }
 
 // deadlineTasks are the warn and due tasks of a running clock's version.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -281,6 +282,73 @@ func TestPolicyEditMovesOpenClocksOnly(t *testing.T) {
 	wantDue(t, "open request", w.block(open).Resolution, "2026-03-03 17:30") // two working days now
 	if b := w.block(done).Resolution; b.State != sla.Met || b.TargetMinutes != 2940 {
 		t.Fatalf("a met clock was rewritten: %s target %d", b.State, b.TargetMinutes)
+	}
+}
+
+// A calendar edit moves only the deadlines after the edited day: the other
+// open clocks keep their version (no new deadline tasks), and a breach
+// stays a breach even when the edit would have put its deadline later.
+func TestCalendarEditMovesOnlyLaterDeadlines(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	late := w.file("2026-02-02 09:00", "security_protection", "police1")
+	w.Clock.Set(cst("2026-03-02 09:00"))
+	if _, err := w.sweep(); err != nil {
+		t.Fatal(err)
+	}
+	r := w.file("2026-03-02 09:00", "security_protection", "police1")
+	due := *w.block(r).Resolution.DueAt
+	type clockRow struct {
+		Version    int        `bun:"version"`
+		Outcome    *string    `bun:"outcome"`
+		BreachedAt *time.Time `bun:"breached_at"`
+	}
+	read := func(req casework.Request) clockRow {
+		t.Helper()
+		var c clockRow
+		if err := w.db.NewRaw("SELECT version, outcome, breached_at FROM sla_clocks WHERE request_id = ? AND kind = 'resolution'", req.ID).
+			Scan(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	var calID int64
+	_ = w.db.NewRaw("SELECT id FROM calendars WHERE code = 'working'").Scan(ctx, &calID)
+	closeDay := func(day string) {
+		t.Helper()
+		if _, err := w.db.ExecContext(ctx, "INSERT INTO calendar_days (calendar_id, day, kind, name, windows) VALUES (?, ?, 'closure', '停电', '[[0, 1440]]')",
+			calID, day); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.db.ExecContext(ctx, "UPDATE calendars SET version = version + 1 WHERE id = ?", calID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.sla.Recompute(ctx, sla.RecomputePayload{CalendarID: calID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, breach := read(r), read(late)
+	if breach.Outcome == nil || *breach.Outcome != sla.Breached {
+		t.Fatalf("the old request's clock should have breached: %+v", breach)
+	}
+
+	closeDay("2026-04-15") // after every deadline: nothing moves
+	if got := read(r); got.Version != before.Version {
+		t.Fatalf("a deadline before the closure got a new version: %d → %d", before.Version, got.Version)
+	}
+	if got := *w.block(r).Resolution.DueAt; !got.Equal(due) {
+		t.Fatalf("due moved from %s to %s", due, got)
+	}
+
+	closeDay("2026-03-03") // before the open deadline and after the breached one's start
+	if got := read(r); got.Version != before.Version+1 {
+		t.Fatalf("the moved deadline's version: %d, want %d", got.Version, before.Version+1)
+	}
+	if got := *w.block(r).Resolution.DueAt; !got.After(due) {
+		t.Fatalf("due %s did not move past %s", got, due)
+	}
+	if got := read(late); got.Outcome == nil || *got.Outcome != sla.Breached || !got.BreachedAt.Equal(*breach.BreachedAt) {
+		t.Fatalf("the breach was rewritten: %+v, was %+v", got, breach)
 	}
 }
 
