@@ -417,6 +417,52 @@ func TestReportThreeRates(t *testing.T) {
 	}
 }
 
+// The report reads its percentiles off counts per acknowledge time; they
+// must be percentile_cont's, interpolation included.
+func TestReportPercentilesArePercentileCont(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for i, minutes := range []int{5, 5, 17, 30, 30, 30, 42, 95, 240} {
+		r := w.file("2026-03-03 09:00", "litigation_service", "court1")
+		w.act(cst("2026-03-03 09:00").Add(time.Duration(minutes)*time.Minute).Format("2006-01-02 15:04"), "court1", &r,
+			casework.ActInput{Action: casework.ActAccept})
+		if i%3 == 0 { // another group too
+			o := w.file("2026-03-03 09:00", "security_protection", "police1")
+			w.act(cst("2026-03-03 09:00").Add(time.Duration(minutes*2)*time.Minute).Format("2006-01-02 15:04"), "police1", &o,
+				casework.ActInput{Action: casework.ActAccept})
+		}
+	}
+	w.file("2026-03-03 09:00", "litigation_service", "court1") // not acknowledged: no time
+	for _, group := range []string{"agency", "category", "officer"} {
+		rows, err := w.sla.Report(ctx, w.As("oversight1"), cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 {
+			t.Fatalf("%s: want 2 groups, got %+v", group, rows)
+		}
+		for _, row := range rows {
+			category := "litigation_service"
+			if row.Requests == 3 {
+				category = "security_protection"
+			}
+			var want struct {
+				P50 float64 `bun:"p50"`
+				P90 float64 `bun:"p90"`
+			}
+			if err := w.db.NewRaw(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY c.elapsed_minutes) AS p50,
+				  percentile_cont(0.9) WITHIN GROUP (ORDER BY c.elapsed_minutes) AS p90
+				FROM sla_clocks c JOIN requests r ON r.id = c.request_id
+				WHERE c.kind = 'acknowledge' AND c.state = 'stopped' AND r.category = ?`, category).Scan(ctx, &want); err != nil {
+				t.Fatal(err)
+			}
+			if row.AckP50 != want.P50 || row.AckP90 != want.P90 || want.P90 == 0 {
+				t.Fatalf("%s %s: p50 %v p90 %v, percentile_cont says %v %v", group, row.Name, row.AckP50, row.AckP90, want.P50, want.P90)
+			}
+		}
+	}
+}
+
 // sweep runs a sweep tick and then, as a worker would, the tasks it queued.
 func (w *world) sweep() (int, error) {
 	w.t.Helper()
