@@ -47,7 +47,7 @@ func runBulkload(args []string) error {
 	to := time.Now().UTC().Add(-24 * time.Hour)
 	if *open {
 		ref.open = true
-		to = time.Now().UTC().Add(-time.Hour)
+		to = time.Now().UTC().Add(-3 * time.Hour) // accepted within two hours of filing: before now
 		from = to.Add(-30 * 24 * time.Hour)
 	}
 	step := to.Sub(from) / time.Duration(*n)
