@@ -326,22 +326,6 @@ func (s *Service) rederive(ctx context.Context, tx bun.IDB, clocks []*Clock, now
 // column array each: a recompute batch of thousands costs one statement,
 // short to send and to plan, instead of a VALUES list of thousands of rows.
 func storeClocks(ctx context.Context, tx bun.IDB, clocks []*Clock) error {
-	n := len(clocks)
-	var (
-		ids                                               = make([]int64, n)
-		target, elapsed, paused, pauses, version          = make([]int, n), make([]int, n), make([]int, n), make([]int, n), make([]int, n)
-		state                                             = make([]string, n)
-		outcome                                           = make([]*string, n)
-		overCap, provisional                              = make([]bool, n), make([]bool, n)
-		due, warn, warned, breached, escalated, stoppedAt = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
-		updated                                           = make([]time.Time, n)
-	)
-	for i, c := range clocks {
-		ids[i], target[i], elapsed[i], paused[i], pauses[i], version[i] = c.ID, c.TargetMinutes, c.ElapsedMinutes, c.PausedMinutes, c.PauseCount, c.Version
-		state[i], outcome[i], overCap[i], provisional[i] = c.State, c.Outcome, c.OverPauseCap, c.Provisional
-		due[i], warn[i], warned[i], breached[i], escalated[i], stoppedAt[i] = c.DueAt, c.WarnAt, c.WarnedAt, c.BreachedAt, c.EscalatedAt, c.StoppedAt
-		updated[i] = c.UpdatedAt
-	}
 	_, err := tx.NewRaw(`UPDATE sla_clocks c SET target_minutes = u.target_minutes, state = u.state, outcome = u.outcome,
 		  elapsed_minutes = u.elapsed_minutes, paused_minutes = u.paused_minutes, pause_count = u.pause_count,
 		  over_pause_cap = u.over_pause_cap, due_at = u.due_at, warn_at = u.warn_at, provisional = u.provisional,
@@ -353,12 +337,34 @@ func storeClocks(ctx context.Context, tx bun.IDB, clocks []*Clock) error {
 		  AS u(id, target_minutes, state, outcome, elapsed_minutes, paused_minutes, pause_count, over_pause_cap,
 		  due_at, warn_at, provisional, warned_at, breached_at, escalated_at, stopped_at, version, updated_at)
 		WHERE c.id = u.id`,
-		pgdialect.Array(ids), pgdialect.Array(target), pgdialect.Array(state), pgdialect.Array(outcome),
-		pgdialect.Array(elapsed), pgdialect.Array(paused), pgdialect.Array(pauses), pgdialect.Array(overCap),
-		pgdialect.Array(due), pgdialect.Array(warn), pgdialect.Array(provisional), pgdialect.Array(warned),
-		pgdialect.Array(breached), pgdialect.Array(escalated), pgdialect.Array(stoppedAt), pgdialect.Array(version),
-		pgdialect.Array(updated)).Exec(ctx)
+		column(clocks, func(c *Clock) int64 { return c.ID }),
+		column(clocks, func(c *Clock) int { return c.TargetMinutes }),
+		column(clocks, func(c *Clock) string { return c.State }),
+		column(clocks, func(c *Clock) *string { return c.Outcome }),
+		column(clocks, func(c *Clock) int { return c.ElapsedMinutes }),
+		column(clocks, func(c *Clock) int { return c.PausedMinutes }),
+		column(clocks, func(c *Clock) int { return c.PauseCount }),
+		column(clocks, func(c *Clock) bool { return c.OverPauseCap }),
+		column(clocks, func(c *Clock) *time.Time { return c.DueAt }),
+		column(clocks, func(c *Clock) *time.Time { return c.WarnAt }),
+		column(clocks, func(c *Clock) bool { return c.Provisional }),
+		column(clocks, func(c *Clock) *time.Time { return c.WarnedAt }),
+		column(clocks, func(c *Clock) *time.Time { return c.BreachedAt }),
+		column(clocks, func(c *Clock) *time.Time { return c.EscalatedAt }),
+		column(clocks, func(c *Clock) *time.Time { return c.StoppedAt }),
+		column(clocks, func(c *Clock) int { return c.Version }),
+		column(clocks, func(c *Clock) time.Time { return c.UpdatedAt }),
+	).Exec(ctx)
 	return err
+}
+
+// column is one field of every clock as a PostgreSQL array.
+func column[T any](clocks []*Clock, field func(*Clock) T) *pgdialect.ArrayValue {
+	out := make([]T, len(clocks))
+	for i, c := range clocks {
+		out[i] = field(c)
+	}
+	return pgdialect.Array(out)
 }
 
 // deadlineTasks are the warn and due tasks of a running clock's version.
