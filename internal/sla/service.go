@@ -262,8 +262,11 @@ func (s *Service) rederive(ctx context.Context, tx bun.IDB, clocks []*Clock, now
 	for i, c := range clocks {
 		ids[i] = c.ID
 	}
+	// Only when and what: a recompute reads a million clocks' logs, and the
+	// schedule depends on nothing else.
 	var events []Event
-	if err := tx.NewSelect().Model(&events).Where("clock_id IN (?)", bun.List(ids)).OrderExpr("clock_id, id").Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(&events).Column("clock_id", "at", "kind").
+		Where("clock_id IN (?)", bun.List(ids)).OrderExpr("clock_id, id").Scan(ctx); err != nil {
 		return err
 	}
 	byClock := map[int64][]Event{}
