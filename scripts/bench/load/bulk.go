@@ -205,7 +205,9 @@ func runBulkload(args []string) error {
 	for k, q := range qs {
 		ms = append(ms, fmt.Sprintf("%s %d (%.1f%%)", q, matches[k].Load(), 100*float64(matches[k].Load())/float64(*n)))
 	}
-	fmt.Printf("  bulkload: loaded rows matching: %s\n", strings.Join(ms, ", "))
+	if len(ms) > 0 {
+		fmt.Printf("  bulkload: loaded rows matching: %s\n", strings.Join(ms, ", "))
+	}
 	return nil
 }
 
