@@ -511,8 +511,9 @@ ensure_requests() {
 }
 
 # C's $ROWS open requests (the issue's scale: that many running clocks at
-# once), filed over the last 30 days, beside A4's requests. Loaded after A
-# and B have run; with --reuse, A and B then see them too.
+# once), filed over the last 30 days, beside A4's requests, held by
+# off-duty officers of their own (routing in B never sees them). Loaded
+# after A has run; with --reuse, A4 then lists them too.
 ensure_open_requests() {
   local have
   have=$(psql_bench -At -c "SELECT count(*) FROM requests WHERE status IN ('assigned', 'in_progress', 'waiting_enterprise')")

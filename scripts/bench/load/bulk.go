@@ -21,7 +21,8 @@ import (
 // With -open the rows are open requests (assigned, in progress, waiting for
 // the enterprise) filed over the last 30 days instead: the SLA engine's
 // scale target is a million of them running clocks at once, which the
-// lifecycle mix of the main load (about 16,000 open) never reaches.
+// lifecycle mix of the main load (about 16,000 open) never reaches. They
+// are held by off-duty officers of their own (slaOfficers).
 // Secondary indexes are dropped for the load and rebuilt from their own
 // definitions after it, then the table is analyzed.
 func runBulkload(args []string) error {
@@ -30,7 +31,7 @@ func runBulkload(args []string) error {
 	n := fs.Int("n", 1_000_000, "rows to load")
 	queries := fs.String("count", "合同,商标,劳动仲裁", "report how many loaded rows each of these searches matches")
 	streams := fs.Int("streams", 2, "parallel COPY streams")
-	open := fs.Bool("open", false, "load open requests filed over the last 30 days (officers' capacity not enforced)")
+	open := fs.Bool("open", false, "load open requests filed over the last 30 days, held by off-duty officers of their own")
 	_ = fs.Parse(args)
 	ctx := context.Background()
 	pool, err := connect(ctx, *db, int32(*streams+1))
@@ -49,6 +50,9 @@ func runBulkload(args []string) error {
 		ref.open = true
 		to = time.Now().UTC().Add(-3 * time.Hour) // accepted within two hours of filing: before now
 		from = to.Add(-30 * 24 * time.Hour)
+		if ref.officers, err = slaOfficers(ctx, pool); err != nil {
+			return err
+		}
 	}
 	step := to.Sub(from) / time.Duration(*n)
 
@@ -223,7 +227,7 @@ type refData struct {
 	mu   sync.Mutex
 	free map[int64]int
 
-	open bool // only open requests, every officer taking any number
+	open bool // only open requests, each officer taking any number
 }
 
 func loadRef(ctx context.Context, pool *pgxpool.Pool) (*refData, error) {
@@ -316,6 +320,39 @@ func statusFor(g *textGen, age time.Duration) string {
 		n -= x.p
 	}
 	return "closed"
+}
+
+// slaOfficers adds (once) the officers who hold the open set: 50 per
+// agency, off duty, so routing never considers them and the officers A and
+// B route to keep their capacity however many open requests C loads.
+func slaOfficers(ctx context.Context, pool *pgxpool.Pool) (map[int64][]int64, error) {
+	if _, err := pool.Exec(ctx, `
+		WITH u AS (
+		  INSERT INTO users (username, display_name, role, password_hash, agency_id)
+		  SELECT 'bench.sla.' || a.code || '.' || g, a.name || '办案组' || g, 'officer', 'x', a.id
+		  FROM agencies a, generate_series(1, 50) g
+		  WHERE a.code IN ('court', 'procuratorate', 'police', 'justice')
+		  ON CONFLICT DO NOTHING
+		  RETURNING id, agency_id)
+		INSERT INTO officer_profiles (user_id, skills, capacity, on_duty)
+		SELECT u.id, (SELECT array_agg(c.code ORDER BY c.code) FROM categories c JOIN agencies a ON a.kind = c.agency_kind WHERE a.id = u.agency_id),
+		       100, false
+		FROM u`); err != nil {
+		return nil, fmt.Errorf("sla officers: %w", err)
+	}
+	rows, err := pool.Query(ctx, `SELECT agency_id, id FROM users WHERE username LIKE 'bench.sla.%' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]int64{}
+	for rows.Next() {
+		var a, u int64
+		if err := rows.Scan(&a, &u); err != nil {
+			return nil, err
+		}
+		out[a] = append(out[a], u)
+	}
+	return out, rows.Err()
 }
 
 // openStatusFor draws the status of an open request: mostly in progress,
