@@ -154,7 +154,7 @@ func report(ctx context.Context, tx bun.Tx, key, name, groupBy, scope string, ar
 		  g.satisfied, g.breaches,
 		  coalesce(p.p50_lo + p.p50_frac * (p.p50_hi - p.p50_lo), 0) AS ack_p50,
 		  coalesce(p.p90_lo + p.p90_frac * (p.p90_hi - p.p90_lo), 0) AS ack_p90
-		FROM g LEFT JOIN p ON p.key = g.key AND p.gname IS NOT DISTINCT FROM g.gname
+		FROM g LEFT JOIN p ON p.key IS NOT DISTINCT FROM g.key AND p.gname IS NOT DISTINCT FROM g.gname -- 未分配 has a NULL key
 		ORDER BY g.requests DESC, name`, key, name, scope, groupName[groupBy], span.Lo, span.Hi)
 	var rows []ReportRow
 	err := tx.NewRaw(q, args...).Scan(ctx, &rows)
