@@ -20,8 +20,9 @@
 # The load generator and helpers are scripts/bench/load (Go), the pgbench
 # scripts scripts/bench/pgbench/.
 #
-#   C  SLA engine (issue 6): sweep tick with 1,000 clocks due, recompute of
-#      every open clock after a calendar edit, the yearly SLA report; Go-level
+#   C  SLA engine (issue 6): 1,000,000 open requests running clocks (loaded
+#      beside A4's): sweep tick with 1,000 clocks due, recompute of every
+#      open clock after a calendar edit, the yearly SLA report; Go-level
 #      timings of the product's functions vs pgbench of the SQL they send
 #   D  inspections (issue 7): 5,000,000 inspections, 200,000 enterprises;
 #      issuing a code (pre-checks included) at 50 inspectors vs pgbench of the
@@ -33,8 +34,8 @@
 #                         [--runs N] [--rows N] [--burst N] [--burst-window N]
 #                         [--inspections N] [--enterprises N] [--only A,B,C,D,E] [--reuse]
 # Takes about 11–12 minutes on 2 cores for A and B; C–E take about 10 more
-# on loaded data, and loading their data (clocks, 5,000,000 inspections)
-# about 6–10 more.
+# on loaded data, and loading their data (1,000,000 open requests, clocks,
+# 5,000,000 inspections) about 10–15 more.
 # (or the same as BENCH_CREATE_SECONDS=… etc. in the environment, e.g.
 #  `make bench BENCH_CREATE_SECONDS=30`; a quick try of C–E alone:
 #  `scripts/bench.sh --only C,D,E --rows 100000 --inspections 500000 --enterprises 20000`)
@@ -509,10 +510,25 @@ ensure_requests() {
   load bulkload -n "$ROWS"
 }
 
+# C's $ROWS open requests (the issue's scale: that many running clocks at
+# once), filed over the last 30 days, beside A4's requests, held by
+# off-duty officers of their own (routing in B never sees them). Loaded
+# after A has run; with --reuse, A4 then lists them too.
+ensure_open_requests() {
+  local have
+  have=$(psql_bench -At -c "SELECT count(*) FROM requests WHERE status IN ('assigned', 'in_progress', 'waiting_enterprise')")
+  if ((have >= ROWS * 9 / 10)); then
+    say "open requests: $have loaded"
+    return
+  fi
+  load bulkload -open -n "$((ROWS - have))" -count ""
+}
+
 bench_sla() {
   local PGBENCH_OPTIONS="-c jit=off" # as the product's connections (internal/platform/pg)
-  section "C: SLA engine (issue 6) — clocks of the $ROWS requests; Go-level timings of the product's own sla.Service (sweep tick, recompute, report) on the bench database vs pgbench of the SQL they send"
+  section "C: SLA engine (issue 6) — clocks of the $ROWS requests and of $ROWS open ones; Go-level timings of the product's own sla.Service (sweep tick, recompute, report) on the bench database vs pgbench of the SQL they send"
   ensure_requests
+  ensure_open_requests
   load clocks
   psql_bench -At -c "SELECT '  clocks: ' || string_agg(kind || '/' || state || ' ' || n, ', ' ORDER BY kind, state) FROM (SELECT kind, state, count(*) n FROM sla_clocks GROUP BY 1, 2) x"
   local dir=$WORK/pgbench-scripts group

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -284,6 +285,73 @@ func TestPolicyEditMovesOpenClocksOnly(t *testing.T) {
 	}
 }
 
+// A calendar edit moves only the deadlines after the edited day: the other
+// open clocks keep their version (no new deadline tasks), and a breach
+// stays a breach even when the edit would have put its deadline later.
+func TestCalendarEditMovesOnlyLaterDeadlines(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	late := w.file("2026-02-02 09:00", "security_protection", "police1")
+	w.Clock.Set(cst("2026-03-02 09:00"))
+	if _, err := w.sweep(); err != nil {
+		t.Fatal(err)
+	}
+	r := w.file("2026-03-02 09:00", "security_protection", "police1")
+	due := *w.block(r).Resolution.DueAt
+	type clockRow struct {
+		Version    int        `bun:"version"`
+		Outcome    *string    `bun:"outcome"`
+		BreachedAt *time.Time `bun:"breached_at"`
+	}
+	read := func(req casework.Request) clockRow {
+		t.Helper()
+		var c clockRow
+		if err := w.db.NewRaw("SELECT version, outcome, breached_at FROM sla_clocks WHERE request_id = ? AND kind = 'resolution'", req.ID).
+			Scan(ctx, &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	var calID int64
+	_ = w.db.NewRaw("SELECT id FROM calendars WHERE code = 'working'").Scan(ctx, &calID)
+	closeDay := func(day string) {
+		t.Helper()
+		if _, err := w.db.ExecContext(ctx, "INSERT INTO calendar_days (calendar_id, day, kind, name, windows) VALUES (?, ?, 'closure', '停电', '[[0, 1440]]')",
+			calID, day); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.db.ExecContext(ctx, "UPDATE calendars SET version = version + 1 WHERE id = ?", calID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.sla.Recompute(ctx, sla.RecomputePayload{CalendarID: calID}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, breach := read(r), read(late)
+	if breach.Outcome == nil || *breach.Outcome != sla.Breached {
+		t.Fatalf("the old request's clock should have breached: %+v", breach)
+	}
+
+	closeDay("2026-04-15") // after every deadline: nothing moves
+	if got := read(r); got.Version != before.Version {
+		t.Fatalf("a deadline before the closure got a new version: %d → %d", before.Version, got.Version)
+	}
+	if got := *w.block(r).Resolution.DueAt; !got.Equal(due) {
+		t.Fatalf("due moved from %s to %s", due, got)
+	}
+
+	closeDay("2026-03-03") // before the open deadline and after the breached one's start
+	if got := read(r); got.Version != before.Version+1 {
+		t.Fatalf("the moved deadline's version: %d, want %d", got.Version, before.Version+1)
+	}
+	if got := *w.block(r).Resolution.DueAt; !got.After(due) {
+		t.Fatalf("due %s did not move past %s", got, due)
+	}
+	if got := read(late); got.Outcome == nil || *got.Outcome != sla.Breached || !got.BreachedAt.Equal(*breach.BreachedAt) {
+		t.Fatalf("the breach was rewritten: %+v, was %+v", got, breach)
+	}
+}
+
 func TestDeadlinesBeyondTheLoadedYearsAreProvisional(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -346,6 +414,57 @@ func TestReportThreeRates(t *testing.T) {
 	}
 	if _, err := w.sla.Report(ctx, w.As("court1"), cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), "agency"); err == nil {
 		t.Fatal("officers do not read the report")
+	}
+}
+
+// The report reads its percentiles off counts per acknowledge time; they
+// must be percentile_cont's, interpolation included.
+func TestReportPercentilesArePercentileCont(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	for i, minutes := range []int{5, 5, 17, 30, 30, 30, 42, 95, 240} {
+		r := w.file("2026-03-03 09:00", "litigation_service", "court1")
+		w.act(cst("2026-03-03 09:00").Add(time.Duration(minutes)*time.Minute).Format("2006-01-02 15:04"), "court1", &r,
+			casework.ActInput{Action: casework.ActAccept})
+		if i%3 == 0 { // another group too
+			o := w.file("2026-03-03 09:00", "security_protection", "police1")
+			w.act(cst("2026-03-03 09:00").Add(time.Duration(minutes*2)*time.Minute).Format("2006-01-02 15:04"), "police1", &o,
+				casework.ActInput{Action: casework.ActAccept})
+		}
+	}
+	w.file("2026-03-03 09:00", "litigation_service", "court1") // not acknowledged: no time
+	// The other group's requests have since lost their agency and officer
+	// (the 未分配 group of the agency and officer reports, a NULL key).
+	if _, err := w.db.ExecContext(ctx, "UPDATE requests SET agency_id = NULL, assignee_id = NULL WHERE category = 'security_protection'"); err != nil {
+		t.Fatal(err)
+	}
+	for _, group := range []string{"agency", "category", "officer"} {
+		rows, err := w.sla.Report(ctx, w.As("oversight1"), cst("2026-03-01 00:00"), cst("2026-03-31 00:00"), group)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) != 2 {
+			t.Fatalf("%s: want 2 groups, got %+v", group, rows)
+		}
+		for _, row := range rows {
+			category := "litigation_service"
+			if row.Requests == 3 {
+				category = "security_protection"
+			}
+			var want struct {
+				P50 float64 `bun:"p50"`
+				P90 float64 `bun:"p90"`
+			}
+			if err := w.db.NewRaw(`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY c.elapsed_minutes) AS p50,
+				  percentile_cont(0.9) WITHIN GROUP (ORDER BY c.elapsed_minutes) AS p90
+				FROM sla_clocks c JOIN requests r ON r.id = c.request_id
+				WHERE c.kind = 'acknowledge' AND c.state = 'stopped' AND r.category = ?`, category).Scan(ctx, &want); err != nil {
+				t.Fatal(err)
+			}
+			if row.AckP50 != want.P50 || row.AckP90 != want.P90 || want.P90 == 0 {
+				t.Fatalf("%s %s: p50 %v p90 %v, percentile_cont says %v %v", group, row.Name, row.AckP50, row.AckP90, want.P50, want.P90)
+			}
+		}
 	}
 }
 

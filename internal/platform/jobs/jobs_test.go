@@ -73,6 +73,44 @@ func TestEnqueueSameKeyTwiceIsOneTask(t *testing.T) {
 	}
 }
 
+// A batch goes in as column arrays: payloads with quotes, backslashes and
+// non-ASCII text, times and keys repeated within the batch come out as sent.
+func TestEnqueueManyKeepsEveryField(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := pgtest.New(t)
+	at := time.Date(2026, 3, 2, 9, 30, 0, 123456000, time.UTC)
+	tasks := []jobs.Task{
+		{Type: "test:a", Key: "a", Payload: map[string]string{"body": `引号 "quoted" \ back\slash, {braces}`}, ProcessAt: at},
+		{Type: "test:b", Key: "b", Queue: jobs.QueueCritical, MaxRetry: 3, Timeout: time.Minute},
+		{Type: "test:a", Key: "a"}, // the same key again: one task
+	}
+	if err := jobs.EnqueueMany(ctx, db, tasks); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Key       string     `bun:"task_key"`
+		Queue     string     `bun:"queue"`
+		Payload   string     `bun:"payload"`
+		ProcessAt *time.Time `bun:"process_at"`
+		MaxRetry  int        `bun:"max_retry"`
+		Timeout   int        `bun:"timeout_seconds"`
+	}
+	if err := db.NewRaw(`SELECT task_key, queue, payload->>'body' AS payload, process_at, max_retry, timeout_seconds FROM outbox ORDER BY id`).
+		Scan(ctx, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("want 2 rows, got %+v", rows)
+	}
+	if a := rows[0]; a.Key != "a" || a.Payload != `引号 "quoted" \ back\slash, {braces}` || a.ProcessAt == nil || !a.ProcessAt.Equal(at) {
+		t.Fatalf("first row: %+v", a)
+	}
+	if b := rows[1]; b.Key != "b" || b.Queue != jobs.QueueCritical || b.ProcessAt != nil || b.MaxRetry != 3 || b.Timeout != 60 {
+		t.Fatalf("second row: %+v", b)
+	}
+}
+
 func TestDeliveryWhileRedisIsDown(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

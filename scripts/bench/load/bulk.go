@@ -18,6 +18,11 @@ import (
 // runBulkload COPYs n requests spread over the demo enterprises,
 // categories, statuses, agencies and officers, created between
 // 2023-01-01 and yesterday (ids ascend with created_at, like production).
+// With -open the rows are open requests (assigned, in progress, waiting for
+// the enterprise) filed over the last 30 days instead: the SLA engine's
+// scale target is a million of them running clocks at once, which the
+// lifecycle mix of the main load (about 16,000 open) never reaches. They
+// are held by off-duty officers of their own (slaOfficers).
 // Secondary indexes are dropped for the load and rebuilt from their own
 // definitions after it, then the table is analyzed.
 func runBulkload(args []string) error {
@@ -26,6 +31,7 @@ func runBulkload(args []string) error {
 	n := fs.Int("n", 1_000_000, "rows to load")
 	queries := fs.String("count", "合同,商标,劳动仲裁", "report how many loaded rows each of these searches matches")
 	streams := fs.Int("streams", 2, "parallel COPY streams")
+	open := fs.Bool("open", false, "load open requests filed over the last 30 days, held by off-duty officers of their own")
 	_ = fs.Parse(args)
 	ctx := context.Background()
 	pool, err := connect(ctx, *db, int32(*streams+1))
@@ -40,6 +46,14 @@ func runBulkload(args []string) error {
 	}
 	from := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC)
 	to := time.Now().UTC().Add(-24 * time.Hour)
+	if *open {
+		ref.open = true
+		to = time.Now().UTC().Add(-3 * time.Hour) // accepted within two hours of filing: before now
+		from = to.Add(-30 * 24 * time.Hour)
+		if ref.officers, err = slaOfficers(ctx, pool); err != nil {
+			return err
+		}
+	}
 	step := to.Sub(from) / time.Duration(*n)
 
 	// Ticket numbers: reserve a block of each year's sequence, so numbers
@@ -195,7 +209,9 @@ func runBulkload(args []string) error {
 	for k, q := range qs {
 		ms = append(ms, fmt.Sprintf("%s %d (%.1f%%)", q, matches[k].Load(), 100*float64(matches[k].Load())/float64(*n)))
 	}
-	fmt.Printf("  bulkload: loaded rows matching: %s\n", strings.Join(ms, ", "))
+	if len(ms) > 0 {
+		fmt.Printf("  bulkload: loaded rows matching: %s\n", strings.Join(ms, ", "))
+	}
 	return nil
 }
 
@@ -210,6 +226,8 @@ type refData struct {
 	// (routing guarantees it): free counts what each officer can still take.
 	mu   sync.Mutex
 	free map[int64]int
+
+	open bool // only open requests, each officer taking any number
 }
 
 func loadRef(ctx context.Context, pool *pgxpool.Pool) (*refData, error) {
@@ -304,6 +322,53 @@ func statusFor(g *textGen, age time.Duration) string {
 	return "closed"
 }
 
+// slaOfficers adds (once) the officers who hold the open set: 50 per
+// agency, off duty, so routing never considers them and the officers A and
+// B route to keep their capacity however many open requests C loads.
+func slaOfficers(ctx context.Context, pool *pgxpool.Pool) (map[int64][]int64, error) {
+	if _, err := pool.Exec(ctx, `
+		WITH u AS (
+		  INSERT INTO users (username, display_name, role, password_hash, agency_id)
+		  SELECT 'bench.sla.' || a.code || '.' || g, a.name || '办案组' || g, 'officer', 'x', a.id
+		  FROM agencies a, generate_series(1, 50) g
+		  WHERE a.code IN ('court', 'procuratorate', 'police', 'justice')
+		  ON CONFLICT DO NOTHING
+		  RETURNING id, agency_id)
+		INSERT INTO officer_profiles (user_id, skills, capacity, on_duty)
+		SELECT u.id, (SELECT array_agg(c.code ORDER BY c.code) FROM categories c JOIN agencies a ON a.kind = c.agency_kind WHERE a.id = u.agency_id),
+		       100, false
+		FROM u`); err != nil {
+		return nil, fmt.Errorf("sla officers: %w", err)
+	}
+	rows, err := pool.Query(ctx, `SELECT agency_id, id FROM users WHERE username LIKE 'bench.sla.%' ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]int64{}
+	for rows.Next() {
+		var a, u int64
+		if err := rows.Scan(&a, &u); err != nil {
+			return nil, err
+		}
+		out[a] = append(out[a], u)
+	}
+	return out, rows.Err()
+}
+
+// openStatusFor draws the status of an open request: mostly in progress,
+// some offered and not yet accepted, some waiting for the enterprise (its
+// resolution clock paused).
+func openStatusFor(g *textGen) string {
+	switch n := g.r.IntN(100); {
+	case n < 10:
+		return "assigned"
+	case n < 85:
+		return "in_progress"
+	default:
+		return "waiting_enterprise"
+	}
+}
+
 var openStatus = map[string]bool{"assigned": true, "in_progress": true, "waiting_enterprise": true}
 
 // take picks an officer of the agency for a request; an open one only if
@@ -343,6 +408,9 @@ func (r *refData) row(g *textGen, ticket string, created, now time.Time) []any {
 		}
 	}
 	status := statusFor(g, now.Sub(created))
+	if r.open {
+		status = openStatusFor(g)
+	}
 	if status == "assigned" && now.Sub(created) > 3*24*time.Hour {
 		status = "in_progress" // offers do not stay unanswered for days
 	}
@@ -356,7 +424,7 @@ func (r *refData) row(g *textGen, ticket string, created, now time.Time) []any {
 		a := r.catAgency[cat]
 		agency = a
 		if status != "submitted" && status != "withdrawn" {
-			o, ok := r.take(g, a, openStatus[status])
+			o, ok := r.take(g, a, openStatus[status] && !r.open)
 			if !ok { // every officer of the agency is full: it was finished
 				status = "closed"
 				o, _ = r.take(g, a, false)

@@ -50,7 +50,9 @@ func runReportCDE(args []string) error {
 		}
 		c.add(fmt.Sprintf("recompute all %s open clocks after a calendar edit", num(n)), "≤ 60 s", num(v)+" s ("+num(rate)+" clocks/s)",
 			base, ratio(v, b), verdict(v <= 60, true), r.runs("C.recompute.s"))
-		c.add("  the same rate for 1,000,000 open clocks (projection)", "≤ 60 s", num(1e6/rate)+" s", "—", "", verdict(1e6/rate <= 60, rate > 0)+" (projected)", "")
+		if n < 900_000 { // a small data set (--rows): what the scale would take
+			c.add("  the same rate for 1,000,000 open clocks (projection)", "≤ 60 s", num(1e6/rate)+" s", "—", "", verdict(1e6/rate <= 60, rate > 0)+" (projected)", "")
+		}
 	}
 	for _, g := range []string{"agency", "category", "officer"} {
 		v, ok := med("C.report." + g)

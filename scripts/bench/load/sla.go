@@ -55,13 +55,16 @@ func runClocks(args []string) error {
 	}
 	defer p.db.Close()
 
-	var have int64
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM sla_clocks`).Scan(&have); err != nil {
+	// Requests loaded after the clocks (the open set) get theirs; the
+	// clocks already loaded are kept.
+	var missing bool
+	if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM requests r
+		WHERE NOT EXISTS (SELECT 1 FROM sla_clocks c WHERE c.request_id = r.id))`).Scan(&missing); err != nil {
 		return err
 	}
-	if have > 100_000 {
-		var open int64
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM sla_clocks WHERE state <> 'stopped'`).Scan(&open); err != nil {
+	if !missing {
+		var have, open int64
+		if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state <> 'stopped') FROM sla_clocks`).Scan(&have, &open); err != nil {
 			return err
 		}
 		fmt.Printf("  clocks: %d clocks (%d open) already loaded; kept\n", have, open)
@@ -189,7 +192,11 @@ func runClocks(args []string) error {
 	}
 	fmt.Printf("  clocks: %d clocks (%d open), %d events, %d breaches, %d ratings in %.1fs\n",
 		len(clocks), open, len(events), len(breaches), len(feedback), time.Since(t0).Seconds())
-	return emit(os.Getenv("BENCH_RESULTS"), record{"C.clocks.total", float64(len(clocks)), ""}, record{"C.clocks.open", float64(open), ""})
+	var total, allOpen int64
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE state <> 'stopped') FROM sla_clocks`).Scan(&total, &allOpen); err != nil {
+		return err
+	}
+	return emit(os.Getenv("BENCH_RESULTS"), record{"C.clocks.total", float64(total), ""}, record{"C.clocks.open", float64(allOpen), ""})
 }
 
 func rating(g *rand.Rand) int {

@@ -1,0 +1,1 @@
+DROP INDEX requests_report_id_idx;
