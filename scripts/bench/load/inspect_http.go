@@ -270,8 +270,8 @@ func issueScript(sqls []string, id int64, code string) (string, error) {
 
 // withID puts pgbench's :id where the captured id stands. pgbench does not
 // look inside '…' nor after "::", so a literal holding the id (a task key,
-// a JSON payload) becomes a concatenation, cast back to jsonb when it is
-// JSON.
+// a JSON payload, an array of them) becomes a concatenation, cast back to
+// jsonb when it is JSON.
 func withID(q string, idRe *regexp.Regexp) string {
 	var b strings.Builder
 	for len(q) > 0 {
@@ -293,7 +293,9 @@ func withID(q string, idRe *regexp.Regexp) string {
 			body := lit[1 : len(lit)-1]
 			parts := idRe.Split(body, -1)
 			expr := "('" + strings.Join(parts, "' || :id || '") + "')"
-			if strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[") {
+			// JSON is cast back to jsonb, unless the statement casts the
+			// literal itself (an array: '{…}'::text[]).
+			if (strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[")) && !strings.HasPrefix(q[end+1:], "::") {
 				expr += "::jsonb"
 			}
 			lit = expr
