@@ -523,10 +523,15 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		Version  int   `bun:"version"`
 		Escalate bool  `bun:"escalate"`
 	}
+	// Each part reads its partial index in deadline order, most overdue
+	// first. Without the order and limit the planner, which cannot tell
+	// that few clocks past their deadline are still running, expected a
+	// fifth of the table and sent each part to parallel workers: 60–150 ms
+	// for a thousand rows instead of a few milliseconds.
 	err := s.db.NewRaw(`
-		SELECT id, version, false AS escalate FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at <= ?
-		UNION SELECT id, version, false FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at <= ?
-		UNION SELECT id, version, true FROM sla_clocks WHERE state <> 'stopped' AND escalated_at IS NULL AND breached_at <= ?
+		(SELECT id, version, false AS escalate FROM sla_clocks WHERE state = 'running' AND breached_at IS NULL AND due_at <= ? ORDER BY due_at LIMIT 5000)
+		UNION (SELECT id, version, false FROM sla_clocks WHERE state = 'running' AND warned_at IS NULL AND warn_at <= ? ORDER BY warn_at LIMIT 5000)
+		UNION (SELECT id, version, true FROM sla_clocks WHERE state <> 'stopped' AND escalated_at IS NULL AND breached_at <= ? ORDER BY breached_at LIMIT 5000)
 		LIMIT 5000`, now, now, now.Add(-24*time.Hour)).Scan(ctx, &due)
 	if err != nil {
 		return 0, err
