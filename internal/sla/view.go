@@ -46,16 +46,26 @@ func (s *Service) Blocks(ctx context.Context, requestIDs []int64) (map[int64]Blo
 		return out, nil
 	}
 	// The clocks with their logs in one statement: a list page shows fifty
-	// requests, and every page and every filing reads this.
+	// requests, and every page and every filing reads this. Only the
+	// columns a view is derived from: scanning every column of a hundred
+	// clocks (eight timestamps each) was a third of a list page's CPU.
 	var clocks []struct {
-		Clock  `bun:",extend"`
-		Events []Event `bun:"events,type:jsonb"`
+		RequestID     int64   `bun:"request_id"`
+		Kind          string  `bun:"kind"`
+		Cycle         int     `bun:"cycle"`
+		CalendarID    int64   `bun:"calendar_id"`
+		TargetMinutes int     `bun:"target_minutes"`
+		WarnPercent   int     `bun:"warn_percent"`
+		Outcome       *string `bun:"outcome"`
+		OverPauseCap  bool    `bun:"over_pause_cap"`
+		Events        []Event `bun:"events,type:jsonb"`
 	}
-	if err := s.db.NewSelect().Model(&clocks).ColumnExpr("clock.*").
+	if err := s.db.NewSelect().TableExpr("sla_clocks AS clock").
+		Column("request_id", "kind", "cycle", "calendar_id", "target_minutes", "warn_percent", "outcome", "over_pause_cap").
 		ColumnExpr(`(SELECT json_agg(json_build_object('at', e.at, 'kind', e.kind, 'reason', e.reason) ORDER BY e.id)
 			FROM sla_clock_events e WHERE e.clock_id = clock.id) AS events`).
 		Where("request_id IN (?)", bun.List(requestIDs)).
-		OrderExpr("request_id, kind, cycle").Scan(ctx); err != nil {
+		OrderExpr("request_id, kind, cycle").Scan(ctx, &clocks); err != nil {
 		return nil, err
 	}
 	now := s.clock.Now()
