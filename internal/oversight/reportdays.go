@@ -2,7 +2,6 @@ package oversight
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/pg"
 )
 
 // The inspection report over a year reads a million inspections or more;
@@ -133,7 +133,8 @@ func (s *Service) RefreshReportDays(ctx context.Context) (int, error) {
 // for the next refresh.
 func (s *Service) refreshReportBatch(ctx context.Context) (int, error) {
 	var days []string
-	err := s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, func(ctx context.Context, tx bun.Tx) error {
+	err := pg.RunInSnapshot(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+		days = nil // a retried attempt starts over
 		var locked bool
 		if err := tx.NewRaw("SELECT pg_try_advisory_xact_lock(?)", refreshLock).Scan(ctx, &locked); err != nil || !locked {
 			return err

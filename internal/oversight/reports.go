@@ -2,8 +2,8 @@ package oversight
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -11,6 +11,7 @@ import (
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/sla"
 )
 
@@ -74,16 +75,17 @@ func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, 
 		first, last = to, to // no whole day
 	}
 	rows := []InspectionRow{}
-	err := s.db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
+	err := pg.RunInSnapshot(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
 		var stale []time.Time
 		if err := tx.NewRaw(`SELECT DISTINCT day::timestamp AT TIME ZONE 'Asia/Shanghai' FROM inspection_report_stale
 			WHERE day >= ?::date AND day < ?::date`, dateOf(first), dateOf(last)).Scan(ctx, &stale); err != nil {
 			return err
 		}
+		ranges := slices.Clone(live)
 		staleDays := make([]string, len(stale))
 		for i, d := range stale {
 			staleDays[i] = dateOf(d)
-			live = append(live, span{d, d.AddDate(0, 0, 1)})
+			ranges = append(ranges, span{d, d.AddDate(0, 0, 1)})
 		}
 		items := groupBy == "item"
 		q := fmt.Sprintf(`
@@ -98,7 +100,7 @@ func (s *Service) InspectionReport(ctx context.Context, a identity.Actor, from, 
 			  sum(s.repeat_visits) AS repeat_visits, sum(s.cap_overrides) AS cap_overrides, sum(s.no_code_scan) AS no_code_scan,
 			  sum(s.rated) AS rated, coalesce(sum(s.rating_sum)::float8 / nullif(sum(s.rated), 0), 0) AS avg_rating
 			FROM sums s %[3]s
-			GROUP BY 1, 2 ORDER BY inspections DESC, name`, g[0], g[1], g[2], reportColumns, visits(live), daySums(items))
+			GROUP BY 1, 2 ORDER BY inspections DESC, name`, g[0], g[1], g[2], reportColumns, visits(ranges), daySums(items))
 		return tx.NewRaw(q, dateOf(first), dateOf(last), items, pgdialect.Array(staleDays)).Scan(ctx, &rows)
 	})
 	return rows, err

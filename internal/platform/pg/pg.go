@@ -93,9 +93,21 @@ func Constraint(err error) string {
 // nil. Serialization failures and deadlocks are retried a few times, so fn
 // must be safe to run again (it only talks to the database through tx).
 func RunInTx(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return runInTx(ctx, db, &sql.TxOptions{}, fn)
+}
+
+// RunInSnapshot is RunInTx at REPEATABLE READ: every statement of fn sees
+// the database as it was at fn's first statement. For reads that must
+// agree with each other (a report from stored and live figures) and for
+// work that must know exactly what it saw.
+func RunInSnapshot(ctx context.Context, db bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return runInTx(ctx, db, &sql.TxOptions{Isolation: sql.LevelRepeatableRead}, fn)
+}
+
+func runInTx(ctx context.Context, db bun.IDB, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		err = MapError(db.RunInTx(ctx, &sql.TxOptions{}, fn))
+		err = MapError(db.RunInTx(ctx, opts, fn))
 		if !errors.Is(err, ErrSerialization) {
 			return err
 		}
