@@ -556,7 +556,9 @@ bench_inspections() {
     -c "SELECT '  alerts: ' || string_agg(rule || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT rule, count(*) n FROM alerts GROUP BY 1) x"
   local dir=$WORK/pgbench-scripts run rate sat_seconds=$((ISSUE_SECONDS * 6 / 10))
   mkdir -p "$dir"
-  load issue-script -out "$dir/issue.sql"
+  load issue-script -out "$dir/issue" -n 100
+  local scripts=()
+  for f in "$dir"/issue-*.sql; do scripts+=(-f "$f"); done
   for ((run = 1; run <= RUNS; run++)); do
     echo " run $run/$RUNS"
     start_serve
@@ -566,8 +568,8 @@ bench_inspections() {
     load verify -base "$BASE_URL" -c 32 -d "${VERIFY_SECONDS}s" -healthz -name D.healthz || failed D.healthz
     stop_serve
     rate=$(load median -key D.issue.rps 2>/dev/null || echo 50)
-    run_pgbench D.pgb_issue 50 "$ISSUE_SECONDS" -R "$rate" -f "$dir/issue.sql"
-    run_pgbench D.pgb_issue_sat 50 "$sat_seconds" -f "$dir/issue.sql"
+    run_pgbench D.pgb_issue 50 "$ISSUE_SECONDS" -R "$rate" "${scripts[@]}"
+    run_pgbench D.pgb_issue_sat 50 "$sat_seconds" "${scripts[@]}"
   done
   psql_bench -c "UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL" # analysis tasks: no worker runs here
 }

@@ -13,6 +13,7 @@ import (
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/pg"
 )
 
 // Rule ids of the pre-checks; stable words the oversight office filters by.
@@ -70,6 +71,12 @@ type past struct {
 	Inspectors []int64   `bun:"inspectors,array"` // recorded visits only
 }
 
+const historySQL = `SELECT i.id, i.agency_id, a.name AS agency, i.kind, i.status, i.window_from, i.item_codes, i.outcome,
+	  CASE WHEN i.status = 'recorded' THEN ARRAY(SELECT x.user_id FROM inspection_inspectors x WHERE x.inspection_id = i.id) END AS inspectors
+	FROM inspections i JOIN agencies a ON a.id = i.agency_id
+	WHERE i.enterprise_id = $1 AND i.status <> 'cancelled' AND i.window_from >= $2 AND (i.window_from < $3 OR i.status = 'recorded')
+	ORDER BY i.window_from DESC, i.id DESC`
+
 // loadHistory reads, in one statement from the enterprise's index, every
 // live inspection any rule counts: the calendar year (caps), a week either
 // side of the day and the month (repeats), the multi-agency window, and
@@ -91,11 +98,7 @@ func loadHistory(ctx context.Context, c *checker, r request) error {
 			hi = t
 		}
 	}
-	return c.tx.NewRaw(`SELECT i.id, i.agency_id, a.name AS agency, i.kind, i.status, i.window_from, i.item_codes, i.outcome,
-		  CASE WHEN i.status = 'recorded' THEN ARRAY(SELECT x.user_id FROM inspection_inspectors x WHERE x.inspection_id = i.id) END AS inspectors
-		FROM inspections i JOIN agencies a ON a.id = i.agency_id
-		WHERE i.enterprise_id = ? AND i.status <> 'cancelled' AND i.window_from >= ? AND (i.window_from < ? OR i.status = 'recorded')
-		ORDER BY i.window_from DESC, i.id DESC`, r.enterprise.ID, lo, hi).Scan(ctx, &c.history)
+	return pg.ScanPrepared(ctx, c.tx, &c.history, historySQL, r.enterprise.ID, lo, hi)
 }
 
 // count is how many history rows start in [from, to) and pass keep.
@@ -118,12 +121,14 @@ func (c *checker) warn(rule, zh, en string, data map[string]any) {
 	c.out = append(c.out, Check{Rule: rule, Severity: "warn", MessageZh: zh, MessageEn: en, Data: data})
 }
 
+const settingsSQL = `SELECT key, value FROM inspection_settings`
+
 func loadSettings(ctx context.Context, tx bun.IDB) (map[string]int, error) {
 	var rows []struct {
 		Key   string `bun:"key"`
 		Value int    `bun:"value"`
 	}
-	if err := tx.NewSelect().Table("inspection_settings").Column("key", "value").Scan(ctx, &rows); err != nil {
+	if err := pg.ScanPrepared(ctx, tx, &rows, settingsSQL); err != nil {
 		return nil, err
 	}
 	out := map[string]int{}
@@ -153,6 +158,10 @@ func precheck(ctx context.Context, tx bun.IDB, r request) ([]Check, error) {
 	return c.out, nil
 }
 
+const itemsSQL = `SELECT i.code, i.name, i.status, i.offsite_capable,
+	  EXISTS (SELECT 1 FROM agency_items a WHERE a.item_code = i.code AND a.agency_id = $1) AS authorized
+	FROM inspection_items i WHERE i.code = ANY($2)`
+
 func checkItems(ctx context.Context, c *checker, r request) error {
 	var rows []struct {
 		Code       string `bun:"code"`
@@ -161,9 +170,7 @@ func checkItems(ctx context.Context, c *checker, r request) error {
 		Offsite    bool   `bun:"offsite_capable"`
 		Authorized bool   `bun:"authorized"`
 	}
-	if err := c.tx.NewRaw(`SELECT i.code, i.name, i.status, i.offsite_capable,
-		EXISTS (SELECT 1 FROM agency_items a WHERE a.item_code = i.code AND a.agency_id = ?) AS authorized
-		FROM inspection_items i WHERE i.code IN (?)`, r.agencyID, bun.List(r.items)).Scan(ctx, &rows); err != nil {
+	if err := pg.ScanPrepared(ctx, c.tx, &rows, itemsSQL, r.agencyID, r.items); err != nil {
 		return err
 	}
 	known := map[string]bool{}
@@ -191,6 +198,10 @@ func checkItems(ctx context.Context, c *checker, r request) error {
 	return nil
 }
 
+const inspectorsSQL = `SELECT u.id, u.display_name, u.agency_id, u.role, u.disabled_at IS NOT NULL AS disabled,
+	  c.number, c.valid_from, c.valid_to
+	FROM users u LEFT JOIN inspector_certificates c ON c.user_id = u.id WHERE u.id = ANY($1)`
+
 func checkInspectors(ctx context.Context, c *checker, r request) error {
 	var rows []struct {
 		ID        int64      `bun:"id"`
@@ -202,9 +213,7 @@ func checkInspectors(ctx context.Context, c *checker, r request) error {
 		ValidFrom *time.Time `bun:"valid_from"`
 		ValidTo   *time.Time `bun:"valid_to"`
 	}
-	if err := c.tx.NewRaw(`SELECT u.id, u.display_name, u.agency_id, u.role, u.disabled_at IS NOT NULL AS disabled,
-		c.number, c.valid_from, c.valid_to
-		FROM users u LEFT JOIN inspector_certificates c ON c.user_id = u.id WHERE u.id IN (?)`, bun.List(r.inspectors)).Scan(ctx, &rows); err != nil {
+	if err := pg.ScanPrepared(ctx, c.tx, &rows, inspectorsSQL, r.inspectors); err != nil {
 		return err
 	}
 	agencies := append([]int64{r.agencyID}, r.joint...)
@@ -270,6 +279,10 @@ func checkNoDisturb(_ context.Context, c *checker, r request) error {
 	return nil
 }
 
+const capsSQL = `SELECT id, scope, item_code, max_per_year FROM inspection_caps
+	WHERE active AND (agency_id IS NULL OR agency_id = $1) AND (grade IS NULL OR grade = $2)
+	  AND (item_code IS NULL OR item_code = ANY($3))`
+
 // checkCaps counts this year's routine and special inspections of the
 // enterprise against every cap that applies; triggered ones are exempt.
 func checkCaps(ctx context.Context, c *checker, r request) error {
@@ -282,9 +295,7 @@ func checkCaps(ctx context.Context, c *checker, r request) error {
 		ItemCode *string `bun:"item_code"`
 		Max      int     `bun:"max_per_year"`
 	}
-	if err := c.tx.NewRaw(`SELECT id, scope, item_code, max_per_year FROM inspection_caps
-		WHERE active AND (agency_id IS NULL OR agency_id = ?) AND (grade IS NULL OR grade = ?)
-		AND (item_code IS NULL OR item_code IN (?))`, r.agencyID, r.enterprise.Grade, bun.List(r.items)).Scan(ctx, &caps); err != nil {
+	if err := pg.ScanPrepared(ctx, c.tx, &caps, capsSQL, r.agencyID, r.enterprise.Grade, r.items); err != nil {
 		return err
 	}
 	year := dateIn(r.from).Year()

@@ -2,7 +2,10 @@ package inspection_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,6 +147,54 @@ func TestYearlyCapBlocksUnlessOverriddenOrTriggered(t *testing.T) {
 	in.Kind, in.Trigger, in.TriggerRef = "triggered", "hotline_12345", "12345-0001"
 	if _, checks, err := w.issue(a, in); err != nil {
 		t.Fatalf("a triggered inspection is exempt from caps: %v %v", err, rules(checks, "block"))
+	}
+}
+
+// Codes asked for at the same moment are checked one after the other: of
+// forty requests with room for one under the cap, exactly one is issued.
+// Forty is more than the pool's connections: the requests queued on the
+// enterprise's row hold all of them, and every request still finishes.
+func TestConcurrentRequestsCannotShareTheLastPlaceUnderACap(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if _, err := w.db.ExecContext(ctx, "UPDATE enterprises SET grade = 'B' WHERE uscc = ?", w.uscc[7]); err != nil {
+		t.Fatal(err)
+	}
+	w.mustIssue("market", 7, "2026-03-02") // one of the agency's two this year
+	// Connections open first, so that the requests below run side by side
+	// rather than one while the others wait to connect.
+	var warm sync.WaitGroup
+	for range 8 {
+		warm.Go(func() { _, _ = w.db.ExecContext(ctx, "SELECT pg_sleep(0.05)") })
+	}
+	warm.Wait()
+	const n = 40
+	errs := make(chan error, n)
+	for k := range n {
+		a, in := w.in("market", 7, cst("2026-04-01 09:00").AddDate(0, 0, 5*k).Format(time.DateOnly))
+		go func() {
+			_, checks, err := w.issue(a, in)
+			if err != nil && !slices.Contains(rules(checks, "block"), inspection.RuleCapReached) {
+				err = fmt.Errorf("%w (not the cap: %v)", err, rules(checks, "block"))
+			}
+			errs <- err
+		}()
+	}
+	issued := 0
+	for range n {
+		select {
+		case err := <-errs:
+			if err == nil {
+				issued++
+			} else if !fault.Is(err, fault.Invalid) || strings.Contains(err.Error(), "not the cap") {
+				t.Fatal(err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("code requests stuck: waiting for connections none can give back?")
+		}
+	}
+	if issued != 1 {
+		t.Fatalf("%d codes issued with room for one under the cap", issued)
 	}
 }
 

@@ -17,13 +17,9 @@ func (s *Service) Precheck(ctx context.Context, a identity.Actor, in IssueInput)
 	if err := s.validate(in); err != nil {
 		return nil, err
 	}
-	code, err := identity.ParseUSCC("uscc", in.USCC)
+	ent, err := findEnterprise(ctx, s.db, in.USCC, false)
 	if err != nil {
 		return nil, err
-	}
-	var ent identity.Enterprise
-	if err := s.db.NewSelect().Model(&ent).Where("uscc = ?", code).Scan(ctx); err != nil {
-		return nil, fault.InvalidField("uscc", "未找到该统一社会信用代码的企业 / no enterprise with this credit code")
 	}
 	checks, err := precheck(ctx, s.db, request{agencyID: a.AgencyID, enterprise: ent, items: in.Items, mode: in.Mode,
 		kind: in.Kind, planID: in.PlanID, from: in.From, to: in.To, inspectors: in.Inspectors, joint: in.JointAgencies})

@@ -31,7 +31,6 @@ type Service struct {
 	publicURL string
 	// Calendar counts rectification deadlines in working days.
 	calendar func(ctx context.Context) (*workcal.Calendar, error)
-	verify   verifyStmt
 }
 
 // NewService returns the inspection service.
@@ -72,13 +71,13 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 	}
 	var out Inspection
 	err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		code, err := identity.ParseUSCC("uscc", in.USCC)
+		// The enterprise's row stays locked to the end: two codes asked
+		// for at once are checked one after the other, so they cannot both
+		// pass a cap that has room for one. (NO KEY UPDATE leaves rows
+		// referring to the enterprise free to be written.)
+		ent, err := findEnterprise(ctx, tx, in.USCC, true)
 		if err != nil {
 			return err
-		}
-		var ent identity.Enterprise
-		if err := tx.NewSelect().Model(&ent).Where("uscc = ?", code).Scan(ctx); err != nil {
-			return fault.InvalidField("uscc", "未找到该统一社会信用代码的企业 / no enterprise with this credit code")
 		}
 		if in.Kind == "triggered" {
 			n, err := tx.NewSelect().Table("inspection_triggers").Where("code = ?", in.Trigger).Count(ctx)
@@ -160,6 +159,29 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 		return Inspection{}, err
 	}
 	return s.Get(ctx, a, out.ID)
+}
+
+const enterpriseSQL = `SELECT id, uscc, name, town_code, industry, address, contact_name, contact_phone, grade, uscc_check_override,
+	  no_disturb, no_disturb_from, no_disturb_to, no_disturb_basis, created_at, updated_at
+	FROM enterprises WHERE uscc = $1`
+
+// findEnterprise finds the enterprise a code is asked for by its credit
+// code, its row locked to the end of the transaction when lock is set.
+func findEnterprise(ctx context.Context, idb bun.IDB, uscc string, lock bool) (identity.Enterprise, error) {
+	var ent identity.Enterprise
+	code, err := identity.ParseUSCC("uscc", uscc)
+	if err != nil {
+		return ent, err
+	}
+	query := enterpriseSQL
+	if lock {
+		query += " FOR NO KEY UPDATE"
+	}
+	err = pg.ScanPrepared(ctx, idb, &ent, query, string(code))
+	if errors.Is(err, sql.ErrNoRows) {
+		return ent, fault.InvalidField("uscc", "未找到该统一社会信用代码的企业 / no enterprise with this credit code")
+	}
+	return ent, err
 }
 
 func nonNil(v []int64) []int64 {

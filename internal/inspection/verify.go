@@ -5,17 +5,19 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"greenchannel/internal/identity"
+	"greenchannel/internal/platform/pg"
 )
 
 // verifySQL reads everything the public page shows in one statement: the
 // page is the most read thing in the system (every visit is scanned, often
-// more than once).
+// more than once). It runs prepared (pg.QueryRowPrepared): under a burst of scans,
+// planning it cost more than running it and queued the backends on
+// PostgreSQL's lock manager.
 const verifySQL = `SELECT i.id, i.enterprise_id, i.agency_id, i.item_codes, i.mode, i.kind, i.status, i.window_from, i.window_to,
 	  a.name AS agency, e.name AS enterprise,
 	  (SELECT coalesce(json_agg(json_build_object('code', it.code, 'name', it.name, 'legal_basis', it.legal_basis) ORDER BY it.code), '[]')
@@ -26,30 +28,6 @@ const verifySQL = `SELECT i.id, i.enterprise_id, i.agency_id, i.item_codes, i.mo
 	FROM inspections i JOIN agencies a ON a.id = i.agency_id JOIN enterprises e ON e.id = i.enterprise_id
 	WHERE i.code = $1`
 
-// verifyStmt is verifySQL prepared once per connection. Planning it on
-// every scan cost more than running it, and planning locks every index of
-// the six tables it joins: under a burst of scans the backends queued on
-// PostgreSQL's lock manager. A prepared plan locks only what it uses.
-type verifyStmt struct {
-	mu   sync.Mutex
-	stmt *sql.Stmt
-}
-
-// verifyStatement prepares verifySQL on first use; a failure (the database
-// down) is not kept, the next scan tries again.
-func (s *Service) verifyStatement(ctx context.Context) (*sql.Stmt, error) {
-	s.verify.mu.Lock()
-	defer s.verify.mu.Unlock()
-	if s.verify.stmt == nil {
-		stmt, err := s.db.DB.PrepareContext(context.WithoutCancel(ctx), verifySQL)
-		if err != nil {
-			return nil, err
-		}
-		s.verify.stmt = stmt
-	}
-	return s.verify.stmt, nil
-}
-
 // Verify checks a code for anyone who scanned it. A forged or altered code
 // is refused before any lookup.
 func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
@@ -57,13 +35,13 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 	if !validCode(s.keys, code) {
 		return Verified{Reason: "无效的检查码：不是本系统签发的 / not a code issued by this system"}, nil
 	}
-	stmt, err := s.verifyStatement(ctx)
+	i := &Inspection{Code: code, Agency: &identity.Agency{}, Enterprise: &identity.Enterprise{}}
+	var items, people []byte
+	row, err := pg.QueryRowPrepared(ctx, s.db, verifySQL, code)
 	if err != nil {
 		return Verified{}, err
 	}
-	i := &Inspection{Code: code, Agency: &identity.Agency{}, Enterprise: &identity.Enterprise{}}
-	var items, people []byte
-	err = stmt.QueryRowContext(ctx, code).Scan(&i.ID, &i.EnterpriseID, &i.AgencyID, pgdialect.Array(&i.ItemCodes), &i.Mode, &i.Kind,
+	err = row.Scan(&i.ID, &i.EnterpriseID, &i.AgencyID, pgdialect.Array(&i.ItemCodes), &i.Mode, &i.Kind,
 		&i.Status, &i.WindowFrom, &i.WindowTo, &i.Agency.Name, &i.Enterprise.Name, &items, &people)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Verified{Reason: "查无此检查码 / no inspection has this code"}, nil

@@ -17,11 +17,16 @@ import (
 )
 
 // Open connects to PostgreSQL and checks the connection.
-func Open(ctx context.Context, url string) (*bun.DB, error) {
+func Open(ctx context.Context, url string) (*bun.DB, error) { return OpenTraced(ctx, url, nil) }
+
+// OpenTraced is Open with a pgx tracer on every connection (nil for none):
+// it sees the statements bun's query hooks do not, the prepared ones.
+func OpenTraced(ctx context.Context, url string, tracer pgx.QueryTracer) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres url: %w", err)
 	}
+	cfg.Tracer = tracer
 	// bun writes values into the SQL text, so nearly every statement is new
 	// to the server: preparing and caching each one (pgx's default) costs a
 	// round trip and memory per statement and saves nothing.

@@ -198,14 +198,19 @@ func runIssue(args []string) error {
 		record{*name + ".blocked_share", float64(blocked.Load()) / float64(s.N), ""})
 }
 
-// runIssueScript issues one code through the product's own
-// inspection.Service.Issue, records the SQL it sends and writes it as a
-// pgbench script: the new inspection's id is taken with \gset and the code
-// made unique per transaction, everything else is the statements as sent.
+// runIssueScript issues codes through the product's own
+// inspection.Service.Issue, each for another enterprise, records the SQL
+// each sends and writes it as a pgbench script: the new inspection's id is
+// taken with \gset and the code made unique per transaction, everything
+// else is the statements as sent. Issuing locks the enterprise's row, so a
+// single script replayed by every client would queue them all on one row
+// (and pile its inspections onto one enterprise): pgbench picks one of the
+// scripts per transaction, as inspectors pick enterprises.
 func runIssueScript(args []string) error {
 	fs := flag.NewFlagSet("issue-script", flag.ExitOnError)
 	db := dbFlag(fs)
-	out := fs.String("out", "issue.sql", "pgbench script to write")
+	prefix := fs.String("out", "issue", "scripts to write: <out>-1.sql … <out>-<n>.sql")
+	n := fs.Int("n", 100, "scripts, each for another enterprise (pgbench takes at most 128)")
 	_ = fs.Parse(args)
 	ctx := context.Background()
 	w, err := loadIssueWorld(ctx, *db, 1)
@@ -220,7 +225,11 @@ func runIssueScript(args []string) error {
 	in := w.inspectors[0]
 	actor := identity.Actor{UserID: in.id, Role: identity.RoleInspector, AgencyID: in.agID, AgencyKind: identity.AgencyKind("inspection")}
 	g := rand.New(rand.NewPCG(5, 6))
-	for try := range 50 {
+	written, statements := 0, 0
+	for try := 0; written < *n; try++ {
+		if try == 50**n {
+			return fmt.Errorf("%d of %d code requests were refused by the pre-checks", try-written, try)
+		}
 		x := w.issueInput(g, in)
 		x.Kind = "routine"
 		var got inspection.Inspection
@@ -232,10 +241,15 @@ func runIssueScript(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  issue-script: one code issued through inspection.Service.Issue (attempt %d): %d statements -> %s\n", try+1, len(sqls), *out)
-		return writeFile(*out, script)
+		written++
+		statements = len(sqls)
+		if err := writeFile(fmt.Sprintf("%s-%d.sql", *prefix, written), script); err != nil {
+			return err
+		}
 	}
-	return errors.New("50 code requests in a row were refused by the pre-checks")
+	fmt.Printf("  issue-script: %d codes issued through inspection.Service.Issue, each for another enterprise (%d statements each) -> %s-*.sql\n",
+		written, statements, *prefix)
+	return nil
 }
 
 func issueScript(sqls []string, id int64, code string) (string, error) {

@@ -48,7 +48,8 @@ func openProduct(ctx context.Context, url string) (*product, error) {
 	if err := benchOnly(cfg.Database); err != nil {
 		return nil, err
 	}
-	db, err := pg.Open(ctx, url)
+	c := &capture{}
+	db, err := pg.OpenTraced(ctx, url, c)
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +62,8 @@ func openProduct(ctx context.Context, url string) (*product, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &product{clock: clock.NewFake(time.Now()), capture: &capture{}}
-	db = db.WithQueryHook(p.capture)
+	p := &product{clock: clock.NewFake(time.Now()), capture: c}
+	db = db.WithQueryHook(c)
 	p.db = db
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	p.sla = sla.NewService(db, p.clock, log)
@@ -96,7 +97,10 @@ func signingKey() ([]byte, error) {
 
 // capture records the SQL the product sends while on, exactly as bun sends
 // it (simple protocol, values inline): the same text the server's statement
-// log shows. It becomes the pgbench baseline script of a Go-level figure.
+// log shows. The product's prepared statements (pg.Prepared) bypass bun; as
+// a pgx tracer the capture sees them with their arguments and writes the
+// values in. The statements become the pgbench baseline script of a
+// Go-level figure.
 type capture struct {
 	mu   sync.Mutex
 	on   bool
@@ -110,6 +114,68 @@ func (c *capture) AfterQuery(_ context.Context, e *bun.QueryEvent) {
 	defer c.mu.Unlock()
 	if c.on {
 		c.sqls = append(c.sqls, e.Query)
+	}
+}
+
+// TraceQueryStart records a prepared statement: one that asks pgx for an
+// exec mode (bun's statements, which it records, do not).
+func (c *capture) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	args, prepared := data.Args, false
+options: // pgx's options come first: result formats, exec mode
+	for len(args) > 0 {
+		switch args[0].(type) {
+		case pgx.QueryExecMode:
+			prepared = true
+		case pgx.QueryResultFormats, pgx.QueryResultFormatsByOID:
+		default:
+			break options
+		}
+		args = args[1:]
+	}
+	if !prepared {
+		return ctx
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on {
+		c.sqls = append(c.sqls, inlineArgs(data.SQL, args))
+	}
+	return ctx
+}
+
+func (c *capture) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// inlineArgs writes each $n of a statement as the SQL literal of its value.
+func inlineArgs(sql string, args []any) string {
+	for n := len(args); n >= 1; n-- { // $10 before $1
+		sql = strings.ReplaceAll(sql, fmt.Sprintf("$%d", n), literal(args[n-1]))
+	}
+	return sql
+}
+
+func literal(v any) string {
+	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return quote(x)
+	case time.Time:
+		return quote(x.Format(time.RFC3339Nano))
+	case []string:
+		el := make([]string, len(x))
+		for i, s := range x {
+			el[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+		}
+		return quote("{" + strings.Join(el, ",") + "}")
+	case []int64:
+		el := make([]string, len(x))
+		for i, n := range x {
+			el[i] = fmt.Sprint(n)
+		}
+		return quote("{" + strings.Join(el, ",") + "}")
+	default:
+		return fmt.Sprint(v)
 	}
 }
 
