@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -37,14 +38,17 @@ func OpenTraced(ctx context.Context, url string, tracer pgx.QueryTracer) (*bun.D
 	}
 	cfg.RuntimeParams["jit"] = "off"
 	sqldb := stdlib.OpenDB(*cfg)
-	// Sized for a 2–4 core host: enough to keep PostgreSQL busy, few enough
-	// that several processes stay under max_connections.
-	sqldb.SetMaxOpenConns(32)
+	// Four connections a core (8 to 32): enough to keep PostgreSQL busy
+	// while some wait on the network, few enough that backends do not
+	// fight over the cores. On 2 cores the public verify statement ran at
+	// 3,200/s from 4 or 8 clients and at 1,900/s from 32.
+	conns := min(max(4*runtime.GOMAXPROCS(0), 8), 32)
+	sqldb.SetMaxOpenConns(conns)
 	// As many idle as open: with fewer, a busy moment closes connections
 	// as soon as requests return them and opens new ones (a PostgreSQL
 	// backend each, cold caches and all) a moment later. Idle ones still
 	// close after five minutes.
-	sqldb.SetMaxIdleConns(32)
+	sqldb.SetMaxIdleConns(conns)
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	sqldb.SetConnMaxLifetime(time.Hour)
 	db := bun.NewDB(sqldb, pgdialect.New())

@@ -48,6 +48,7 @@ func runSetup(args []string) error {
 			  SELECT 'bench.off.' || a.code || '.' || g, a.name || '干警' || g, 'officer', 'x', a.id
 			  FROM agencies a, generate_series(1, $1::int) g
 			  WHERE a.code IN ('court', 'procuratorate', 'police', 'justice')
+			  ON CONFLICT DO NOTHING -- already there from an earlier run (--reuse)
 			  RETURNING id, agency_id)
 			INSERT INTO officer_profiles (user_id, skills, capacity, on_duty)
 			SELECT u.id, (SELECT array_agg(c.code ORDER BY c.code) FROM categories c JOIN agencies a ON a.kind = c.agency_kind WHERE a.id = u.agency_id),
@@ -64,6 +65,7 @@ func runSetup(args []string) error {
 			  INSERT INTO users (username, display_name, role, password_hash, agency_id)
 			  SELECT 'bench.cop' || g, '压测警官' || g, 'officer', 'x', (SELECT id FROM agencies WHERE code = 'police')
 			  FROM generate_series(1, $1::int) g
+			  ON CONFLICT DO NOTHING -- already there from an earlier run (--reuse)
 			  RETURNING id)
 			INSERT INTO officer_profiles (user_id, skills, capacity, on_duty) SELECT id, '{security_protection}', $2::int, true FROM u`,
 			*officers, *capacity)
