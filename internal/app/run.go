@@ -89,6 +89,7 @@ func serveParts(d *deps) []part {
 			return serveHTTP(ctx, d, e)
 		},
 		relayPart(d),
+		func(ctx context.Context) error { return d.inspection.RunVerifyCache(ctx, d.cfg.DatabaseURL) },
 	}
 }
 

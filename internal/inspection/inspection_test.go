@@ -375,3 +375,72 @@ func TestRecordWithoutScanIsAllowedButReported(t *testing.T) {
 		t.Fatalf("record without scan: %v %+v", err, got.Record)
 	}
 }
+
+// The verify page is kept while the database's change notices arrive, and
+// every change shows at the next scans: a cancellation through the
+// service, a rename by another process (plain SQL), a status change after
+// the listening connection was lost and came back.
+func TestVerifyCacheShowsEveryChange(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	run := func() (stop func()) {
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); _ = w.svc.RunVerifyCache(runCtx, w.URL) }()
+		return func() { cancel(); <-done }
+	}
+	stop := run()
+	defer func() { stop() }()
+	eventually(t, "the cache listens", w.svc.VerifyCacheListening)
+
+	i := w.mustIssue("market", 3, "2026-03-02")
+	if v, err := w.svc.Verify(ctx, i.Code); err != nil || !v.Valid || !w.svc.VerifyCached(i.Code) {
+		t.Fatalf("first scan: %v %+v, kept %v", err, v, w.svc.VerifyCached(i.Code))
+	}
+	inspector := w.As(teams["market"][0]).UserID
+	if _, err := w.db.ExecContext(ctx, "UPDATE users SET display_name = '欧阳修' WHERE id = ?", inspector); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the renamed inspector shows", func() bool {
+		v, err := w.svc.Verify(ctx, i.Code)
+		return err == nil && slices.ContainsFunc(v.Inspectors, func(p struct{ Name, Certificate string }) bool { return p.Name == "欧*修" })
+	})
+	if _, err := w.svc.Cancel(ctx, w.As(teams["market"][0]), i.ID, "企业停产"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the cancellation shows", func() bool {
+		v, err := w.svc.Verify(ctx, i.Code)
+		return err == nil && !v.Valid && strings.Contains(v.Reason, "取消")
+	})
+
+	// Without the listener nothing is kept; when it is back, changes made
+	// meanwhile show.
+	j := w.mustIssue("market", 4, "2026-03-02")
+	if v, _ := w.svc.Verify(ctx, j.Code); !v.Valid || !w.svc.VerifyCached(j.Code) {
+		t.Fatal("second code not kept")
+	}
+	stop()
+	if w.svc.VerifyCacheListening() || w.svc.VerifyCached(j.Code) {
+		t.Fatal("pages kept with nobody listening for changes")
+	}
+	if _, err := w.db.ExecContext(ctx, "UPDATE inspections SET status = 'cancelled', cancel_reason = '撤回' WHERE id = ?", j.ID); err != nil {
+		t.Fatal(err)
+	}
+	stop = run()
+	eventually(t, "the cache listens again", w.svc.VerifyCacheListening)
+	if v, _ := w.svc.Verify(ctx, j.Code); v.Valid {
+		t.Fatal("a change made while nobody listened was missed")
+	}
+}
+
+// eventually waits, a little at a time and at most ten seconds, for what
+// another connection makes true.
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -30,14 +30,16 @@ type Service struct {
 	keys      [][]byte // code signing keys, newest first
 	publicURL string
 	// Calendar counts rectification deadlines in working days.
-	calendar func(ctx context.Context) (*workcal.Calendar, error)
+	calendar    func(ctx context.Context) (*workcal.Calendar, error)
+	verifyCache *verifyCache
 }
 
 // NewService returns the inspection service.
 func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger, keys [][]byte, publicURL string,
 	calendar func(ctx context.Context) (*workcal.Calendar, error)) *Service {
 	db.RegisterModel((*InspectionInspector)(nil))
-	return &Service{db: db, clock: clk, log: log, keys: keys, publicURL: strings.TrimRight(publicURL, "/"), calendar: calendar}
+	return &Service{db: db, clock: clk, log: log, keys: keys, publicURL: strings.TrimRight(publicURL, "/"), calendar: calendar,
+		verifyCache: newVerifyCache()}
 }
 
 // VerifyURL is what the QR code on a code holds.

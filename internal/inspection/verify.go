@@ -29,53 +29,27 @@ const verifySQL = `SELECT i.id, i.enterprise_id, i.agency_id, i.item_codes, i.mo
 	WHERE i.code = $1`
 
 // Verify checks a code for anyone who scanned it. A forged or altered code
-// is refused before any lookup.
+// is refused before any lookup; the page of a genuine one comes from the
+// cache when it is there (verifycache.go), and whether the code is valid
+// is decided now, at each scan.
 func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 	code := NormalizeCode(raw)
 	if !validCode(s.keys, code) {
 		return Verified{Reason: "无效的检查码：不是本系统签发的 / not a code issued by this system"}, nil
 	}
-	i := &Inspection{Code: code, Agency: &identity.Agency{}, Enterprise: &identity.Enterprise{}}
-	var items, people []byte
-	row, err := pg.QueryRowPrepared(ctx, s.db, verifySQL, code)
-	if err != nil {
-		return Verified{}, err
-	}
-	err = row.Scan(&i.ID, &i.EnterpriseID, &i.AgencyID, pgdialect.Array(&i.ItemCodes), &i.Mode, &i.Kind,
-		&i.Status, &i.WindowFrom, &i.WindowTo, &i.Agency.Name, &i.Enterprise.Name, &items, &people)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Verified{Reason: "查无此检查码 / no inspection has this code"}, nil
-	}
-	if err != nil {
-		return Verified{}, err
-	}
-	i.Agency.ID, i.Enterprise.ID = i.AgencyID, i.EnterpriseID
-	v := Verified{Inspection: i}
-	var its []struct {
-		Code       string `json:"code"`
-		Name       string `json:"name"`
-		LegalBasis string `json:"legal_basis"`
-	}
-	if err := json.Unmarshal(items, &its); err != nil {
-		return Verified{}, err
-	}
-	for _, it := range its {
-		v.Items = append(v.Items, Item{Code: it.Code, Name: it.Name, LegalBasis: it.LegalBasis})
-	}
-	var ps []struct {
-		Name   string  `json:"name"`
-		Number *string `json:"number"`
-	}
-	if err := json.Unmarshal(people, &ps); err != nil {
-		return Verified{}, err
-	}
-	for _, p := range ps {
-		cert := ""
-		if p.Number != nil {
-			cert = *p.Number
+	page, gen := s.verifyCache.get(code)
+	if page == nil {
+		var err error
+		if page, err = s.readVerifyPage(ctx, code); err != nil {
+			return Verified{}, err
 		}
-		v.Inspectors = append(v.Inspectors, struct{ Name, Certificate string }{MaskName(p.Name), cert})
+		if page == nil {
+			return Verified{Reason: "查无此检查码 / no inspection has this code"}, nil
+		}
+		s.verifyCache.put(code, page, gen)
 	}
+	v := *page // pages are shared: Valid and Reason are this scan's own
+	i := v.Inspection
 	now := s.clock.Now()
 	switch {
 	case i.Status == Cancelled:
@@ -86,6 +60,53 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 		v.Reason = "检查码尚未生效 / this code is not valid yet"
 	default:
 		v.Valid = true
+	}
+	return v, nil
+}
+
+// readVerifyPage reads what the page of code shows; nil when no inspection
+// has the code.
+func (s *Service) readVerifyPage(ctx context.Context, code string) (*Verified, error) {
+	i := &Inspection{Code: code, Agency: &identity.Agency{}, Enterprise: &identity.Enterprise{}}
+	var items, people []byte
+	row, err := pg.QueryRowPrepared(ctx, s.db, verifySQL, code)
+	if err != nil {
+		return nil, err
+	}
+	err = row.Scan(&i.ID, &i.EnterpriseID, &i.AgencyID, pgdialect.Array(&i.ItemCodes), &i.Mode, &i.Kind,
+		&i.Status, &i.WindowFrom, &i.WindowTo, &i.Agency.Name, &i.Enterprise.Name, &items, &people)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	i.Agency.ID, i.Enterprise.ID = i.AgencyID, i.EnterpriseID
+	v := &Verified{Inspection: i}
+	var its []struct {
+		Code       string `json:"code"`
+		Name       string `json:"name"`
+		LegalBasis string `json:"legal_basis"`
+	}
+	if err := json.Unmarshal(items, &its); err != nil {
+		return nil, err
+	}
+	for _, it := range its {
+		v.Items = append(v.Items, Item{Code: it.Code, Name: it.Name, LegalBasis: it.LegalBasis})
+	}
+	var ps []struct {
+		Name   string  `json:"name"`
+		Number *string `json:"number"`
+	}
+	if err := json.Unmarshal(people, &ps); err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		cert := ""
+		if p.Number != nil {
+			cert = *p.Number
+		}
+		v.Inspectors = append(v.Inspectors, struct{ Name, Certificate string }{MaskName(p.Name), cert})
 	}
 	return v, nil
 }

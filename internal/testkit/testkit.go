@@ -34,6 +34,7 @@ func CST(s string) time.Time {
 type World struct {
 	T        testing.TB
 	DB       *bun.DB
+	URL      string // the database's, for code that opens its own connections
 	Clock    *clock.Fake
 	Identity *identity.Service
 	actors   map[string]identity.Actor
@@ -42,12 +43,12 @@ type World struct {
 // New seeds a fresh database (reference and demo data) with the clock at start.
 func New(t testing.TB, start time.Time) *World {
 	t.Helper()
-	db := pgtest.New(t)
+	db, url := pgtest.NewWithURL(t)
 	if _, err := seeds.Load(context.Background(), db, true); err != nil {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(start)
-	return &World{T: t, DB: db, Clock: clk, actors: map[string]identity.Actor{},
+	return &World{T: t, DB: db, URL: url, Clock: clk, actors: map[string]identity.Actor{},
 		Identity: identity.NewService(db, clk, Quiet, []identity.SigningKey{{ID: "test", Secret: make([]byte, 32)}}, identity.DefaultLimits)}
 }
 

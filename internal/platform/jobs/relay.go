@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
+
+	"greenchannel/internal/platform/pg"
 )
 
 // Relay moves committed outbox rows to asynq. It wakes on the outbox NOTIFY
@@ -68,42 +69,14 @@ func (r *Relay) Run(ctx context.Context) error {
 // dispatches.
 const gather = 5 * time.Millisecond
 
-// listen holds a LISTEN connection, reconnecting with back-off, and turns
-// each notification into a non-blocking wake-up.
+// listen turns each outbox notification into a non-blocking wake-up; rows
+// committed while nobody listened are picked up when listening starts.
 func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := r.listenOnce(ctx, wake)
-		if ctx.Err() != nil {
-			return
-		}
-		r.log.Debug("outbox relay: listen connection lost", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 5*time.Second)
-	}
-}
-
-func (r *Relay) listenOnce(ctx context.Context, wake chan<- struct{}) error {
-	conn, err := pgx.Connect(ctx, r.dbURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN outbox"); err != nil {
-		return err
-	}
-	// Rows committed while we were not listening are picked up now.
-	poke(wake)
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		poke(wake)
-	}
+	pg.Listen(ctx, r.dbURL, "outbox", pg.Listener{
+		Listening: func() { poke(wake) },
+		Notified:  func(string) { poke(wake) },
+		Lost:      func(err error) { r.log.Debug("outbox relay: listen connection lost", "err", err) },
+	})
 }
 
 func poke(wake chan<- struct{}) {

@@ -1,0 +1,14 @@
+package inspection
+
+// VerifyCacheListening reports whether the verify cache keeps pages.
+func (s *Service) VerifyCacheListening() bool {
+	s.verifyCache.mu.Lock()
+	defer s.verifyCache.mu.Unlock()
+	return s.verifyCache.listening
+}
+
+// VerifyCached reports whether the page of code is kept.
+func (s *Service) VerifyCached(code string) bool {
+	v, _ := s.verifyCache.get(code)
+	return v != nil
+}

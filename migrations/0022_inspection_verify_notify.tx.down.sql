@@ -1,0 +1,10 @@
+DROP TRIGGER inspection_inspectors_verify ON inspection_inspectors;
+DROP TRIGGER inspector_certificates_verify ON inspector_certificates;
+DROP TRIGGER inspection_items_verify ON inspection_items;
+DROP TRIGGER enterprises_verify ON enterprises;
+DROP TRIGGER agencies_verify ON agencies;
+DROP TRIGGER users_verify ON users;
+DROP FUNCTION inspection_verify_forget_all();
+DROP TRIGGER inspections_verify_delete ON inspections;
+DROP TRIGGER inspections_verify_update ON inspections;
+DROP FUNCTION inspection_verify_changed();
