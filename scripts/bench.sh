@@ -564,6 +564,7 @@ bench_inspections() {
     start_serve
     load issue -base "$BASE_URL" -c 50 -think 1s -d "${ISSUE_SECONDS}s" -name D.issue || failed D.issue
     load issue -base "$BASE_URL" -c 50 -think 0 -d "${sat_seconds}s" -name D.issue_sat || failed D.issue_sat
+    load verify -base "$BASE_URL" -c 32 -d "${VERIFY_SECONDS}s" -today -name D.verify_today || failed D.verify_today
     load verify -base "$BASE_URL" -c 32 -d "${VERIFY_SECONDS}s" -name D.verify || failed D.verify
     load verify -base "$BASE_URL" -c 32 -d "${VERIFY_SECONDS}s" -healthz -name D.healthz || failed D.healthz
     stop_serve

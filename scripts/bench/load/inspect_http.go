@@ -337,6 +337,7 @@ func runVerify(args []string) error {
 	dur := fs.Duration("d", 8*time.Second, "measured duration")
 	warm := fs.Duration("warmup", 1*time.Second, "unmeasured warm-up")
 	healthz := fs.Bool("healthz", false, "load /healthz instead (the baseline)")
+	today := fs.Bool("today", false, "scan the codes of today's inspections (as phones at the door do, each a few times), not any loaded code")
 	results := resultsFlag(fs)
 	_ = fs.Parse(args)
 	ctx := context.Background()
@@ -346,7 +347,12 @@ func runVerify(args []string) error {
 		if err != nil {
 			return err
 		}
-		err = scanAll(ctx, pool, `SELECT code FROM inspections TABLESAMPLE SYSTEM (2) LIMIT 20000`, func(r pgx.Rows) error {
+		q := `SELECT code FROM inspections TABLESAMPLE SYSTEM (2) LIMIT 20000`
+		if *today {
+			q = `SELECT code FROM inspections WHERE status <> 'cancelled'
+				AND (window_from AT TIME ZONE 'Asia/Shanghai')::date = (now() AT TIME ZONE 'Asia/Shanghai')::date`
+		}
+		err = scanAll(ctx, pool, q, func(r pgx.Rows) error {
 			var c string
 			err := r.Scan(&c)
 			codes = append(codes, c)
@@ -427,9 +433,12 @@ func runVerify(args []string) error {
 	}
 	s := summarize(all)
 	rps := float64(s.N) / elapsed.Seconds()
-	what := "verify (random loaded codes)"
-	if *healthz {
+	what := fmt.Sprintf("verify (%d random loaded codes)", len(codes))
+	switch {
+	case *healthz:
 		what = "/healthz"
+	case *today:
+		what = fmt.Sprintf("verify (the %d codes of today's inspections)", len(codes))
 	}
 	fmt.Printf("  %s: %s, %d clients: %d ok, %d errors in %.1fs: %.0f req/s  %s\n", *name, what, *conc, s.N, errs.Load(), elapsed.Seconds(), rps, s)
 	if v := firstErr.Load(); v != nil {
