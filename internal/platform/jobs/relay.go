@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -112,20 +114,16 @@ func (r *Relay) dispatchBatch(ctx context.Context) (int, error) {
 			Scan(ctx); err != nil {
 			return err
 		}
-		var done []int64
-		for i := range rows {
-			if err := r.send(ctx, &rows[i]); err != nil {
-				// Redis is most likely down: keep the rest for the next sweep.
-				sendErr = fmt.Errorf("dispatch %s: %w", rows[i].TaskKey, err)
-				if _, uerr := tx.NewUpdate().Model((*outboxRow)(nil)).
-					Set("attempts = attempts + 1").
-					Set("last_error = ?", err.Error()).
-					Where("id = ?", rows[i].ID).Exec(ctx); uerr != nil {
-					return uerr
-				}
-				break
+		done, failed, serr := r.sendAll(ctx, rows)
+		if serr != nil {
+			// Redis is most likely down: the rest stay for the next sweep.
+			sendErr = serr
+			if _, uerr := tx.NewUpdate().Model((*outboxRow)(nil)).
+				Set("attempts = attempts + 1").
+				Set("last_error = ?", serr.Error()).
+				Where("id IN (?)", bun.List(failed)).Exec(ctx); uerr != nil {
+				return uerr
 			}
-			done = append(done, rows[i].ID)
 		}
 		sent = len(done)
 		if len(done) == 0 {
@@ -143,6 +141,51 @@ func (r *Relay) dispatchBatch(ctx context.Context) (int, error) {
 		return sent, sendErr
 	}
 	return sent, nil
+}
+
+// sendConcurrency is how many rows are on their way to Redis at once. Each
+// send is a round trip: one at a time, a burst of 10,000 filings (an
+// assign task each, then an offer task and a notice each) took the relay
+// longer than the routing itself.
+const sendConcurrency = 16
+
+// sendAll sends rows, sendConcurrency at a time, and returns the ids sent
+// and, after a failure, the ids that failed and the first error. Once one
+// fails no more are started: the rest wait for the next sweep.
+func (r *Relay) sendAll(ctx context.Context, rows []outboxRow) (done, failed []int64, err error) {
+	errs := make([]error, len(rows))
+	started := make([]bool, len(rows))
+	var failing atomic.Bool
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, sendConcurrency)
+	for i := range rows {
+		slots <- struct{}{}
+		if failing.Load() {
+			<-slots
+			break
+		}
+		started[i] = true
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if errs[i] = r.send(ctx, &rows[i]); errs[i] != nil {
+				failing.Store(true)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range rows {
+		switch {
+		case !started[i]:
+		case errs[i] == nil:
+			done = append(done, rows[i].ID)
+		default:
+			failed = append(failed, rows[i].ID)
+			if err == nil {
+				err = fmt.Errorf("dispatch %s: %w", rows[i].TaskKey, errs[i])
+			}
+		}
+	}
+	return done, failed, err
 }
 
 // send enqueues one row. A TaskID conflict means an earlier attempt already
