@@ -53,7 +53,22 @@ func (e *Engine) Route(ctx context.Context, requestID int64) error {
 		_, err = e.Assign(ctx, requestID)
 		return err
 	}
-	var ownLeft bool
+	ownLeft, err := e.batch(ctx, requestID)
+	if err != nil || !ownLeft {
+		return err
+	}
+	_, err = e.Assign(ctx, requestID)
+	return err
+}
+
+// batch runs routeBatch in a transaction of its own, one at a time in this
+// process, and remembers what it placed.
+func (e *Engine) batch(ctx context.Context, requestID int64) (ownLeft bool, err error) {
+	e.batching.Lock()
+	defer e.batching.Unlock()
+	if e.settled.has(requestID) {
+		return false, nil // fresh when Route read it, placed since by the batch this task waited for
+	}
 	var done []*casework.Request
 	err = pg.RunInTx(ctx, e.db, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -61,14 +76,10 @@ func (e *Engine) Route(ctx context.Context, requestID int64) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	e.settled.add(done)
-	if !ownLeft {
-		return nil
-	}
-	_, err = e.Assign(ctx, requestID)
-	return err
+	return ownLeft, nil
 }
 
 // placement is one request of a batch and what became of it.

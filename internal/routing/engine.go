@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -36,6 +37,11 @@ type Engine struct {
 	// MaxMisses is how many unanswered offers send a request to the lead.
 	maxMisses int
 	settled   settled
+	// batching lets one batch of this process run at a time (batchLock
+	// does the same across processes): the tasks of a burst that arrive
+	// while a batch runs wait here, holding no database connection, and
+	// most then find their request placed by it.
+	batching sync.Mutex
 }
 
 // NewEngine returns the routing engine. window may be nil: offers then

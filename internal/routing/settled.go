@@ -52,6 +52,14 @@ func (s *settled) covers(id int64, version int) bool {
 	return ok && version <= v
 }
 
+// has reports whether a batch of this process placed or pooled id.
+func (s *settled) has(id int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.at[id]
+	return ok
+}
+
 // HandleAssign is the TaskAssign handler: a task whose request a batch of
 // this process already placed returns at once, any other is routed.
 func (e *Engine) HandleAssign(ctx context.Context, p AssignPayload) error {
