@@ -149,9 +149,10 @@ func (r *Relay) dispatchBatch(ctx context.Context) (int, error) {
 // longer than the routing itself.
 const sendConcurrency = 16
 
-// sendAll sends rows, sendConcurrency at a time, and returns the ids sent
-// and, after a failure, the ids that failed and the first error. Once one
-// fails no more are started: the rest wait for the next sweep.
+// sendAll sends rows, the first alone and then sendConcurrency at a time.
+// It returns the ids sent and, after a failure, the ids that failed and the
+// first error. Once one fails no more are started: the rest wait for the
+// next sweep.
 func (r *Relay) sendAll(ctx context.Context, rows []outboxRow) (done, failed []int64, err error) {
 	errs := make([]error, len(rows))
 	started := make([]bool, len(rows))
@@ -159,6 +160,13 @@ func (r *Relay) sendAll(ctx context.Context, rows []outboxRow) (done, failed []i
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, sendConcurrency)
 	for i := range rows {
+		if i == 1 {
+			// The first row goes alone: while Redis is down a sweep
+			// costs one failed send, not sixteen (whose failed dials
+			// would also keep the client from dialing for a while after
+			// Redis is back).
+			wg.Wait()
+		}
 		slots <- struct{}{}
 		if failing.Load() {
 			<-slots
