@@ -1,7 +1,7 @@
 -- pgbench script: the SQL one `POST /api/v1/requests` runs (no Idempotency-Key),
 -- copied from the statements the server sends (log_statement = all, product as
 -- of this commit), in order:
---   1. the auth middleware loads the caller (identity userByID);
+--   1. the auth middleware reads the caller (identity actorSQL, prepared);
 --   2. casework.Service.Create's transaction: category, request with its
 --      ticket number, timeline event, routing task in the outbox, and the SLA
 --      observer's two clocks (policy; both clocks with their deadlines, their
@@ -21,7 +21,9 @@
 \set k random(0, :nusers - 1)
 \set uid :ubase + :k
 \set eid :ebase + :k
-SELECT "user"."id", "user"."username", "user"."display_name", "user"."role", "user"."password_hash", "user"."agency_id", "user"."enterprise_id", "user"."phone", "user"."disabled_at", "user"."created_at", "user"."updated_at", "agency"."id" AS "agency__id", "agency"."code" AS "agency__code", "agency"."name" AS "agency__name", "agency"."kind" AS "agency__kind", "agency"."towns" AS "agency__towns", "agency"."active" AS "agency__active", "agency"."created_at" AS "agency__created_at", "agency"."updated_at" AS "agency__updated_at", "enterprise"."id" AS "enterprise__id", "enterprise"."uscc" AS "enterprise__uscc", "enterprise"."name" AS "enterprise__name", "enterprise"."town_code" AS "enterprise__town_code", "enterprise"."industry" AS "enterprise__industry", "enterprise"."address" AS "enterprise__address", "enterprise"."contact_name" AS "enterprise__contact_name", "enterprise"."contact_phone" AS "enterprise__contact_phone", "enterprise"."grade" AS "enterprise__grade", "enterprise"."uscc_check_override" AS "enterprise__uscc_check_override", "enterprise"."no_disturb" AS "enterprise__no_disturb", "enterprise"."no_disturb_from" AS "enterprise__no_disturb_from", "enterprise"."no_disturb_to" AS "enterprise__no_disturb_to", "enterprise"."no_disturb_basis" AS "enterprise__no_disturb_basis", "enterprise"."created_at" AS "enterprise__created_at", "enterprise"."updated_at" AS "enterprise__updated_at", "officer"."user_id" AS "officer__user_id", "officer"."skills" AS "officer__skills", "officer"."capacity" AS "officer__capacity", "officer"."on_duty" AS "officer__on_duty", "officer"."towns" AS "officer__towns", "officer"."updated_at" AS "officer__updated_at" FROM "users" AS "user" LEFT JOIN "agencies" AS "agency" ON ("agency"."id" = "user"."agency_id") LEFT JOIN "enterprises" AS "enterprise" ON ("enterprise"."id" = "user"."enterprise_id") LEFT JOIN "officer_profiles" AS "officer" ON ("officer"."user_id" = "user"."id") WHERE ("user".id = :uid);
+SELECT u.id, u.username, u.role, coalesce(u.agency_id, 0), coalesce(a.kind, ''), coalesce(u.enterprise_id, 0),
+	  u.disabled_at IS NOT NULL
+	FROM users u LEFT JOIN agencies a ON a.id = u.agency_id WHERE u.id = :uid;
 BEGIN;
 SELECT "category"."code", "category"."name_zh", "category"."name_en", "category"."description_zh", "category"."agency_kind", "category"."default_priority", "category"."sla_kind", "category"."weight", "category"."active", "category"."sort" FROM "categories" AS "category" WHERE (code = :category AND active);
 INSERT INTO "requests" ("ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority", "contact_name", "contact_phone", "status", "version", "created_at", "updated_at", "search_terms") VALUES (format('GC-%s-%s', :year::int, lpad(next_ticket_seq(:year)::text, 6, '0')), :eid, :uid, :category, :title, :descr, 'normal', '', '', 'submitted', 1, now(), now(), :terms) RETURNING id, ticket_no \gset
