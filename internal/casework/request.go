@@ -115,7 +115,9 @@ func (s *Service) Create(ctx context.Context, a identity.Actor, in NewRequest) (
 		if _, err := tx.NewInsert().Model(req).
 			Column("ticket_no", "enterprise_id", "created_by", "category", "title", "description", "priority",
 				"contact_name", "contact_phone", "status", "version", "created_at", "updated_at").
-			Value("ticket_no", "format('GC-%s-%s', ?::int, lpad(next_ticket_seq(?)::text, 6, '0'))", year, year).
+			// At least six digits: lpad alone would cut the millionth
+			// number to six and repeat an old one.
+			Value("ticket_no", "(SELECT format('GC-%s-%s', ?::int, lpad(n::text, greatest(6, length(n::text)), '0')) FROM next_ticket_seq(?) AS n)", year, year).
 			// The search terms are written, never read back: they are not in
 			// the model, so no list or page carries a hundred bigrams per row.
 			Value("search_terms", "?", pgdialect.Array(SearchTerms(req.Title, req.Description))).
