@@ -500,14 +500,17 @@ bench_steady() {
 
 # The 1,000,000 requests of A4, loaded here when A did not run.
 ensure_requests() {
-  local have
-  have=$(psql_bench -At -c "SELECT count(*) FROM requests")
-  if ((have >= ROWS * 9 / 10)); then
-    say "requests: $have loaded"
-    return
-  fi
+  loaded requests "SELECT count(*) FROM requests" && return
   load setup -agency-officers 50 -capacity 100
   load bulkload -n "$ROWS"
+}
+
+# loaded: true (and says so) when the count $2 is within a tenth of $ROWS;
+# sets HAVE to the count either way. $1 names what is counted.
+loaded() {
+  HAVE=$(psql_bench -At -c "$2")
+  ((HAVE >= ROWS * 9 / 10)) || return 1
+  say "$1: $HAVE loaded"
 }
 
 # C's $ROWS open requests (the scale: that many running clocks at
@@ -515,13 +518,8 @@ ensure_requests() {
 # off-duty officers of their own (routing in B never sees them). Loaded
 # after A has run; with --reuse, A4 then lists them too.
 ensure_open_requests() {
-  local have
-  have=$(psql_bench -At -c "SELECT count(*) FROM requests WHERE status IN ('assigned', 'in_progress', 'waiting_enterprise')")
-  if ((have >= ROWS * 9 / 10)); then
-    say "open requests: $have loaded"
-    return
-  fi
-  load bulkload -open -n "$((ROWS - have))" -count ""
+  loaded "open requests" "SELECT count(*) FROM requests WHERE status IN ('assigned', 'in_progress', 'waiting_enterprise')" && return
+  load bulkload -open -n "$((ROWS - HAVE))" -count ""
 }
 
 bench_sla() {
