@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
+	"greenchannel/api"
 	"greenchannel/internal/config"
 	"greenchannel/internal/platform/jobs/jobstest"
 	"greenchannel/internal/platform/pg"
@@ -143,5 +145,39 @@ func TestCommandLine(t *testing.T) {
 		if !strings.Contains(errOut.String(), "greenchannel "+c.name) {
 			t.Fatalf("%s --help printed %q", c.name, errOut.String())
 		}
+	}
+}
+
+// The request validator finds an operation by the template of the route Echo
+// matched, so every operation of the spec must be registered under its own
+// path; one that is not would go unvalidated.
+func TestEverySpecOperationIsRoutedUnderItsOwnPath(t *testing.T) {
+	t.Parallel()
+	_, dbURL := pgtest.NewWithURL(t)
+	redis := jobstest.StartServer(t)
+	e, err := newHTTP(testDeps(t, dbURL, redis.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	routed := map[string]bool{}
+	for _, r := range e.Routes() {
+		routed[r.Method+" "+r.Path] = true
+	}
+	spec, err := api.GetSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	param := regexp.MustCompile(`\{([^}]+)\}`)
+	n := 0
+	for path, item := range spec.Paths.Map() {
+		for method := range item.Operations() {
+			n++
+			if key := method + " " + param.ReplaceAllString(path, ":$1"); !routed[key] {
+				t.Errorf("%s is in the spec but not routed", key)
+			}
+		}
+	}
+	if n < 30 {
+		t.Fatalf("only %d operations in the spec", n)
 	}
 }

@@ -25,7 +25,7 @@ import (
 // newHTTP builds the whole HTTP surface: the API (validated against the
 // embedded spec), web pages and docs, metrics and the queue monitor.
 func newHTTP(d *deps) (*echo.Echo, error) {
-	e := httpx.New(httpx.Options{Log: d.log, Metrics: d.metrics, MapError: httpapi.MapError})
+	e := httpx.New(httpx.Options{Log: d.log, Metrics: d.metrics, MapError: httpapi.MapError, TrustedProxies: d.cfg.TrustedProxies})
 
 	spec, err := api.GetSpec()
 	if err != nil {
@@ -41,7 +41,7 @@ func newHTTP(d *deps) (*echo.Echo, error) {
 	e.Use(validate)
 	e.Use(httpapi.Authenticate(d.identity))
 	// The public code check must not become a way to enumerate codes.
-	e.Use(httpx.RateLimit(d.rdb, "/api/v1/inspection-codes/", 60))
+	e.Use(httpx.RateLimit("/api/v1/inspection-codes/", 60))
 
 	server := httpapi.New(httpapi.Deps{Version: Version, Ready: d.ready, Identity: d.identity, Casework: d.casework,
 		Routing: d.routing, SLA: d.sla, Inspection: d.inspection, Oversight: d.oversight, DB: d.db, Now: d.clock.Now})

@@ -27,6 +27,7 @@ type Config struct {
 	DataDir         string // attachments and other files
 	SecretKeys      []Key  // signing keys, newest first; the first signs, all verify
 	ShutdownTimeout time.Duration
+	TrustedProxies  []*net.IPNet // reverse proxies whose X-Forwarded-For is believed
 }
 
 // Key is one named signing secret. The id travels in every token it signs so
@@ -100,6 +101,13 @@ func Parse(getenv func(string) string) (Config, error) {
 		c.ShutdownTimeout = d
 	}
 
+	proxies := get("GC_TRUSTED_PROXIES", "")
+	if p, err := parseNets(proxies); err != nil {
+		bad("GC_TRUSTED_PROXIES", proxies, err.Error())
+	} else {
+		c.TrustedProxies = p
+	}
+
 	keys := get("GC_SECRET_KEYS", "")
 	if keys == "" && c.Env == "dev" {
 		keys = devSecret
@@ -116,6 +124,35 @@ func Parse(getenv func(string) string) (Config, error) {
 		return Config{}, errors.New("configuration:\n  " + strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// parseNets reads "10.0.0.0/8,192.0.2.7": address ranges, or single addresses.
+func parseNets(s string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			ip := net.ParseIP(part)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is not an address or a range such as 10.0.0.0/8", part)
+			}
+			bits := 8 * len(ip.To16())
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			nets = append(nets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a range such as 10.0.0.0/8", part)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }
 
 // parseKeys reads "id:base64,id:base64"; the first key signs.

@@ -30,12 +30,13 @@ func TestEveryBadValueIsReportedOnItsOwnLine(t *testing.T) {
 		"GC_LOG_FORMAT":       "xml",
 		"GC_SHUTDOWN_TIMEOUT": "-1s",
 		"GC_SECRET_KEYS":      "k1:c2hvcnQ=",
+		"GC_TRUSTED_PROXIES":  "10.0.0.0/8,proxy.local",
 	}))
 	if err == nil {
 		t.Fatal("want an error")
 	}
 	msg := err.Error()
-	for _, name := range []string{"GC_ENV", "GC_DATABASE_URL", "GC_REDIS_URL", "GC_HTTP_ADDR", "GC_LOG_LEVEL", "GC_LOG_FORMAT", "GC_SHUTDOWN_TIMEOUT", "GC_SECRET_KEYS"} {
+	for _, name := range []string{"GC_ENV", "GC_DATABASE_URL", "GC_REDIS_URL", "GC_HTTP_ADDR", "GC_LOG_LEVEL", "GC_LOG_FORMAT", "GC_SHUTDOWN_TIMEOUT", "GC_SECRET_KEYS", "GC_TRUSTED_PROXIES"} {
 		if !strings.Contains(msg, "\n  "+name) {
 			t.Errorf("no line for %s in:\n%s", name, msg)
 		}
@@ -58,5 +59,18 @@ func TestProductionNeedsRealSecrets(t *testing.T) {
 	}
 	if len(c.SecretKeys) != 2 || c.SecretKeys[0].ID != "2026b" {
 		t.Fatalf("keys: %+v", c.SecretKeys)
+	}
+}
+
+func TestTrustedProxiesTakeRangesAndSingleAddresses(t *testing.T) {
+	c, err := Parse(env(map[string]string{"GC_TRUSTED_PROXIES": "10.1.0.0/16, 192.0.2.7"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[0].String() != "10.1.0.0/16" || c.TrustedProxies[1].String() != "192.0.2.7/32" {
+		t.Fatalf("proxies: %v", c.TrustedProxies)
+	}
+	if c, _ := Parse(env(nil)); len(c.TrustedProxies) != 0 {
+		t.Fatalf("by default no proxy is trusted: %v", c.TrustedProxies)
 	}
 }

@@ -3,8 +3,10 @@ package httpx_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"greenchannel/internal/platform/httpx"
-	"greenchannel/internal/platform/jobs/jobstest"
 )
 
 const spec = `
@@ -233,46 +234,55 @@ func TestInFlightCapAnswers503(t *testing.T) {
 	}
 }
 
-func TestRateLimitCountsPerAddressAndLetsThroughWithoutRedis(t *testing.T) {
-	rdb, _ := jobstest.Redis(t)
-	e := echo.New()
-	e.HTTPErrorHandler = httpx.ErrorHandler(slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	e.Use(httpx.RateLimit(rdb, "/codes/", 3))
+func TestRateLimitCountsPerAddressNotPerForwardedHeader(t *testing.T) {
+	e := httpx.New(httpx.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	e.Use(httpx.RateLimit("/codes/", 3))
 	e.GET("/codes/:c", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
 	e.GET("/other", func(c echo.Context) error { return c.NoContent(http.StatusOK) })
-	get := func(path, addr string) *httptest.ResponseRecorder {
+	get := func(path, addr, forwarded string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, path, nil)
 		req.RemoteAddr = addr + ":1234"
+		if forwarded != "" {
+			req.Header.Set("X-Forwarded-For", forwarded)
+		}
 		rec := httptest.NewRecorder()
 		e.ServeHTTP(rec, req)
 		return rec
 	}
 	for i := range 3 {
-		if rec := get("/codes/A", "10.0.0.1"); rec.Code != http.StatusOK {
+		// A client that makes up a forwarded address each time is still one client.
+		if rec := get("/codes/A", "10.0.0.1", fmt.Sprintf("192.0.2.%d", i)); rec.Code != http.StatusOK {
 			t.Fatalf("scan %d: %d", i+1, rec.Code)
 		}
 	}
-	rec := get("/codes/B", "10.0.0.1")
+	rec := get("/codes/B", "10.0.0.1", "192.0.2.99")
 	if rec.Code != http.StatusTooManyRequests || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("4th scan in a minute: %d %v", rec.Code, rec.Header())
 	}
-	if rec := get("/codes/A", "10.0.0.2"); rec.Code != http.StatusOK {
+	if rec := get("/codes/A", "10.0.0.2", ""); rec.Code != http.StatusOK {
 		t.Fatalf("another phone: %d", rec.Code)
 	}
-	if rec := get("/other", "10.0.0.1"); rec.Code != http.StatusOK {
+	if rec := get("/other", "10.0.0.1", ""); rec.Code != http.StatusOK {
 		t.Fatalf("a path outside the prefix: %d", rec.Code)
 	}
-	keys, _ := rdb.Keys(t.Context(), "gc:rl:*").Result()
-	for _, k := range keys {
-		if ttl := rdb.TTL(t.Context(), k).Val(); ttl <= 0 || ttl > 2*time.Minute {
-			t.Fatalf("%s expires in %v", k, ttl)
+}
+
+func TestTrustedProxyForwardsTheClientAddress(t *testing.T) {
+	_, proxies, _ := net.ParseCIDR("10.1.0.0/16")
+	e := httpx.New(httpx.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), TrustedProxies: []*net.IPNet{proxies}})
+	e.GET("/ip", func(c echo.Context) error { return c.String(http.StatusOK, c.RealIP()) })
+	for _, tc := range []struct{ peer, forwarded, want string }{
+		{"10.1.2.3", "203.0.113.7", "203.0.113.7"},           // through the proxy
+		{"10.9.9.9", "203.0.113.7", "10.9.9.9"},              // not a proxy: its header is ignored
+		{"10.1.2.3", "203.0.113.7, 10.1.2.4", "203.0.113.7"}, // two proxies
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/ip", nil)
+		req.RemoteAddr = tc.peer + ":1234"
+		req.Header.Set("X-Forwarded-For", tc.forwarded)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		if rec.Body.String() != tc.want {
+			t.Errorf("peer %s forwarding %q: client %q, want %q", tc.peer, tc.forwarded, rec.Body.String(), tc.want)
 		}
-	}
-	if len(keys) != 2 {
-		t.Fatalf("counters: %v", keys)
-	}
-	_ = rdb.Close() // Redis gone: scans still answered
-	if rec := get("/codes/A", "10.0.0.1"); rec.Code != http.StatusOK {
-		t.Fatalf("without Redis: %d", rec.Code)
 	}
 }

@@ -3,6 +3,7 @@ package httpx
 import (
 	"crypto/rand"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,6 +23,10 @@ type Options struct {
 	// multipart uploads, e.g. "21M" (a 20 MB file plus the envelope).
 	BodyLimit   string
 	UploadLimit string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// client. From any other peer the header is ignored, so a client cannot
+	// choose the address that the per-address limits count.
+	TrustedProxies []*net.IPNet
 }
 
 // New returns an Echo instance with the shared middleware: request id,
@@ -32,6 +37,14 @@ func New(o Options) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = ErrorHandler(o.Log, o.MapError)
+	e.IPExtractor = echo.ExtractIPDirect()
+	if len(o.TrustedProxies) > 0 {
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range o.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		e.IPExtractor = echo.ExtractIPFromXFFHeader(trust...)
+	}
 
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: newRequestID,
