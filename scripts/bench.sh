@@ -555,8 +555,10 @@ bench_inspections() {
   local dir=$WORK/pgbench-scripts run rate sat_seconds=$((ISSUE_SECONDS * 6 / 10))
   mkdir -p "$dir"
   load issue-script -out "$dir/issue" -n 100
-  local scripts=()
+  load verify-script -out "$dir/verify" -n 100
+  local scripts=() verify_scripts=()
   for f in "$dir"/issue-*.sql; do scripts+=(-f "$f"); done
+  for f in "$dir"/verify-*.sql; do verify_scripts+=(-f "$f"); done
   for ((run = 1; run <= RUNS; run++)); do
     echo " run $run/$RUNS"
     start_serve
@@ -569,6 +571,8 @@ bench_inspections() {
     rate=$(load median -key D.issue.rps 2>/dev/null || echo 50)
     run_pgbench D.pgb_issue 50 "$ISSUE_SECONDS" -R "$rate" "${scripts[@]}"
     run_pgbench D.pgb_issue_sat 50 "$sat_seconds" "${scripts[@]}"
+    # As many clients as the server's pool has connections on 2 cores.
+    run_pgbench D.pgb_verify 8 "$VERIFY_SECONDS" -M prepared "${verify_scripts[@]}"
   done
   psql_bench -c "UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL" # analysis tasks: no worker runs here
 }

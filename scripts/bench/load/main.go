@@ -42,6 +42,7 @@ var commands = map[string]command{
 	"issue":         {runIssue, "inspectors asking for inspection codes over HTTP (pre-checks included)"},
 	"issue-script":  {runIssueScript, "write the pgbench script of the SQL one code issue sends"},
 	"verify":        {runVerify, "public code verify (or /healthz) req/s over HTTP"},
+	"verify-script": {runVerifyScript, "write the pgbench scripts of the SQL one public verify sends"},
 	"oversight":     {runOversightBench, "time the product's alert evaluation, inspection report and burden view"},
 	"report-cde":    {runReportCDE, "print the tables of sections C, D and E"},
 	"record":        {runRecord, "append one figure to the results file"},
