@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg"
 )
 
 // Policy maps requests to clock targets.
@@ -58,12 +59,14 @@ func (p *Policy) target(kind string) int {
 // none is the catch-all.
 func matchPolicy(ctx context.Context, db bun.IDB, category, priority string) (*Policy, error) {
 	p := new(Policy)
-	err := db.NewSelect().Model(p).
+	// Prepared: every filing and re-routing asks, and planning cost more
+	// than running.
+	err := pg.SelectPrepared(ctx, db, db.NewSelect().Model(p).
 		Where("active").
-		Where("category IS NULL OR category = ?", category).
-		Where("priority IS NULL OR priority = ?", priority).
-		Where("sla_kind IS NULL OR sla_kind = (SELECT sla_kind FROM categories WHERE code = ?)", category).
-		OrderExpr("precedence, id").Limit(1).Scan(ctx)
+		Where("category IS NULL OR category = $1").
+		Where("priority IS NULL OR priority = $2").
+		Where("sla_kind IS NULL OR sla_kind = (SELECT sla_kind FROM categories WHERE code = $1)").
+		OrderExpr("precedence, id").Limit(1), category, priority)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoPolicy
 	}

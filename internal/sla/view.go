@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"greenchannel/internal/platform/pg"
 )
 
 // View is one clock as the API shows it.
@@ -39,6 +41,13 @@ func (b Block) Urgent() *time.Time {
 	return best
 }
 
+// blocksSQL reads the clocks of requests with their logs, prepared: the
+// same text for one request or fifty.
+const blocksSQL = `SELECT request_id, kind, cycle, calendar_id, target_minutes, warn_percent, outcome, over_pause_cap,
+	  (SELECT json_agg(json_build_object('at', e.at, 'kind', e.kind, 'reason', e.reason) ORDER BY e.id)
+	   FROM sla_clock_events e WHERE e.clock_id = clock.id) AS events
+	FROM sla_clocks AS clock WHERE request_id = ANY($1) ORDER BY request_id, kind, cycle`
+
 // Blocks returns the clocks of the given requests, derived as of now.
 func (s *Service) Blocks(ctx context.Context, requestIDs []int64) (map[int64]Block, error) {
 	out := map[int64]Block{}
@@ -60,12 +69,7 @@ func (s *Service) Blocks(ctx context.Context, requestIDs []int64) (map[int64]Blo
 		OverPauseCap  bool    `bun:"over_pause_cap"`
 		Events        []Event `bun:"events,type:jsonb"`
 	}
-	if err := s.db.NewSelect().TableExpr("sla_clocks AS clock").
-		Column("request_id", "kind", "cycle", "calendar_id", "target_minutes", "warn_percent", "outcome", "over_pause_cap").
-		ColumnExpr(`(SELECT json_agg(json_build_object('at', e.at, 'kind', e.kind, 'reason', e.reason) ORDER BY e.id)
-			FROM sla_clock_events e WHERE e.clock_id = clock.id) AS events`).
-		Where("request_id IN (?)", bun.List(requestIDs)).
-		OrderExpr("request_id, kind, cycle").Scan(ctx, &clocks); err != nil {
+	if err := pg.ScanPrepared(ctx, s.db, &clocks, blocksSQL, requestIDs); err != nil {
 		return nil, err
 	}
 	now := s.clock.Now()

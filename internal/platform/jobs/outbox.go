@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"greenchannel/internal/platform/pg"
 )
 
 // outboxRow is one task waiting for, or past, dispatch to asynq.
@@ -39,7 +40,8 @@ func Enqueue(ctx context.Context, tx bun.IDB, t Task) error {
 // EnqueueMany is Enqueue for a batch, in one statement. The rows are sent
 // as one array per column: a VALUES list of a thousand rows (a sweep tick,
 // a recompute batch) took PostgreSQL longer to parse and plan than to
-// insert, and arrays cost about the same for one row as for thousands.
+// insert, and arrays cost about the same for one row as for thousands. The
+// text is the same for any batch, so it is prepared once per connection.
 func EnqueueMany(ctx context.Context, tx bun.IDB, tasks []Task) error {
 	if len(tasks) == 0 {
 		return nil
@@ -64,16 +66,16 @@ func EnqueueMany(ctx context.Context, tx bun.IDB, tasks []Task) error {
 			processAt[i] = &at
 		}
 	}
-	if _, err := tx.NewRaw(`INSERT INTO outbox (task_key, task_type, queue, payload, process_at, max_retry, timeout_seconds)
-		SELECT k, t, q, p::jsonb, a, r, s
-		FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::int[], ?::int[]) AS u(k, t, q, p, a, r, s)
-		ON CONFLICT (task_key) DO NOTHING`,
-		pgdialect.Array(keys), pgdialect.Array(types), pgdialect.Array(queues), pgdialect.Array(payloads),
-		pgdialect.Array(processAt), pgdialect.Array(retries), pgdialect.Array(timeouts)).Exec(ctx); err != nil {
+	if _, err := pg.ExecPrepared(ctx, tx, enqueueSQL, keys, types, queues, payloads, processAt, retries, timeouts); err != nil {
 		return fmt.Errorf("enqueue %s: %w", tasks[0].Key, err)
 	}
 	return nil
 }
+
+const enqueueSQL = `INSERT INTO outbox (task_key, task_type, queue, payload, process_at, max_retry, timeout_seconds)
+	SELECT k, t, q, p::jsonb, a, r, s
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::int[]) AS u(k, t, q, p, a, r, s)
+	ON CONFLICT (task_key) DO NOTHING`
 
 // Backlog reports how many rows wait for dispatch and the age of the oldest.
 func Backlog(ctx context.Context, db bun.IDB) (count int, oldest time.Duration, err error) {

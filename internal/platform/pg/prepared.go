@@ -48,6 +48,27 @@ func ScanPrepared(ctx context.Context, idb bun.IDB, dest any, query string, args
 	return rows.Close()
 }
 
+// SelectPrepared runs a bun select prepared and scans its one row into the
+// query's model, relations joined in included, with sql.ErrNoRows when there
+// is none. Its values are parameters written into its conditions as $1, $2
+// (not bun's ?, which would write the value into the text), so the text is
+// the same each time and pgx's cache prepares it once per connection.
+func SelectPrepared(ctx context.Context, idb bun.IDB, q *bun.SelectQuery, args ...any) error {
+	rows, err := queryPrepared(ctx, idb, q.String(), args)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	n, err := q.GetModel().ScanRows(ctx, rows)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return sql.ErrNoRows
+	}
+	return rows.Close()
+}
+
 // QueryRowPrepared runs query prepared in idb for one row of plain columns.
 func QueryRowPrepared(ctx context.Context, idb bun.IDB, query string, args ...any) (*sql.Row, error) {
 	q, err := sqlOf(idb)
@@ -55,6 +76,15 @@ func QueryRowPrepared(ctx context.Context, idb bun.IDB, query string, args ...an
 		return nil, err
 	}
 	return q.QueryRowContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...), nil
+}
+
+// ExecPrepared runs a statement that returns no rows prepared in idb.
+func ExecPrepared(ctx context.Context, idb bun.IDB, query string, args ...any) (sql.Result, error) {
+	q, err := sqlOf(idb)
+	if err != nil {
+		return nil, err
+	}
+	return q.ExecContext(ctx, query, append([]any{pgx.QueryExecModeCacheStatement}, args...)...)
 }
 
 // queryPrepared sends the statement past bun (which would write the values
@@ -68,6 +98,7 @@ func queryPrepared(ctx context.Context, idb bun.IDB, query string, args []any) (
 }
 
 type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
