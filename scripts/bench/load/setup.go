@@ -73,6 +73,17 @@ func runSetup(args []string) error {
 			return fmt.Errorf("bench officers: %w", err)
 		}
 		fmt.Printf("  setup: %d police officers (skill security_protection, capacity %d)\n", tag.RowsAffected(), *capacity)
+		// They start empty: requests an earlier run (--reuse) left with them
+		// would hold their capacity and the burst would find none.
+		tag, err = pool.Exec(ctx, `UPDATE requests SET status = 'closed', closed_at = now(), updated_at = now()
+			WHERE status IN ('assigned', 'in_progress', 'waiting_enterprise')
+			  AND assignee_id IN (SELECT id FROM users WHERE username LIKE 'bench.cop%')`)
+		if err != nil {
+			return fmt.Errorf("bench officers' open requests: %w", err)
+		}
+		if tag.RowsAffected() > 0 {
+			fmt.Printf("  setup: closed %d requests earlier runs left with them\n", tag.RowsAffected())
+		}
 	}
 	return nil
 }
