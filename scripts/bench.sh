@@ -340,8 +340,7 @@ list_sql() { # $1: user, $2: query name, rest: extra pgbench-list flags
 
 bench_list() {
   section "A4: list and search at $ROWS requests (8 clients, ${LIST_SECONDS}s per query per run, $RUNS runs; as oversight1 = all, court1 = own agency)"
-  load setup -agency-officers 50 -capacity 100
-  load bulkload -n "$ROWS"
+  ensure_requests # with --reuse, a database already loaded is not loaded again
   psql_bench -At -c "SELECT '  statuses: ' || string_agg(status || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT status, count(*) n FROM requests GROUP BY 1) s" \
     -c "SELECT '  status=in_progress&category=$LIST_CATEGORY: ' || count(*) || ' requests (court: ' || count(*) FILTER (WHERE agency_id = (SELECT agency_id FROM users WHERE username = 'court1')) || ')'
         FROM requests WHERE status = 'in_progress' AND category = '$LIST_CATEGORY'"
@@ -498,7 +497,8 @@ bench_steady() {
 
 # ---- C: SLA engine ----
 
-# The 1,000,000 requests of A4, loaded here when A did not run.
+# The 1,000,000 requests A4 lists (and C and E read), loaded once: with
+# --reuse, a database that has them is not loaded again.
 ensure_requests() {
   loaded requests "SELECT count(*) FROM requests" && return
   load setup -agency-officers 50 -capacity 100

@@ -11,6 +11,7 @@ import (
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg"
 )
 
 // Notice is one message to one or more users.
@@ -56,17 +57,23 @@ func SendAll(ctx context.Context, tx bun.IDB, at time.Time, all []Addressed) err
 	if len(all) == 0 {
 		return nil
 	}
-	rows := make([]Notification, len(all))
+	n := len(all)
+	users, kinds, titles, bodies, requests := make([]int64, n), make([]string, n), make([]string, n), make([]string, n), make([]*int64, n)
 	for i, a := range all {
-		rows[i] = Notification{UserID: a.UserID, Kind: a.Kind, Title: a.Title, Body: a.Body, CreatedAt: at, DeliverAt: at}
+		users[i], kinds[i], titles[i], bodies[i] = a.UserID, a.Kind, a.Title, a.Body
 		if a.RequestID != 0 {
 			id := a.RequestID
-			rows[i].RequestID = &id
+			requests[i] = &id
 		}
 	}
-	_, err := tx.NewInsert().Model(&rows).ExcludeColumn("id", "read_at").Exec(ctx)
+	_, err := pg.ExecPrepared(ctx, tx, sendAllSQL, users, kinds, titles, bodies, requests, at)
 	return err
 }
+
+// sendAllSQL writes notices from one array per column: one prepared
+// statement for a single notice or a routing batch's five hundred.
+const sendAllSQL = `INSERT INTO notifications (user_id, kind, title, body, request_id, created_at, deliver_at)
+	SELECT u, k, t, b, r, $6, $6 FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS x(u, k, t, b, r)`
 
 // AgencyLeads returns the active leads of an agency, who are told about
 // its pool.

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"greenchannel/internal/casework"
 	"greenchannel/internal/identity"
@@ -162,20 +160,21 @@ func (e *Engine) decide(ctx context.Context, tx bun.Tx, batch []*placement, now 
 		ID   int64  `bun:"id"`
 		Town string `bun:"town_code"`
 	}
-	if err := tx.NewRaw("SELECT id, coalesce(town_code, '') AS town_code FROM enterprises WHERE id IN (?)",
-		bun.List(enterpriseIDs)).Scan(ctx, &towns); err != nil {
+	// Prepared, with the ids as arrays: the same text for every batch.
+	if err := pg.ScanPrepared(ctx, tx, &towns, "SELECT id, coalesce(town_code, '') AS town_code FROM enterprises WHERE id = ANY($1)",
+		enterpriseIDs); err != nil {
 		return err
 	}
 	var recusals, declines []struct {
 		A int64 `bun:"a"`
 		B int64 `bun:"b"`
 	}
-	if err := tx.NewRaw("SELECT officer_id AS a, enterprise_id AS b FROM recusals WHERE enterprise_id IN (?)",
-		bun.List(enterpriseIDs)).Scan(ctx, &recusals); err != nil {
+	if err := pg.ScanPrepared(ctx, tx, &recusals, "SELECT officer_id AS a, enterprise_id AS b FROM recusals WHERE enterprise_id = ANY($1)",
+		enterpriseIDs); err != nil {
 		return err
 	}
-	if err := tx.NewRaw("SELECT user_id AS a, request_id AS b FROM request_declines WHERE request_id IN (?)",
-		bun.List(requestIDs)).Scan(ctx, &declines); err != nil {
+	if err := pg.ScanPrepared(ctx, tx, &declines, "SELECT user_id AS a, request_id AS b FROM request_declines WHERE request_id = ANY($1)",
+		requestIDs); err != nil {
 		return err
 	}
 	townOf := map[int64]string{}
@@ -265,9 +264,9 @@ func firstRule(rules []Rule, category, town string) (*Rule, error) {
 // whatever the previous lock holders committed.
 func lockedCandidates(ctx context.Context, tx bun.Tx, agencyID int64) ([]Candidate, error) {
 	var locked []int64
-	if err := tx.NewRaw(`SELECT p.user_id FROM officer_profiles p JOIN users u ON u.id = p.user_id
-		WHERE u.agency_id = ? AND u.role = ? AND u.disabled_at IS NULL
-		FOR UPDATE OF p SKIP LOCKED`, agencyID, identity.RoleOfficer).Scan(ctx, &locked); err != nil {
+	if err := pg.ScanPrepared(ctx, tx, &locked, `SELECT p.user_id FROM officer_profiles p JOIN users u ON u.id = p.user_id
+		WHERE u.agency_id = $1 AND u.role = $2 AND u.disabled_at IS NULL
+		FOR UPDATE OF p SKIP LOCKED`, agencyID, string(identity.RoleOfficer)); err != nil {
 		return nil, err
 	}
 	cands, err := candidates(ctx, tx, agencyID, 0, 0)
@@ -321,23 +320,20 @@ func (e *Engine) offerAll(ctx context.Context, tx bun.Tx, placed []*placement, n
 			Title: "新诉求待接收 " + r.TicketNo, Body: r.Title, RequestID: r.ID}})
 		lastAssigned[c.UserID] = *c.lastAssigned
 	}
-	// One array per column: PostgreSQL parses a 500-row VALUES list
-	// slower than it applies it.
-	if _, err := tx.NewRaw(`UPDATE requests r SET status = ?, agency_id = v.agency_id, assignee_id = v.assignee_id,
-		version = v.version, updated_at = ?, offered_at = ?, pool_reason = NULL
-		FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::int[]) AS v (id, agency_id, assignee_id, version)
-		WHERE r.id = v.id`, casework.Assigned, now, now, pgdialect.Array(reqIDs), pgdialect.Array(agencyIDs),
-		pgdialect.Array(assigneeIDs), pgdialect.Array(versions)).Exec(ctx); err != nil {
+	// One array per column, prepared: PostgreSQL parses a 500-row VALUES
+	// list slower than it applies it.
+	if _, err := pg.ExecPrepared(ctx, tx, `UPDATE requests r SET status = $1, agency_id = v.agency_id, assignee_id = v.assignee_id,
+		version = v.version, updated_at = $2, offered_at = $2, pool_reason = NULL
+		FROM unnest($3::bigint[], $4::bigint[], $5::bigint[], $6::int[]) AS v (id, agency_id, assignee_id, version)
+		WHERE r.id = v.id`, string(casework.Assigned), now, reqIDs, agencyIDs, assigneeIDs, versions); err != nil {
 		return fmt.Errorf("routing: store offers: %w", err)
 	}
-	var values []string
-	var args []any
+	officerIDs, officerAt := make([]int64, 0, len(lastAssigned)), make([]time.Time, 0, len(lastAssigned))
 	for id, at := range lastAssigned {
-		values = append(values, "(?::bigint, ?::timestamptz)")
-		args = append(args, id, at)
+		officerIDs, officerAt = append(officerIDs, id), append(officerAt, at)
 	}
-	if _, err := tx.NewRaw(`UPDATE officer_profiles p SET last_assigned_at = v.at
-		FROM (VALUES `+strings.Join(values, ", ")+`) AS v (user_id, at) WHERE p.user_id = v.user_id`, args...).Exec(ctx); err != nil {
+	if _, err := pg.ExecPrepared(ctx, tx, `UPDATE officer_profiles p SET last_assigned_at = v.at
+		FROM unnest($1::bigint[], $2::timestamptz[]) AS v (user_id, at) WHERE p.user_id = v.user_id`, officerIDs, officerAt); err != nil {
 		return err
 	}
 	if err := casework.AddEvents(ctx, tx, events); err != nil {

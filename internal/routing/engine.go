@@ -159,19 +159,23 @@ func candidates(ctx context.Context, tx bun.IDB, agencyID, requestID, enterprise
 		Declined     bool       `bun:"declined"`
 	}
 	// Loads in one grouped pass over the agency's open requests rather than
-	// a sum per officer.
-	err := tx.NewRaw(`
+	// a sum per officer; prepared, as every routing reads it.
+	open := make([]string, len(openStatuses))
+	for i, st := range openStatuses {
+		open[i] = string(st)
+	}
+	err := pg.ScanPrepared(ctx, tx, &rows, `
 		WITH loads AS (
 		  SELECT q.assignee_id, sum(c.weight) AS load FROM requests q JOIN categories c ON c.code = q.category
-		  WHERE q.agency_id = ? AND q.assignee_id IS NOT NULL AND q.status IN (?) GROUP BY 1)
+		  WHERE q.agency_id = $1 AND q.assignee_id IS NOT NULL AND q.status = ANY($2) GROUP BY 1)
 		SELECT u.id AS user_id, u.username, u.display_name, p.on_duty, p.capacity, p.skills, p.towns, p.last_assigned_at,
 		       coalesce(l.load, 0) AS load,
-		       EXISTS (SELECT 1 FROM recusals x WHERE x.officer_id = u.id AND x.enterprise_id = ?) AS recused,
-		       EXISTS (SELECT 1 FROM request_declines d WHERE d.user_id = u.id AND d.request_id = ?) AS declined
+		       EXISTS (SELECT 1 FROM recusals x WHERE x.officer_id = u.id AND x.enterprise_id = $3) AS recused,
+		       EXISTS (SELECT 1 FROM request_declines d WHERE d.user_id = u.id AND d.request_id = $4) AS declined
 		FROM users u JOIN officer_profiles p ON p.user_id = u.id LEFT JOIN loads l ON l.assignee_id = u.id
-		WHERE u.agency_id = ? AND u.role = ? AND u.disabled_at IS NULL
+		WHERE u.agency_id = $1 AND u.role = $5 AND u.disabled_at IS NULL
 		ORDER BY u.id`,
-		agencyID, bun.List(openStatuses), enterpriseID, requestID, agencyID, identity.RoleOfficer).Scan(ctx, &rows)
+		agencyID, open, enterpriseID, requestID, string(identity.RoleOfficer))
 	if err != nil {
 		return nil, err
 	}
