@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -155,28 +156,47 @@ func inlineArgs(sql string, args []any) string {
 
 func literal(v any) string {
 	quote := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-	switch x := v.(type) {
-	case nil:
+	if v == nil {
 		return "NULL"
+	}
+	switch x := v.(type) {
 	case string:
 		return quote(x)
 	case time.Time:
 		return quote(x.Format(time.RFC3339Nano))
-	case []string:
-		el := make([]string, len(x))
-		for i, s := range x {
-			el[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
-		}
-		return quote("{" + strings.Join(el, ",") + "}")
-	case []int64:
-		el := make([]string, len(x))
-		for i, n := range x {
-			el[i] = fmt.Sprint(n)
-		}
-		return quote("{" + strings.Join(el, ",") + "}")
-	default:
-		return fmt.Sprint(v)
 	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return "NULL"
+		}
+		return literal(rv.Elem().Interface())
+	case reflect.String: // a named string type (a status, a role)
+		return quote(rv.String())
+	case reflect.Slice: // an array literal; its SQL casts it ($1::bigint[])
+		el := make([]string, rv.Len())
+		for i := range el {
+			el[i] = arrayElement(rv.Index(i))
+		}
+		return quote("{" + strings.Join(el, ",") + "}")
+	}
+	return fmt.Sprint(v)
+}
+
+// arrayElement writes one element of an array literal: NULL or a quoted text.
+func arrayElement(e reflect.Value) string {
+	if e.Kind() == reflect.Pointer {
+		if e.IsNil() {
+			return "NULL"
+		}
+		e = e.Elem()
+	}
+	s := fmt.Sprint(e.Interface())
+	if t, ok := e.Interface().(time.Time); ok {
+		s = t.Format(time.RFC3339Nano)
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 // record runs fn with capturing on and returns the statements it sent.
