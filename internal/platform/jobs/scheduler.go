@@ -95,9 +95,14 @@ func (s *Scheduler) TryLead(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
-// Release gives up leadership.
+// Release gives up leadership. The lock is released explicitly before the
+// connection closes: a closed connection's backend lets go of it a moment
+// later, and a standby asking in that moment would be refused.
 func (s *Scheduler) Release() {
 	if s.lockConn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, _ = s.lockConn.Exec(ctx, "SELECT pg_advisory_unlock($1)", schedulerLockID) // fails on a lost connection, whose lock is gone anyway
+		cancel()
 		s.lockConn.Close(context.Background())
 		s.lockConn = nil
 	}
