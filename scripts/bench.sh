@@ -179,6 +179,18 @@ export GC_DATABASE_URL=$BENCH_DB GC_REDIS_URL=$BENCH_REDIS
 
 psql_admin() { psql "$ADMIN_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
 psql_bench() { psql "$BENCH_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# Loads tables and indexes into PostgreSQL's shared buffers, as a server
+# that has been up through the day holds what it reads every minute; the
+# figures then measure the queries, not the first read of each page from
+# the OS (one system call per 8 kB page).
+prewarm() { # relations
+  local rels
+  rels=$(printf "'%s'," "$@")
+  psql_bench -At -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+    -c "SELECT '  prewarmed ' || pg_size_pretty(sum(pg_prewarm(r)) * 8192) || ' (' || array_to_string(array_agg(r), ', ') || ')'
+        FROM unnest(ARRAY[${rels%,}]::regclass[]) AS r"
+}
 flush_redis() { redis-cli -u "$BENCH_REDIS" flushdb >/dev/null; }
 
 BIN=$WORK/bin/greenchannel
@@ -341,6 +353,7 @@ list_sql() { # $1: user, $2: query name, rest: extra pgbench-list flags
 bench_list() {
   section "A4: list and search at $ROWS requests (8 clients, ${LIST_SECONDS}s per query per run, $RUNS runs; as oversight1 = all, court1 = own agency)"
   ensure_requests # with --reuse, a database already loaded is not loaded again
+  prewarm requests requests_pkey requests_search_idx requests_agency_idx requests_status_idx agencies users
   psql_bench -At -c "SELECT '  statuses: ' || string_agg(status || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT status, count(*) n FROM requests GROUP BY 1) s" \
     -c "SELECT '  status=in_progress&category=$LIST_CATEGORY: ' || count(*) || ' requests (court: ' || count(*) FILTER (WHERE agency_id = (SELECT agency_id FROM users WHERE username = 'court1')) || ')'
         FROM requests WHERE status = 'in_progress' AND category = '$LIST_CATEGORY'"
@@ -550,6 +563,8 @@ bench_inspections() {
   local PGBENCH_OPTIONS="-c jit=off" # as the product's connections (internal/platform/pg)
   section "D: inspections (issue 7) — $INSPECTIONS inspections over 3 years, $ENTERPRISES enterprises; issuing codes over HTTP as 50 inspectors vs pgbench of the same SQL (serve stopped); public verify vs the same server's /healthz"
   ensure_inspections
+  prewarm inspections inspections_pkey inspections_enterprise_idx inspections_code_key inspection_inspectors_pkey \
+    enterprises inspection_items agency_items users inspector_certificates inspection_caps
   psql_bench -At -c "SELECT '  inspections: ' || count(*) || ', ' || count(DISTINCT enterprise_id) || ' enterprises inspected, ' || min(window_from)::date || ' … ' || max(window_from)::date FROM inspections" \
     -c "SELECT '  alerts: ' || string_agg(rule || ' ' || n, ', ' ORDER BY n DESC) FROM (SELECT rule, count(*) n FROM alerts GROUP BY 1) x"
   local dir=$WORK/pgbench-scripts run rate sat_seconds=$((ISSUE_SECONDS * 6 / 10))

@@ -18,11 +18,11 @@ const codeAlphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 // has a 1 in 2^28 chance, and the verify endpoint is rate-limited.
 const codeLen = 12
 
-// newCode makes a signed code with key.
-func newCode(key []byte) string {
+// drawRandom is the 32 random bits of a new code.
+func drawRandom() uint32 {
 	var r [4]byte
 	_, _ = rand.Read(r[:])
-	return SignCode(key, binary.BigEndian.Uint32(r[:]))
+	return binary.BigEndian.Uint32(r[:])
 }
 
 // SignCode is the code of the 32 random bits with key's MAC. Loaders that

@@ -12,3 +12,12 @@ func (s *Service) VerifyCached(code string) bool {
 	v, _ := s.verifyCache.get(code)
 	return v != nil
 }
+
+// DrawCodesFrom makes new codes from the given random bits, in turn.
+func (s *Service) DrawCodesFrom(bits ...uint32) {
+	s.draw = func() uint32 {
+		b := bits[0]
+		bits = bits[1:]
+		return b
+	}
+}

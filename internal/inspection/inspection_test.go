@@ -366,6 +366,26 @@ func TestTheCodeLoop(t *testing.T) {
 	}
 }
 
+// A new code that repeats an old one is drawn again, and the attempt that
+// lost the code leaves nothing behind.
+func TestATakenCodeIsDrawnAgain(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.svc.DrawCodesFrom(7, 7, 8)
+	first := w.mustIssue("market", 0, "2026-03-03")
+	second := w.mustIssue("fire", 1, "2026-03-04")
+	if first.Code != inspection.SignCode(key, 7) || second.Code != inspection.SignCode(key, 8) {
+		t.Fatalf("codes %s and %s, want those of 7 and 8", first.Code, second.Code)
+	}
+	var n struct{ Inspections, Inspectors, Events int }
+	err := w.db.NewRaw(`SELECT (SELECT count(*) FROM inspections), (SELECT count(*) FROM inspection_inspectors x JOIN inspections i ON i.id = x.inspection_id WHERE i.code = ?),
+		(SELECT count(*) FROM inspection_events e JOIN inspections i ON i.id = e.inspection_id WHERE i.code = ? AND e.kind = 'code_issued')`,
+		second.Code, second.Code).Scan(ctx, &n.Inspections, &n.Inspectors, &n.Events)
+	if err != nil || n.Inspections != 2 || n.Inspectors != 2 || n.Events != 1 || len(second.Inspectors) != 2 {
+		t.Fatalf("after a redraw: %+v %v (inspectors read back %d)", n, err, len(second.Inspectors))
+	}
+}
+
 func TestRecordWithoutScanIsAllowedButReported(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

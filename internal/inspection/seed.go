@@ -148,7 +148,7 @@ func SeedHistory(ctx context.Context, tx bun.Tx, now time.Time, keys [][]byte) (
 		if err := tx.NewRaw(`INSERT INTO inspections (code, enterprise_id, agency_id, created_by, item_codes, mode, kind, window_from, window_to,
 			status, confirmed_at, started_at, ended_at, outcome, record, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, 'onsite', 'routine', ?, ?, 'recorded', ?, ?, ?, ?, '{"seeded": true}', ?, ?) RETURNING id`,
-			newCode(keys[0]), ent, t.agency, t.inspectors[0], pgdialect.Array(items), start.Add(-time.Hour), start.Add(8*time.Hour),
+			SignCode(keys[0], drawRandom()), ent, t.agency, t.inspectors[0], pgdialect.Array(items), start.Add(-time.Hour), start.Add(8*time.Hour),
 			start, start, start.Add(90*time.Minute), outcome, start.AddDate(0, 0, -3), start).Scan(ctx, &id); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package inspection
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,6 +33,7 @@ type Service struct {
 	// Calendar counts rectification deadlines in working days.
 	calendar    func(ctx context.Context) (*workcal.Calendar, error)
 	verifyCache *verifyCache
+	draw        func() uint32 // a new code's random bits
 }
 
 // NewService returns the inspection service.
@@ -39,7 +41,7 @@ func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger, keys [][]byte, pu
 	calendar func(ctx context.Context) (*workcal.Calendar, error)) *Service {
 	db.RegisterModel((*InspectionInspector)(nil))
 	return &Service{db: db, clock: clk, log: log, keys: keys, publicURL: strings.TrimRight(publicURL, "/"), calendar: calendar,
-		verifyCache: newVerifyCache()}
+		verifyCache: newVerifyCache(), draw: drawRandom}
 }
 
 // VerifyURL is what the QR code on a code holds.
@@ -82,11 +84,11 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 			return err
 		}
 		if in.Kind == "triggered" {
-			n, err := tx.NewSelect().Table("inspection_triggers").Where("code = ?", in.Trigger).Count(ctx)
-			if err != nil {
+			var known bool
+			if err := pg.ScanPrepared(ctx, tx, &known, `SELECT EXISTS (SELECT 1 FROM inspection_triggers WHERE code = $1)`, in.Trigger); err != nil {
 				return err
 			}
-			if n == 0 || strings.TrimSpace(in.TriggerRef) == "" {
+			if !known || strings.TrimSpace(in.TriggerRef) == "" {
 				return fault.InvalidField("trigger", "触发式检查须写明触发类型和依据编号 / name the trigger and its reference")
 			}
 		}
@@ -111,9 +113,9 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 				Extra: map[string]any{"checks": checks}}
 		}
 		now := s.clock.Now()
-		out = Inspection{Code: newCode(s.keys[0]), EnterpriseID: ent.ID, AgencyID: a.AgencyID, CreatedBy: a.UserID,
+		out = Inspection{Code: SignCode(s.keys[0], s.draw()), EnterpriseID: ent.ID, AgencyID: a.AgencyID, CreatedBy: a.UserID,
 			ItemCodes: in.Items, Mode: in.Mode, Kind: in.Kind, TriggerRef: in.TriggerRef, WindowFrom: in.From, WindowTo: in.To,
-			JointAgencyIDs: nonNil(in.JointAgencies), Checks: checks, Status: CodeIssued, CreatedAt: now, UpdatedAt: now}
+			JointAgencyIDs: nonNil(in.JointAgencies), Checks: nonNilChecks(checks), Status: CodeIssued, CreatedAt: now, UpdatedAt: now}
 		if in.Kind == "triggered" {
 			out.TriggerType = &in.Trigger
 		}
@@ -125,29 +127,33 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 		}
 		// A code is 32 random bits: with millions issued, a new one repeats
 		// an old one about once in a thousand. The unique index refuses it
-		// and the code is drawn again.
+		// (the statement then writes nothing) and the code is drawn again.
+		checksJSON, err := json.Marshal(out.Checks)
+		if err != nil {
+			return err
+		}
+		eventJSON, err := json.Marshal(map[string]any{"checks": out.Checks})
+		if err != nil {
+			return err
+		}
 		for try := 0; ; try++ {
-			res, err := tx.NewInsert().Model(&out).ExcludeColumn("id").On("CONFLICT (code) DO NOTHING").Returning("id").Exec(ctx)
+			row, err := pg.QueryRowPrepared(ctx, tx, insertInspectionSQL, out.Code, out.EnterpriseID, out.AgencyID, out.CreatedBy,
+				out.ItemCodes, out.Mode, out.Kind, out.TriggerType, out.TriggerRef, out.PlanID, out.WindowFrom, out.WindowTo,
+				out.JointAgencyIDs, out.OverrideReason, string(checksJSON), out.Status, now, in.Inspectors, string(eventJSON))
 			if err != nil {
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
+			err = row.Scan(&out.ID)
+			if err == nil {
 				break
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
 			}
 			if try == 4 {
 				return fmt.Errorf("issue: no free code after %d draws", try+1)
 			}
-			out.Code = newCode(s.keys[0])
-		}
-		links := make([]InspectionInspector, len(in.Inspectors))
-		for i, u := range in.Inspectors {
-			links[i] = InspectionInspector{InspectionID: out.ID, UserID: u}
-		}
-		if _, err := tx.NewInsert().Model(&links).Exec(ctx); err != nil {
-			return err
-		}
-		if err := s.event(ctx, tx, out.ID, now, &a.UserID, "code_issued", map[string]any{"checks": checks}); err != nil {
-			return err
+			out.Code = SignCode(s.keys[0], s.draw())
 		}
 		if out.OverrideReason != nil {
 			if err := audit.Append(ctx, tx, now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
@@ -162,6 +168,20 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 	}
 	return s.Get(ctx, a, out.ID)
 }
+
+// insertInspectionSQL writes an issued code with its inspectors and its
+// first timeline entry in one prepared statement: nothing when the code is
+// taken.
+const insertInspectionSQL = `WITH inspection AS (
+	  INSERT INTO inspections (code, enterprise_id, agency_id, created_by, item_codes, mode, kind, trigger_type, trigger_ref, plan_id,
+	    window_from, window_to, joint_agency_ids, override_reason, checks, status, created_at, updated_at)
+	  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+	  ON CONFLICT (code) DO NOTHING RETURNING id),
+	inspectors AS (
+	  INSERT INTO inspection_inspectors (inspection_id, user_id) SELECT inspection.id, u FROM inspection, unnest($18::bigint[]) AS u),
+	event AS (
+	  INSERT INTO inspection_events (inspection_id, at, actor_id, kind, data) SELECT id, $17, $4, 'code_issued', $19 FROM inspection)
+	SELECT id FROM inspection`
 
 const enterpriseSQL = `SELECT id, uscc, name, town_code, industry, address, contact_name, contact_phone, grade, uscc_check_override,
 	  no_disturb, no_disturb_from, no_disturb_to, no_disturb_basis, created_at, updated_at
@@ -184,6 +204,13 @@ func findEnterprise(ctx context.Context, idb bun.IDB, uscc string, lock bool) (i
 		return ent, fault.InvalidField("uscc", "未找到该统一社会信用代码的企业 / no enterprise with this credit code")
 	}
 	return ent, err
+}
+
+func nonNilChecks(v []Check) []Check {
+	if v == nil {
+		return []Check{}
+	}
+	return v
 }
 
 func nonNil(v []int64) []int64 {
