@@ -2,6 +2,8 @@ package inspection
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -9,10 +11,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/fault"
 	"greenchannel/internal/platform/pg"
 )
 
@@ -51,11 +55,43 @@ type request struct {
 	joint      []int64
 }
 
+// checker holds what the rules look at, read before any rule runs, and
+// collects their findings.
 type checker struct {
-	tx       bun.IDB
-	settings map[string]int
-	history  []past // the enterprise's live inspections the rules look at
-	out      []Check
+	settings   map[string]int
+	items      []itemRow      // the requested items found on the list
+	inspectors []inspectorRow // the named inspectors found
+	caps       []capRow       // active caps of the agency or all agencies on the items or all
+	plan       *planRow       // the special plan named, when it is the agency's
+	history    []past         // the enterprise's live inspections the rules look at
+	out        []Check
+}
+
+type itemRow struct {
+	Code, Name, Status  string
+	Offsite, Authorized bool
+}
+
+type inspectorRow struct {
+	ID                 int64
+	Name, Role         string
+	AgencyID           *int64
+	Disabled           bool
+	Number             *string
+	ValidFrom, ValidTo *time.Time
+}
+
+type capRow struct {
+	ID              int64
+	Scope           string
+	ItemCode, Grade *string
+	Max             int
+}
+
+type planRow struct {
+	Items           []string
+	Year            int
+	Approved, Filed *time.Time
 }
 
 // past is one live (not cancelled) inspection of the enterprise.
@@ -81,7 +117,7 @@ const historySQL = `SELECT i.id, i.agency_id, a.name AS agency, i.kind, i.status
 // live inspection any rule counts: the calendar year (caps), a week either
 // side of the day and the month (repeats), the multi-agency window, and
 // recorded visits from the low-yield period on (with their inspectors).
-func loadHistory(ctx context.Context, c *checker, r request) error {
+func loadHistory(ctx context.Context, tx bun.IDB, c *checker, r request) error {
 	d := dateIn(r.from)
 	lo := time.Date(d.Year(), 1, 1, 0, 0, 0, 0, clock.Shanghai)
 	hi := lo.AddDate(1, 0, 0)
@@ -98,7 +134,7 @@ func loadHistory(ctx context.Context, c *checker, r request) error {
 			hi = t
 		}
 	}
-	return pg.ScanPrepared(ctx, c.tx, &c.history, historySQL, r.enterprise.ID, lo, hi)
+	return pg.ScanPrepared(ctx, tx, &c.history, historySQL, r.enterprise.ID, lo, hi)
 }
 
 // count is how many history rows start in [from, to) and pass keep.
@@ -123,58 +159,117 @@ func (c *checker) warn(rule, zh, en string, data map[string]any) {
 
 const settingsSQL = `SELECT key, value FROM inspection_settings`
 
-func loadSettings(ctx context.Context, tx bun.IDB) (map[string]int, error) {
-	var rows []struct {
-		Key   string `bun:"key"`
-		Value int    `bun:"value"`
-	}
-	if err := pg.ScanPrepared(ctx, tx, &rows, settingsSQL); err != nil {
-		return nil, err
-	}
-	out := map[string]int{}
-	for _, r := range rows {
-		out[r.Key] = r.Value
-	}
-	return out, nil
-}
-
-// precheck runs every rule and returns all findings, blocks and warnings.
-func precheck(ctx context.Context, tx bun.IDB, r request) ([]Check, error) {
-	settings, err := loadSettings(ctx, tx)
-	if err != nil {
-		return nil, err
-	}
-	c := &checker{tx: tx, settings: settings}
-	if err := loadHistory(ctx, c, r); err != nil {
-		return nil, err
-	}
-	for _, step := range []func(context.Context, *checker, request) error{
-		checkItems, checkInspectors, checkPlan, checkNoDisturb, checkCaps, checkLowYield, checkRepeats, checkOtherAgencies,
-	} {
-		if err := step(ctx, c, r); err != nil {
-			return nil, err
-		}
-	}
-	return c.out, nil
-}
+const enterpriseSQL = `SELECT id, uscc, name, town_code, industry, address, contact_name, contact_phone, grade, uscc_check_override,
+	  no_disturb, no_disturb_from, no_disturb_to, no_disturb_basis, created_at, updated_at
+	FROM enterprises WHERE uscc = $1`
 
 const itemsSQL = `SELECT i.code, i.name, i.status, i.offsite_capable,
 	  EXISTS (SELECT 1 FROM agency_items a WHERE a.item_code = i.code AND a.agency_id = $1) AS authorized
 	FROM inspection_items i WHERE i.code = ANY($2)`
 
-func checkItems(ctx context.Context, c *checker, r request) error {
-	var rows []struct {
-		Code       string `bun:"code"`
-		Name       string `bun:"name"`
-		Status     string `bun:"status"`
-		Offsite    bool   `bun:"offsite_capable"`
-		Authorized bool   `bun:"authorized"`
+const inspectorsSQL = `SELECT u.id, u.display_name, u.agency_id, u.role, u.disabled_at IS NOT NULL AS disabled,
+	  c.number, c.valid_from, c.valid_to
+	FROM users u LEFT JOIN inspector_certificates c ON c.user_id = u.id WHERE u.id = ANY($1)`
+
+const capsSQL = `SELECT id, scope, item_code, grade, max_per_year FROM inspection_caps
+	WHERE active AND (agency_id IS NULL OR agency_id = $1) AND (item_code IS NULL OR item_code = ANY($2))`
+
+const planSQL = `SELECT item_codes, year, approved_at, filed_at FROM inspection_plans WHERE id = $1 AND agency_id = $2 AND kind = 'special'`
+
+const triggerSQL = `SELECT EXISTS (SELECT 1 FROM inspection_triggers WHERE code = $1)`
+
+// precheck runs every rule on an inspector's request and returns the
+// enterprise with all findings, blocks and warnings. It reads in two round
+// trips: the enterprise (its row locked to the end of the transaction when
+// lock is set) together with every reference row the rules need, then the
+// enterprise's history, whose span depends on both. An unknown enterprise
+// or trigger is a field error, not a finding.
+func precheck(ctx context.Context, tx pg.BatchTx, agencyID int64, in IssueInput, lock bool) (identity.Enterprise, []Check, error) {
+	r := request{agencyID: agencyID, items: in.Items, mode: in.Mode, kind: in.Kind, planID: in.PlanID,
+		from: in.From, to: in.To, inspectors: in.Inspectors, joint: in.JointAgencies}
+	uscc, err := identity.ParseUSCC("uscc", in.USCC)
+	if err != nil {
+		return r.enterprise, nil, err
 	}
-	if err := pg.ScanPrepared(ctx, c.tx, &rows, itemsSQL, r.agencyID, r.items); err != nil {
+	c := &checker{settings: map[string]int{}}
+	var b pg.Batch
+	query := enterpriseSQL
+	if lock {
+		query += " FOR NO KEY UPDATE"
+	}
+	found, knownTrigger := false, false
+	b.QueryRow(func(row pgx.Row) error {
+		e := &r.enterprise
+		err := row.Scan(&e.ID, &e.USCC, &e.Name, &e.TownCode, &e.Industry, &e.Address, &e.ContactName, &e.ContactPhone, &e.Grade,
+			&e.USCCCheckOverride, &e.NoDisturb, &e.NoDisturbFrom, &e.NoDisturbTo, &e.NoDisturbBasis, &e.CreatedAt, &e.UpdatedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
 		return err
+	}, query, string(uscc))
+	b.Query(func(rows pgx.Rows) error {
+		var key string
+		var value int
+		err := rows.Scan(&key, &value)
+		c.settings[key] = value
+		return err
+	}, settingsSQL)
+	b.Query(func(rows pgx.Rows) error {
+		var it itemRow
+		err := rows.Scan(&it.Code, &it.Name, &it.Status, &it.Offsite, &it.Authorized)
+		c.items = append(c.items, it)
+		return err
+	}, itemsSQL, agencyID, in.Items)
+	b.Query(func(rows pgx.Rows) error {
+		var u inspectorRow
+		err := rows.Scan(&u.ID, &u.Name, &u.AgencyID, &u.Role, &u.Disabled, &u.Number, &u.ValidFrom, &u.ValidTo)
+		c.inspectors = append(c.inspectors, u)
+		return err
+	}, inspectorsSQL, in.Inspectors)
+	b.Query(func(rows pgx.Rows) error {
+		var cp capRow
+		err := rows.Scan(&cp.ID, &cp.Scope, &cp.ItemCode, &cp.Grade, &cp.Max)
+		c.caps = append(c.caps, cp)
+		return err
+	}, capsSQL, agencyID, in.Items)
+	if in.Kind == "special" {
+		b.QueryRow(func(row pgx.Row) error {
+			var p planRow
+			err := row.Scan(&p.Items, &p.Year, &p.Approved, &p.Filed)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil
+			}
+			c.plan = &p
+			return err
+		}, planSQL, in.PlanID, agencyID)
 	}
+	if in.Kind == "triggered" {
+		b.QueryRow(func(row pgx.Row) error { return row.Scan(&knownTrigger) }, triggerSQL, in.Trigger)
+	}
+	if err := tx.Send(ctx, &b); err != nil {
+		return r.enterprise, nil, err
+	}
+	if !found {
+		return r.enterprise, nil, fault.InvalidField("uscc", "未找到该统一社会信用代码的企业 / no enterprise with this credit code")
+	}
+	if in.Kind == "triggered" && (!knownTrigger || strings.TrimSpace(in.TriggerRef) == "") {
+		return r.enterprise, nil, fault.InvalidField("trigger", "触发式检查须写明触发类型和依据编号 / name the trigger and its reference")
+	}
+	if err := loadHistory(ctx, tx, c, r); err != nil {
+		return r.enterprise, nil, err
+	}
+	for _, rule := range []func(*checker, request){
+		checkItems, checkInspectors, checkPlan, checkNoDisturb, checkCaps, checkLowYield, checkRepeats, checkOtherAgencies,
+	} {
+		rule(c, r)
+	}
+	return r.enterprise, c.out, nil
+}
+
+func checkItems(c *checker, r request) {
 	known := map[string]bool{}
-	for _, it := range rows {
+	for _, it := range c.items {
 		known[it.Code] = true
 		switch {
 		case it.Status != "published":
@@ -195,31 +290,13 @@ func checkItems(ctx context.Context, c *checker, r request) error {
 				fmt.Sprintf("%s is not on the published list", code), map[string]any{"item": code})
 		}
 	}
-	return nil
 }
 
-const inspectorsSQL = `SELECT u.id, u.display_name, u.agency_id, u.role, u.disabled_at IS NOT NULL AS disabled,
-	  c.number, c.valid_from, c.valid_to
-	FROM users u LEFT JOIN inspector_certificates c ON c.user_id = u.id WHERE u.id = ANY($1)`
-
-func checkInspectors(ctx context.Context, c *checker, r request) error {
-	var rows []struct {
-		ID        int64      `bun:"id"`
-		Name      string     `bun:"display_name"`
-		AgencyID  *int64     `bun:"agency_id"`
-		Role      string     `bun:"role"`
-		Disabled  bool       `bun:"disabled"`
-		Number    *string    `bun:"number"`
-		ValidFrom *time.Time `bun:"valid_from"`
-		ValidTo   *time.Time `bun:"valid_to"`
-	}
-	if err := pg.ScanPrepared(ctx, c.tx, &rows, inspectorsSQL, r.inspectors); err != nil {
-		return err
-	}
+func checkInspectors(c *checker, r request) {
 	agencies := append([]int64{r.agencyID}, r.joint...)
 	from, to := dateIn(r.from), dateIn(r.to)
 	certified := 0
-	for _, u := range rows {
+	for _, u := range c.inspectors {
 		inAgency := u.AgencyID != nil && slices.Contains(agencies, *u.AgencyID)
 		switch {
 		case u.Role != string(identity.RoleInspector) || !inAgency || u.Disabled:
@@ -232,30 +309,22 @@ func checkInspectors(ctx context.Context, c *checker, r request) error {
 			certified++
 		}
 	}
-	if len(rows) < len(r.inspectors) {
+	if len(c.inspectors) < len(r.inspectors) {
 		c.block(RuleUncertified, "检查人员中有未登记的人员", "an inspector is unknown", nil)
 	}
 	if r.mode == "onsite" && certified < 2 {
 		c.block(RuleTooFewInspectors, fmt.Sprintf("现场检查须至少2名持证执法人员，目前 %d 名", certified),
 			fmt.Sprintf("on-site visits need at least 2 certified inspectors; %d given", certified), map[string]any{"certified": certified})
 	}
-	return nil
 }
 
-func checkPlan(ctx context.Context, c *checker, r request) error {
+func checkPlan(c *checker, r request) {
 	if r.kind != "special" {
-		return nil
+		return
 	}
-	var plan struct {
-		Items    []string   `bun:"item_codes,array"`
-		Year     int        `bun:"year"`
-		Approved *time.Time `bun:"approved_at"`
-		Filed    *time.Time `bun:"filed_at"`
-	}
-	err := c.tx.NewRaw(`SELECT item_codes, year, approved_at, filed_at FROM inspection_plans
-		WHERE id = ? AND agency_id = ? AND kind = 'special'`, r.planID, r.agencyID).Scan(ctx, &plan)
+	plan := c.plan
 	switch {
-	case err != nil:
+	case plan == nil:
 		c.block(RuleSpecialNoPlan, "专项检查须引用本机关经批准并备案的专项检查计划", "a special inspection needs an approved, filed plan of your agency", nil)
 	case plan.Approved == nil || plan.Filed == nil:
 		c.block(RuleSpecialNoPlan, "该专项检查计划未经批准或未备案", "the plan is not approved and filed", map[string]any{"plan_id": r.planID})
@@ -268,39 +337,27 @@ func checkPlan(ctx context.Context, c *checker, r request) error {
 			}
 		}
 	}
-	return nil
 }
 
-func checkNoDisturb(_ context.Context, c *checker, r request) error {
+func checkNoDisturb(c *checker, r request) {
 	if r.kind != "triggered" && r.enterprise.NoDisturbOn(dateIn(r.from)) {
 		c.block(RuleNoDisturb, "该企业在“无事不扰”名单内，只能开展触发式检查",
 			"the enterprise is on the no-disturb list: only triggered inspections", map[string]any{"basis": r.enterprise.NoDisturbBasis})
 	}
-	return nil
 }
-
-const capsSQL = `SELECT id, scope, item_code, max_per_year FROM inspection_caps
-	WHERE active AND (agency_id IS NULL OR agency_id = $1) AND (grade IS NULL OR grade = $2)
-	  AND (item_code IS NULL OR item_code = ANY($3))`
 
 // checkCaps counts this year's routine and special inspections of the
 // enterprise against every cap that applies; triggered ones are exempt.
-func checkCaps(ctx context.Context, c *checker, r request) error {
+func checkCaps(c *checker, r request) {
 	if r.kind == "triggered" {
-		return nil
-	}
-	var caps []struct {
-		ID       int64   `bun:"id"`
-		Scope    string  `bun:"scope"`
-		ItemCode *string `bun:"item_code"`
-		Max      int     `bun:"max_per_year"`
-	}
-	if err := pg.ScanPrepared(ctx, c.tx, &caps, capsSQL, r.agencyID, r.enterprise.Grade, r.items); err != nil {
-		return err
+		return
 	}
 	year := dateIn(r.from).Year()
 	yearStart := time.Date(year, 1, 1, 0, 0, 0, 0, clock.Shanghai)
-	for _, cp := range caps {
+	for _, cp := range c.caps {
+		if cp.Grade != nil && *cp.Grade != r.enterprise.Grade {
+			continue
+		}
 		n := c.count(yearStart, yearStart.AddDate(1, 0, 0), func(h *past) bool {
 			return h.Kind != "triggered" && (cp.Scope != "agency" || h.AgencyID == r.agencyID) &&
 				(cp.ItemCode == nil || slices.Contains(h.ItemCodes, *cp.ItemCode))
@@ -315,12 +372,11 @@ func checkCaps(ctx context.Context, c *checker, r request) error {
 				map[string]any{"cap_id": cp.ID, "scope": cp.Scope, "max": cp.Max, "count": n})
 		}
 	}
-	return nil
 }
 
 // checkLowYield blocks an inspector whose last N visits to the enterprise
 // within the period all found nothing.
-func checkLowYield(ctx context.Context, c *checker, r request) error {
+func checkLowYield(c *checker, r request) {
 	n, days := c.settings["low_yield_count"], c.settings["low_yield_days"]
 	since := r.from.AddDate(0, 0, -days)
 	for _, u := range r.inspectors {
@@ -341,12 +397,11 @@ func checkLowYield(ctx context.Context, c *checker, r request) error {
 				fmt.Sprintf("this inspector's last %d visits to the enterprise found nothing", n), map[string]any{"user_id": u})
 		}
 	}
-	return nil
 }
 
 // checkRepeats counts every agency's visits, planned ones included, on the
 // same day, within a week either side, and in the calendar month.
-func checkRepeats(ctx context.Context, c *checker, r request) error {
+func checkRepeats(c *checker, r request) {
 	d := dateIn(r.from)
 	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Shanghai)
 	month := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, clock.Shanghai)
@@ -368,12 +423,11 @@ func checkRepeats(ctx context.Context, c *checker, r request) error {
 				fmt.Sprintf("%d visits to the enterprise %s (more than %d)", x.count, x.en, x.max), map[string]any{"count": x.count, "max": x.max})
 		}
 	}
-	return nil
 }
 
 // checkOtherAgencies proposes a joint inspection when other agencies visit
 // near the date, and flags the same agency splitting items into visits.
-func checkOtherAgencies(ctx context.Context, c *checker, r request) error {
+func checkOtherAgencies(c *checker, r request) {
 	near, split := c.settings["multi_agency_days"], c.settings["split_days"]
 	type agencyRow struct {
 		AgencyID int64
@@ -411,7 +465,6 @@ func checkOtherAgencies(ctx context.Context, c *checker, r request) error {
 		c.warn(RuleMultiAgency, fmt.Sprintf("%d天内还有 %s 检查该企业，建议开展联合检查（综合查一次）", near, strings.Join(others, "、")),
 			fmt.Sprintf("other agencies visit within %d days; propose a joint inspection", near), map[string]any{"agency_ids": ids, "agencies": others})
 	}
-	return nil
 }
 
 func dateIn(t time.Time) time.Time { return t.In(clock.Shanghai) }

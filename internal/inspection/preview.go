@@ -5,6 +5,7 @@ import (
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg"
 )
 
 // Precheck runs the same pre-checks Issue runs and returns every finding
@@ -17,12 +18,12 @@ func (s *Service) Precheck(ctx context.Context, a identity.Actor, in IssueInput)
 	if err := s.validate(in); err != nil {
 		return nil, err
 	}
-	ent, err := findEnterprise(ctx, s.db, in.USCC, false)
-	if err != nil {
-		return nil, err
-	}
-	checks, err := precheck(ctx, s.db, request{agencyID: a.AgencyID, enterprise: ent, items: in.Items, mode: in.Mode,
-		kind: in.Kind, planID: in.PlanID, from: in.From, to: in.To, inspectors: in.Inspectors, joint: in.JointAgencies})
+	var checks []Check
+	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx pg.BatchTx) error {
+		var err error
+		_, checks, err = precheck(ctx, tx, a.AgencyID, in, false)
+		return err
+	})
 	if checks == nil {
 		checks = []Check{}
 	}

@@ -74,26 +74,12 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 		return Inspection{}, err
 	}
 	var out Inspection
-	err := pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx pg.BatchTx) error {
 		// The enterprise's row stays locked to the end: two codes asked
 		// for at once are checked one after the other, so they cannot both
 		// pass a cap that has room for one. (NO KEY UPDATE leaves rows
 		// referring to the enterprise free to be written.)
-		ent, err := findEnterprise(ctx, tx, in.USCC, true)
-		if err != nil {
-			return err
-		}
-		if in.Kind == "triggered" {
-			var known bool
-			if err := pg.ScanPrepared(ctx, tx, &known, `SELECT EXISTS (SELECT 1 FROM inspection_triggers WHERE code = $1)`, in.Trigger); err != nil {
-				return err
-			}
-			if !known || strings.TrimSpace(in.TriggerRef) == "" {
-				return fault.InvalidField("trigger", "触发式检查须写明触发类型和依据编号 / name the trigger and its reference")
-			}
-		}
-		checks, err := precheck(ctx, tx, request{agencyID: a.AgencyID, enterprise: ent, items: in.Items, mode: in.Mode,
-			kind: in.Kind, planID: in.PlanID, from: in.From, to: in.To, inspectors: in.Inspectors, joint: in.JointAgencies})
+		ent, checks, err := precheck(ctx, tx, a.AgencyID, in, true)
 		if err != nil {
 			return err
 		}
@@ -156,7 +142,7 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 			out.Code = SignCode(s.keys[0], s.draw())
 		}
 		if out.OverrideReason != nil {
-			if err := audit.Append(ctx, tx, now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
+			if err := audit.Append(ctx, tx.Tx, now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
 				TargetID: strconv.FormatInt(out.ID, 10), Detail: map[string]any{"reason": in.OverrideReason, "checks": checks}}); err != nil {
 				return err
 			}
@@ -182,29 +168,6 @@ const insertInspectionSQL = `WITH inspection AS (
 	event AS (
 	  INSERT INTO inspection_events (inspection_id, at, actor_id, kind, data) SELECT id, $17, $4, 'code_issued', $19 FROM inspection)
 	SELECT id FROM inspection`
-
-const enterpriseSQL = `SELECT id, uscc, name, town_code, industry, address, contact_name, contact_phone, grade, uscc_check_override,
-	  no_disturb, no_disturb_from, no_disturb_to, no_disturb_basis, created_at, updated_at
-	FROM enterprises WHERE uscc = $1`
-
-// findEnterprise finds the enterprise a code is asked for by its credit
-// code, its row locked to the end of the transaction when lock is set.
-func findEnterprise(ctx context.Context, idb bun.IDB, uscc string, lock bool) (identity.Enterprise, error) {
-	var ent identity.Enterprise
-	code, err := identity.ParseUSCC("uscc", uscc)
-	if err != nil {
-		return ent, err
-	}
-	query := enterpriseSQL
-	if lock {
-		query += " FOR NO KEY UPDATE"
-	}
-	err = pg.ScanPrepared(ctx, idb, &ent, query, string(code))
-	if errors.Is(err, sql.ErrNoRows) {
-		return ent, fault.InvalidField("uscc", "未找到该统一社会信用代码的企业 / no enterprise with this credit code")
-	}
-	return ent, err
-}
 
 func nonNilChecks(v []Check) []Check {
 	if v == nil {

@@ -146,6 +146,22 @@ options: // pgx's options come first: result formats, exec mode
 
 func (c *capture) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// TraceBatchQuery records each statement of a batch (pg.Batch), in order;
+// pgbench then sends them one by one.
+func (c *capture) TraceBatchQuery(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on {
+		c.sqls = append(c.sqls, inlineArgs(data.SQL, data.Args))
+	}
+}
+
+func (c *capture) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+
+func (c *capture) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
 // inlineArgs writes each $n of a statement as the SQL literal of its value.
 func inlineArgs(sql string, args []any) string {
 	for n := len(args); n >= 1; n-- { // $10 before $1
