@@ -187,7 +187,7 @@ psql_bench() { psql "$BENCH_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
 prewarm() { # relations
   local rels
   rels=$(printf "'%s'," "$@")
-  psql_bench -At -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
+  psql_bench -At -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS pg_prewarm" \
     -c "SELECT '  prewarmed ' || pg_size_pretty(sum(pg_prewarm(r)) * 8192) || ' (' || array_to_string(array_agg(r), ', ') || ')'
         FROM unnest(ARRAY[${rels%,}]::regclass[]) AS r"
 }

@@ -240,8 +240,8 @@ func runIssueScript(args []string) error {
 		if err != nil {
 			continue // refused by a pre-check: try another enterprise
 		}
-		if inserts := slices.IndexFunc(sqls, func(q string) bool { return strings.HasPrefix(q, `INSERT INTO "inspections"`) }); inserts < 0 ||
-			slices.ContainsFunc(sqls[inserts+1:], func(q string) bool { return strings.HasPrefix(q, `INSERT INTO "inspections"`) }) {
+		if inserts := slices.IndexFunc(sqls, func(q string) bool { return isInspectionInsert(q) }); inserts < 0 ||
+			slices.ContainsFunc(sqls[inserts+1:], func(q string) bool { return isInspectionInsert(q) }) {
 			continue // its first code was taken (about one in a thousand) and it drew another: take a plain one
 		}
 		script, err := issueScript(sqls, got.ID, got.Code)
@@ -259,6 +259,12 @@ func runIssueScript(args []string) error {
 	return nil
 }
 
+// isInspectionInsert tells the statement that writes an issued code (with
+// its inspectors and first event); its last SELECT returns the new id.
+func isInspectionInsert(q string) bool {
+	return strings.HasPrefix(strings.TrimSpace(q), "WITH inspection AS (")
+}
+
 func issueScript(sqls []string, id int64, code string) (string, error) {
 	idRe := regexp.MustCompile(`\b` + fmt.Sprint(id) + `\b`)
 	var b strings.Builder
@@ -269,7 +275,7 @@ func issueScript(sqls []string, id int64, code string) (string, error) {
 		if hasPgbenchVar(q) {
 			return "", fmt.Errorf("statement holds a pgbench variable reference: %.200s", q)
 		}
-		if !inserted && strings.HasPrefix(q, `INSERT INTO "inspections"`) {
+		if !inserted && isInspectionInsert(q) {
 			if !strings.Contains(q, "'"+code+"'") {
 				return "", errors.New("the inspection insert does not hold its code")
 			}
