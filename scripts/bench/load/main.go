@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"steady":        {runSteady, "open-loop HTTP filing at a fixed rate; commit-to-assigned latency"},
 	"assigned":      {runAssigned, "commit-to-assigned latency of the requests above an id (filed by pgbench)"},
 	"reset-load":    {runResetLoad, "close the burst's open requests so officers have capacity again"},
+	"drop-filings":  {runDropFilings, "delete the requests filed after an id, with what refers to them"},
 	"snapshot":      {runSnapshot, "record the rows of a burst (before/after filing it)"},
 	"replay":        {runReplay, "put a routed burst back to the snapshot, to route it again"},
 	"clocks":        {runClocks, "COPY the SLA clocks, breaches and ratings of the loaded requests"},

@@ -152,6 +152,48 @@ func runResetLoad(args []string) error {
 	return nil
 }
 
+// runDropFilings deletes the requests filed since an id, with everything
+// that refers to them: the create figures' filings (HTTP and pgbench, one
+// text repeated tens of thousands of times) would otherwise sit on top of
+// the loaded corpus that the list and search figures read.
+func runDropFilings(args []string) error {
+	fs := flag.NewFlagSet("drop-filings", flag.ExitOnError)
+	db := dbFlag(fs)
+	since := fs.Int64("since-id", 0, "requests with a larger id")
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	pool, err := connect(ctx, *db, 1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	var n int64
+	for _, q := range []string{
+		`DELETE FROM sla_breaches WHERE request_id > $1`,
+		`DELETE FROM sla_clock_events e USING sla_clocks c WHERE c.id = e.clock_id AND c.request_id > $1`,
+		`DELETE FROM sla_clocks WHERE request_id > $1`,
+		`DELETE FROM request_events WHERE request_id > $1`,
+		`DELETE FROM request_messages WHERE request_id > $1`,
+		`DELETE FROM request_attachments WHERE request_id > $1`,
+		`DELETE FROM request_feedback WHERE request_id > $1`,
+		`DELETE FROM request_declines WHERE request_id > $1`,
+		`DELETE FROM notifications WHERE request_id > $1`,
+		`DELETE FROM supervision_orders WHERE request_id > $1`,
+		`DELETE FROM requests WHERE id > $1`,
+	} {
+		tag, err := pool.Exec(ctx, q, *since)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+	}
+	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) requests`); err != nil {
+		return err
+	}
+	fmt.Printf("  drop-filings: %d requests filed after id %d deleted\n", n, *since)
+	return nil
+}
+
 // runSteady files requests over HTTP at a fixed rate (open loop: a request
 // is sent on schedule whether or not earlier ones have answered), then
 // measures each request's commit-to-assigned time from the database:
