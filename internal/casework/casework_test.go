@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -497,5 +498,63 @@ func TestSearchAcrossWindows(t *testing.T) {
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("search pages %v, want %v", got, want)
+	}
+}
+
+// The first step of a search checks the terms row by row (Han terms as
+// substrings of the title or description), later steps through the term
+// index; both must find exactly the same requests.
+func TestSearchStepsAgree(t *testing.T) {
+	t.Parallel()
+	k := testkit.New(t, t0)
+	files, _ := storage.NewLocal(t.TempDir())
+	rowByRow := casework.NewService(k.DB, k.Clock, quiet, files, casework.DefaultLimits) // all in the first step
+	limits := casework.DefaultLimits
+	limits.SearchWindow = 1 // one id, then the index
+	indexed := casework.NewService(k.DB, k.Clock, quiet, files, limits)
+	ids := map[int64]string{}
+	for name, text := range map[string][2]string{
+		"title":      {"劳动仲裁咨询", "请协助"},
+		"descr":      {"咨询", "我司申请劳动仲裁已三个月"},
+		"split":      {"咨询劳动关系", "仲裁结果未出"}, // 劳动 in the title, 仲裁 in the description
+		"boundary":   {"关于劳", "动仲裁的问题"},    // 劳动 only across title and description
+		"spaced":     {"劳 动 仲裁", "请协助"},
+		"fullwidth":  {"ＡＢＣ公司合同纠纷", "请协助"},
+		"single":     {"合", "同"},
+		"other_ent2": {"劳动仲裁", "ent2 的请求"},
+	} {
+		user := "ent1"
+		if name == "other_ent2" {
+			user = "ent2"
+		}
+		r, _, err := rowByRow.Create(ctx, k.As(user), casework.NewRequest{Category: "legal_aid", Title: text[0], Description: text[1]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[r.ID] = name
+	}
+	for q, want := range map[string]string{
+		"劳动仲裁":    "descr split title",
+		"劳动":      "descr split title",
+		"仲裁":      "boundary descr spaced split title",
+		"abc 合同":  "fullwidth",
+		"ＡＢＣ":     "fullwidth",
+		"合":       "fullwidth single",
+		"合同纠纷 公司": "fullwidth",
+	} {
+		for step, svc := range map[string]*casework.Service{"row by row": rowByRow, "indexed": indexed} {
+			page, _, err := svc.List(ctx, k.As("ent1"), casework.Filter{Q: q, Limit: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, r := range page {
+				got = append(got, ids[r.ID])
+			}
+			slices.Sort(got)
+			if strings.Join(got, " ") != want {
+				t.Errorf("%s, %q: %v, want %s", step, q, got, want)
+			}
+		}
 	}
 }

@@ -288,14 +288,16 @@ func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, ter
 	}
 	var found []Request
 	scan := func(lo int64, indexed bool) error {
-		match := "(?TableAlias.search_terms || '{}'::text[]) @> ?" // an expression the index does not cover
+		page := q.Clone()
 		if indexed {
-			match = "?TableAlias.search_terms @> ?"
+			page.Where("?TableAlias.search_terms @> ?", pgdialect.Array(terms))
+		} else {
+			matchRowByRow(page, terms)
 		}
-		var page []Request
-		err := q.Clone().Model(&page).Where(match, pgdialect.Array(terms)).
-			Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).Limit(int64(limit + 1 - len(found))).Scan(ctx)
-		found, hi = append(found, page...), lo
+		var rows []Request
+		err := page.Model(&rows).Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).
+			Limit(int64(limit + 1 - len(found))).Scan(ctx)
+		found, hi = append(found, rows...), lo
 		return err
 	}
 	if err := scan(max(hi-max(s.limits.SearchWindow/5, 1), 0), false); err != nil {
@@ -311,6 +313,26 @@ func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, ter
 		return found[:limit], true, nil
 	}
 	return found, false, nil
+}
+
+// matchRowByRow checks the terms on each row in ways the term index does
+// not cover. A Han term is among a request's terms exactly when its title
+// or its description holds it (folding leaves Han characters as they are,
+// and a run's pairs are its adjacent characters), and finding a substring
+// costs a fraction of unpacking the terms array; other terms (folded Latin
+// words) are looked up in the array.
+func matchRowByRow(q *bun.SelectQuery, terms []string) {
+	var other []string
+	for _, t := range terms {
+		if !allHan(t) {
+			other = append(other, t)
+			continue
+		}
+		q.Where("(strpos(?TableAlias.title, ?) > 0 OR strpos(?TableAlias.description, ?) > 0)", t, t)
+	}
+	if len(other) > 0 {
+		q.Where("(?TableAlias.search_terms || '{}'::text[]) @> ?", pgdialect.Array(other))
+	}
 }
 
 // Queue is the actor's work: an officer's assigned open requests, or a

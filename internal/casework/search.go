@@ -100,3 +100,13 @@ func forEachRun(text string, fn func(run []rune, han bool)) {
 	}
 	flush()
 }
+
+// allHan reports whether s is Han characters only.
+func allHan(s string) bool {
+	for _, r := range s {
+		if !unicode.Is(unicode.Han, r) {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"greenchannel/internal/casework"
 )
@@ -72,8 +73,20 @@ func runPgbenchList(args []string) error {
 			return err
 		}
 		lo := max(hi-casework.DefaultLimits.SearchWindow/5, 0)
-		where = append(where, fmt.Sprintf(`(("request".search_terms || '{}'::text[]) @> %s)`, lit(pgArray(terms))),
-			fmt.Sprintf(`("request".id < %d AND "request".id >= %d)`, hi, lo))
+		// Han terms as substrings of the title or description, the others in
+		// the terms array (casework's matchRowByRow).
+		var other []string
+		for _, t := range terms {
+			if strings.IndexFunc(t, func(r rune) bool { return !unicode.Is(unicode.Han, r) }) >= 0 {
+				other = append(other, t)
+				continue
+			}
+			where = append(where, fmt.Sprintf(`(strpos("request".title, %s) > 0 OR strpos("request".description, %s) > 0)`, lit(t), lit(t)))
+		}
+		if len(other) > 0 {
+			where = append(where, fmt.Sprintf(`(("request".search_terms || '{}'::text[]) @> %s)`, lit(pgArray(other))))
+		}
+		where = append(where, fmt.Sprintf(`("request".id < %d AND "request".id >= %d)`, hi, lo))
 	}
 	wh := ""
 	if len(where) > 0 {
