@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,27 +130,12 @@ func runWaitRouted(args []string) error {
 // routed are withdrawn, and outbox rows not yet relayed are marked sent, so
 // no leftover work competes with the steady load.
 func runResetLoad(args []string) error {
-	fs := flag.NewFlagSet("reset-load", flag.ExitOnError)
-	db := dbFlag(fs)
-	since := fs.Int64("since-id", 0, "only requests with a larger id")
-	_ = fs.Parse(args)
-	ctx := context.Background()
-	pool, err := connect(ctx, *db, 1)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	for _, q := range []string{
+	_, err := execSince("reset-load", args,
 		`UPDATE requests SET status = 'closed', closed_at = now(), updated_at = now()
 		  WHERE id > $1 AND status IN ('assigned', 'in_progress', 'waiting_enterprise')`,
 		`UPDATE requests SET status = 'withdrawn', updated_at = now() WHERE id > $1 AND status = 'submitted'`,
-		`UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL AND $1::bigint >= 0`,
-	} {
-		if _, err := pool.Exec(ctx, q, *since); err != nil {
-			return err
-		}
-	}
-	return nil
+		`UPDATE outbox SET dispatched_at = now() WHERE dispatched_at IS NULL AND $1::bigint >= 0`)
+	return err
 }
 
 // runDropFilings deletes the requests filed since an id, with everything
@@ -157,18 +143,7 @@ func runResetLoad(args []string) error {
 // text repeated tens of thousands of times) would otherwise sit on top of
 // the loaded corpus that the list and search figures read.
 func runDropFilings(args []string) error {
-	fs := flag.NewFlagSet("drop-filings", flag.ExitOnError)
-	db := dbFlag(fs)
-	since := fs.Int64("since-id", 0, "requests with a larger id")
-	_ = fs.Parse(args)
-	ctx := context.Background()
-	pool, err := connect(ctx, *db, 1)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	var n int64
-	for _, q := range []string{
+	n, err := execSince("drop-filings", args,
 		`DELETE FROM sla_breaches WHERE request_id > $1`,
 		`DELETE FROM sla_clock_events e USING sla_clocks c WHERE c.id = e.clock_id AND c.request_id > $1`,
 		`DELETE FROM sla_clocks WHERE request_id > $1`,
@@ -180,18 +155,41 @@ func runDropFilings(args []string) error {
 		`DELETE FROM notifications WHERE request_id > $1`,
 		`DELETE FROM supervision_orders WHERE request_id > $1`,
 		`DELETE FROM requests WHERE id > $1`,
-	} {
+		`VACUUM (ANALYZE) requests`)
+	if err == nil {
+		fmt.Printf("  drop-filings: %d requests deleted\n", n)
+	}
+	return err
+}
+
+// execSince runs statements about the requests after -since-id ($1) in
+// order, and returns the rows the last one that takes $1 touched.
+func execSince(name string, args []string, statements ...string) (int64, error) {
+	fs := flag.NewFlagSet(name, flag.ExitOnError)
+	db := dbFlag(fs)
+	since := fs.Int64("since-id", 0, "requests with a larger id")
+	_ = fs.Parse(args)
+	ctx := context.Background()
+	pool, err := connect(ctx, *db, 1)
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+	var n int64
+	for _, q := range statements {
+		if !strings.Contains(q, "$1") {
+			if _, err := pool.Exec(ctx, q); err != nil {
+				return n, err
+			}
+			continue
+		}
 		tag, err := pool.Exec(ctx, q, *since)
 		if err != nil {
-			return err
+			return n, err
 		}
 		n = tag.RowsAffected()
 	}
-	if _, err := pool.Exec(ctx, `VACUUM (ANALYZE) requests`); err != nil {
-		return err
-	}
-	fmt.Printf("  drop-filings: %d requests filed after id %d deleted\n", n, *since)
-	return nil
+	return n, nil
 }
 
 // runSteady files requests over HTTP at a fixed rate (open loop: a request
