@@ -507,6 +507,9 @@ bench_steady() {
   if [[ $STEADY_LOW_SECONDS -gt 0 ]]; then
     steady_run "$STEADY_LOW_RATE" "$STEADY_LOW_SECONDS" B.steady_low
   fi
+  # The burst's and the steady runs' filings (pgbench's repeat one text) go,
+  # so that a later A4 on a --reuse database lists the loaded corpus.
+  load drop-filings -since-id "$BURST_SINCE"
 }
 
 # ---- C: SLA engine ----
