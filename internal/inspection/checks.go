@@ -191,7 +191,7 @@ func precheck(ctx context.Context, tx pg.BatchTx, agencyID int64, in IssueInput,
 	if err != nil {
 		return r.enterprise, nil, err
 	}
-	c := &checker{settings: map[string]int{}}
+	c := &checker{settings: map[string]int{}, out: []Check{}} // never null: stored and answered as a list
 	var b pg.Batch
 	query := enterpriseSQL
 	if lock {

@@ -24,8 +24,5 @@ func (s *Service) Precheck(ctx context.Context, a identity.Actor, in IssueInput)
 		_, checks, err = precheck(ctx, tx, a.AgencyID, in, false)
 		return err
 	})
-	if checks == nil {
-		checks = []Check{}
-	}
 	return checks, err
 }

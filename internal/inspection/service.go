@@ -101,7 +101,7 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 		now := s.clock.Now()
 		out = Inspection{Code: SignCode(s.keys[0], s.draw()), EnterpriseID: ent.ID, AgencyID: a.AgencyID, CreatedBy: a.UserID,
 			ItemCodes: in.Items, Mode: in.Mode, Kind: in.Kind, TriggerRef: in.TriggerRef, WindowFrom: in.From, WindowTo: in.To,
-			JointAgencyIDs: nonNil(in.JointAgencies), Checks: nonNilChecks(checks), Status: CodeIssued, CreatedAt: now, UpdatedAt: now}
+			JointAgencyIDs: nonNil(in.JointAgencies), Checks: checks, Status: CodeIssued, CreatedAt: now, UpdatedAt: now}
 		if in.Kind == "triggered" {
 			out.TriggerType = &in.Trigger
 		}
@@ -168,13 +168,6 @@ const insertInspectionSQL = `WITH inspection AS (
 	event AS (
 	  INSERT INTO inspection_events (inspection_id, at, actor_id, kind, data) SELECT id, $17, $4, 'code_issued', $19 FROM inspection)
 	SELECT id FROM inspection`
-
-func nonNilChecks(v []Check) []Check {
-	if v == nil {
-		return []Check{}
-	}
-	return v
-}
 
 func nonNil(v []int64) []int64 {
 	if v == nil {
