@@ -35,23 +35,11 @@ func (b *Batch) Query(scan func(pgx.Rows) error, query string, args ...any) {
 	})
 }
 
-// QueryRow adds a statement that returns one row; scan reads it, and sees
-// sql.ErrNoRows from Scan when there is none.
+// QueryRow adds a statement that returns one row; scan reads it. With no
+// row, Scan's error is pgx's, which errors.Is takes for sql.ErrNoRows as
+// elsewhere in this package.
 func (b *Batch) QueryRow(scan func(pgx.Row) error, query string, args ...any) {
-	b.b.Queue(query, args...).QueryRow(func(row pgx.Row) error {
-		return scan(noRows{row})
-	})
-}
-
-// noRows gives the database/sql no-rows error that callers of this package
-// already test for, instead of pgx's.
-type noRows struct{ pgx.Row }
-
-func (r noRows) Scan(dest ...any) error {
-	if err := r.Row.Scan(dest...); err != pgx.ErrNoRows {
-		return err
-	}
-	return sql.ErrNoRows
+	b.b.Queue(query, args...).QueryRow(scan)
 }
 
 // BatchTx is a transaction that can also send batches.
