@@ -143,13 +143,34 @@ pg_start() {
   # 4 GB (production guides say a quarter; this cluster shares the machine).
   # Pages outside them are read from the OS cache one system call each,
   # which at the bench's millions of rows cost more than the queries.
-  local mem_mb
+  local mem_mb memory
   mem_mb=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo 2>/dev/null || echo 2048)
-  opts+=" -c max_connections=300 -c shared_buffers=$(( mem_mb / 8 < 128 ? 128 : mem_mb / 8 > 4096 ? 4096 : mem_mb / 8 ))MB"
+  memory="-c max_connections=300 -c shared_buffers=$(( mem_mb / 8 < 128 ? 128 : mem_mb / 8 > 4096 ? 4096 : mem_mb / 8 ))MB"
+  pg_huge_pages "$base/data" "$memory"
+  opts+=" $memory -c huge_pages=try"
   if ! as_pg "$PGBIN/pg_ctl" -D "$base/data" -l "$base/postgres.log" -w -o "$opts" start >/dev/null; then
     tail -n 20 "$base/postgres.log" >&2 || true
     die "postgres failed to start (log: $base/postgres.log)"
   fi
+}
+
+# Sets 2 MB pages aside for the shared memory when this machine lets us
+# (root, a writable vm.nr_hugepages; only ever raised). Each backend maps
+# the shared memory page by page as it first touches it, and on virtual
+# machines such a page fault is slow: a new connection reading 80 cached
+# buffers took 6 ms with 4 kB pages, 2 ms with 2 MB pages and 0.2 ms once
+# mapped. Without the reservation PostgreSQL uses 4 kB pages (huge_pages=try).
+pg_huge_pages() { # $1: data directory, $2: the memory settings
+  local file=/proc/sys/vm/nr_hugepages need total free
+  [[ $EUID -eq 0 && -w $file ]] || return 0
+  # shellcheck disable=SC2086 # $2 is several options
+  need=$(as_pg "$PGBIN/postgres" -D "$1" -C shared_memory_size_in_huge_pages $2 2>/dev/null) || return 0
+  [[ $need =~ ^[0-9]+$ && $need -gt 0 ]] || return 0
+  total=$(awk '/^HugePages_Total:/ { print $2 }' /proc/meminfo)
+  free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+  ((free >= need)) && return 0
+  echo $((total - free + need)) >"$file" 2>/dev/null || return 0
+  say "postgres: $((need * 2)) MB of huge pages set aside for its shared memory"
 }
 
 pg_admin() {
