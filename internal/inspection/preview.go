@@ -20,8 +20,15 @@ func (s *Service) Precheck(ctx context.Context, a identity.Actor, in IssueInput)
 	}
 	var checks []Check
 	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx pg.BatchTx) error {
-		var err error
-		_, checks, err = precheck(ctx, tx, a.AgencyID, in, false)
+		var b pg.Batch
+		p, err := queuePrechecks(&b, a.AgencyID, in, false)
+		if err != nil {
+			return err
+		}
+		if err := tx.Send(ctx, &b); err != nil {
+			return err
+		}
+		_, checks, err = p.run()
 		return err
 	})
 	return checks, err

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/identity"
@@ -73,13 +74,45 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 	if err := s.validate(in); err != nil {
 		return Inspection{}, err
 	}
-	var out Inspection
+	// A code is 32 random bits: with millions issued, a new one repeats an
+	// old one about once in a thousand. The unique index refuses it, the
+	// transaction rolls back whole, and it runs again with another code.
+	for try := 1; ; try++ {
+		id, err := s.issue(ctx, a, in, SignCode(s.keys[0], s.draw()))
+		if err == nil {
+			return s.Get(ctx, a, id)
+		}
+		if !errors.Is(err, pg.ErrUnique) || pg.Constraint(err) != "inspections_code_key" {
+			return Inspection{}, err
+		}
+		if try == 5 {
+			return Inspection{}, fmt.Errorf("issue: no free code after %d draws", try)
+		}
+	}
+}
+
+// issue is one attempt of Issue with the given code, in three round trips:
+// the reads of the pre-checks, the writes, the commit.
+func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, code string) (int64, error) {
+	var id int64
 	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx pg.BatchTx) error {
 		// The enterprise's row stays locked to the end: two codes asked
 		// for at once are checked one after the other, so they cannot both
 		// pass a cap that has room for one. (NO KEY UPDATE leaves rows
 		// referring to the enterprise free to be written.)
-		ent, checks, err := precheck(ctx, tx, a.AgencyID, in, true)
+		var reads pg.Batch
+		p, err := queuePrechecks(&reads, a.AgencyID, in, true)
+		if err != nil {
+			return err
+		}
+		// The new inspection's id comes with the reads, so that its
+		// analysis task can be written with it. A refused code leaves a
+		// gap in the ids.
+		reads.QueryRow(func(row pgx.Row) error { return row.Scan(&id) }, `SELECT nextval(pg_get_serial_sequence('inspections', 'id'))`)
+		if err := tx.Send(ctx, &reads); err != nil {
+			return err
+		}
+		ent, checks, err := p.run()
 		if err != nil {
 			return err
 		}
@@ -98,76 +131,54 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 			return &fault.Error{Kind: fault.Invalid, Msg: "预检未通过，不能签发检查码 / the pre-checks block this inspection",
 				Extra: map[string]any{"checks": checks}}
 		}
-		now := s.clock.Now()
-		out = Inspection{Code: SignCode(s.keys[0], s.draw()), EnterpriseID: ent.ID, AgencyID: a.AgencyID, CreatedBy: a.UserID,
-			ItemCodes: in.Items, Mode: in.Mode, Kind: in.Kind, TriggerRef: in.TriggerRef, WindowFrom: in.From, WindowTo: in.To,
-			JointAgencyIDs: nonNil(in.JointAgencies), Checks: checks, Status: CodeIssued, CreatedAt: now, UpdatedAt: now}
+		var trigger, override *string
+		var plan *int64
 		if in.Kind == "triggered" {
-			out.TriggerType = &in.Trigger
+			trigger = &in.Trigger
 		}
 		if in.PlanID != 0 {
-			out.PlanID = &in.PlanID
+			plan = &in.PlanID
 		}
 		if in.OverrideReason != "" {
-			out.OverrideReason = &in.OverrideReason
+			override = &in.OverrideReason
 		}
-		// A code is 32 random bits: with millions issued, a new one repeats
-		// an old one about once in a thousand. The unique index refuses it
-		// (the statement then writes nothing) and the code is drawn again.
-		checksJSON, err := json.Marshal(out.Checks)
+		checksJSON, err := json.Marshal(checks)
 		if err != nil {
 			return err
 		}
-		eventJSON, err := json.Marshal(map[string]any{"checks": out.Checks})
+		eventJSON, err := json.Marshal(map[string]any{"checks": checks})
 		if err != nil {
 			return err
 		}
-		for try := 0; ; try++ {
-			row, err := pg.QueryRowPrepared(ctx, tx, insertInspectionSQL, out.Code, out.EnterpriseID, out.AgencyID, out.CreatedBy,
-				out.ItemCodes, out.Mode, out.Kind, out.TriggerType, out.TriggerRef, out.PlanID, out.WindowFrom, out.WindowTo,
-				out.JointAgencyIDs, out.OverrideReason, string(checksJSON), out.Status, now, in.Inspectors, string(eventJSON))
-			if err != nil {
-				return err
-			}
-			err = row.Scan(&out.ID)
-			if err == nil {
-				break
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			if try == 4 {
-				return fmt.Errorf("issue: no free code after %d draws", try+1)
-			}
-			out.Code = SignCode(s.keys[0], s.draw())
+		now := s.clock.Now()
+		var writes pg.Batch
+		writes.Exec(insertInspectionSQL, id, code, ent.ID, a.AgencyID, a.UserID, in.Items, in.Mode, in.Kind, trigger, in.TriggerRef, plan,
+			in.From, in.To, nonNil(in.JointAgencies), override, string(checksJSON), CodeIssued, now, in.Inspectors, string(eventJSON))
+		if err := jobs.EnqueueIn(&writes, analysisTask(id, "issued")); err != nil {
+			return err
 		}
-		if out.OverrideReason != nil {
-			if err := audit.Append(ctx, tx.Tx, now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
-				TargetID: strconv.FormatInt(out.ID, 10), Detail: map[string]any{"reason": in.OverrideReason, "checks": checks}}); err != nil {
-				return err
-			}
+		if err := tx.Send(ctx, &writes); err != nil {
+			return err
 		}
-		return analyze(ctx, tx, out.ID, "issued")
+		if override == nil {
+			return nil
+		}
+		return audit.Append(ctx, tx.Tx, now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
+			TargetID: strconv.FormatInt(id, 10), Detail: map[string]any{"reason": in.OverrideReason, "checks": checks}})
 	})
-	if err != nil {
-		return Inspection{}, err
-	}
-	return s.Get(ctx, a, out.ID)
+	return id, err
 }
 
 // insertInspectionSQL writes an issued code with its inspectors and its
-// first timeline entry in one prepared statement: nothing when the code is
-// taken.
+// first timeline entry in one statement.
 const insertInspectionSQL = `WITH inspection AS (
-	  INSERT INTO inspections (code, enterprise_id, agency_id, created_by, item_codes, mode, kind, trigger_type, trigger_ref, plan_id,
+	  INSERT INTO inspections (id, code, enterprise_id, agency_id, created_by, item_codes, mode, kind, trigger_type, trigger_ref, plan_id,
 	    window_from, window_to, joint_agency_ids, override_reason, checks, status, created_at, updated_at)
-	  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
-	  ON CONFLICT (code) DO NOTHING RETURNING id),
+	  OVERRIDING SYSTEM VALUE
+	  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id),
 	inspectors AS (
-	  INSERT INTO inspection_inspectors (inspection_id, user_id) SELECT inspection.id, u FROM inspection, unnest($18::bigint[]) AS u),
-	event AS (
-	  INSERT INTO inspection_events (inspection_id, at, actor_id, kind, data) SELECT id, $17, $4, 'code_issued', $19 FROM inspection)
-	SELECT id FROM inspection`
+	  INSERT INTO inspection_inspectors (inspection_id, user_id) SELECT inspection.id, u FROM inspection, unnest($19::bigint[]) AS u)
+	INSERT INTO inspection_events (inspection_id, at, actor_id, kind, data) SELECT id, $18, $5, 'code_issued', $20 FROM inspection`
 
 func nonNil(v []int64) []int64 {
 	if v == nil {
@@ -215,8 +226,14 @@ func (s *Service) event(ctx context.Context, tx bun.IDB, id int64, at time.Time,
 }
 
 func analyze(ctx context.Context, tx bun.IDB, id int64, event string) error {
-	return jobs.Enqueue(ctx, tx, jobs.Task{Type: TaskAnalyze, Queue: jobs.QueueLow,
-		Key: fmt.Sprintf("analyze:%d:%s", id, event), Payload: AnalyzePayload{InspectionID: id, Event: event}})
+	return jobs.Enqueue(ctx, tx, analysisTask(id, event))
+}
+
+// analysisTask evaluates the oversight alert rules after an event of an
+// inspection.
+func analysisTask(id int64, event string) jobs.Task {
+	return jobs.Task{Type: TaskAnalyze, Queue: jobs.QueueLow,
+		Key: fmt.Sprintf("analyze:%d:%s", id, event), Payload: AnalyzePayload{InspectionID: id, Event: event}}
 }
 
 func load(ctx context.Context, db bun.IDB, id int64, forUpdate bool) (*Inspection, error) {

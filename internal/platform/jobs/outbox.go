@@ -46,18 +46,41 @@ func EnqueueMany(ctx context.Context, tx bun.IDB, tasks []Task) error {
 	if len(tasks) == 0 {
 		return nil
 	}
+	args, err := enqueueArgs(tasks)
+	if err != nil {
+		return err
+	}
+	if _, err := pg.ExecPrepared(ctx, tx, enqueueSQL, args...); err != nil {
+		return fmt.Errorf("enqueue %s: %w", tasks[0].Key, err)
+	}
+	return nil
+}
+
+// EnqueueIn is Enqueue as one more statement of a batch the caller sends
+// in its transaction, for a write that should cost one round trip.
+func EnqueueIn(b *pg.Batch, tasks ...Task) error {
+	args, err := enqueueArgs(tasks)
+	if err != nil {
+		return err
+	}
+	b.Exec(enqueueSQL, args...)
+	return nil
+}
+
+// enqueueArgs are enqueueSQL's column arrays for tasks.
+func enqueueArgs(tasks []Task) ([]any, error) {
 	n := len(tasks)
 	keys, types, queues, payloads := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	processAt := make([]*time.Time, n)
 	retries, timeouts := make([]int, n), make([]int, n)
 	for i, t := range tasks {
 		if t.Type == "" || t.Key == "" {
-			return errors.New("enqueue: task type and key are required")
+			return nil, errors.New("enqueue: task type and key are required")
 		}
 		t = t.withDefaults()
 		payload, err := json.Marshal(t.Payload)
 		if err != nil {
-			return fmt.Errorf("enqueue %s: payload: %w", t.Key, err)
+			return nil, fmt.Errorf("enqueue %s: payload: %w", t.Key, err)
 		}
 		keys[i], types[i], queues[i], payloads[i] = t.Key, t.Type, t.Queue, string(payload)
 		retries[i], timeouts[i] = t.MaxRetry, int(t.Timeout/time.Second)
@@ -66,10 +89,7 @@ func EnqueueMany(ctx context.Context, tx bun.IDB, tasks []Task) error {
 			processAt[i] = &at
 		}
 	}
-	if _, err := pg.ExecPrepared(ctx, tx, enqueueSQL, keys, types, queues, payloads, processAt, retries, timeouts); err != nil {
-		return fmt.Errorf("enqueue %s: %w", tasks[0].Key, err)
-	}
-	return nil
+	return []any{keys, types, queues, payloads, processAt, retries, timeouts}, nil
 }
 
 const enqueueSQL = `INSERT INTO outbox (task_key, task_type, queue, payload, process_at, max_retry, timeout_seconds)

@@ -43,6 +43,17 @@ func TestBatchesRunInsideTheirTransaction(t *testing.T) {
 		if len(names) != 1 || names[0] != "批量法院" || !errors.Is(missing, sql.ErrNoRows) {
 			t.Errorf("batch read %v, missing row: %v", names, missing)
 		}
+		// Sent again, the statement is already prepared on the connection.
+		var again pg.Batch
+		again.Query(func(rows pgx.Rows) error {
+			var name string
+			err := rows.Scan(&name)
+			names = append(names, name)
+			return err
+		}, "SELECT name FROM agencies WHERE code = $1", "b-court")
+		if err := tx.Send(ctx, &again); err != nil || len(names) != 2 || names[1] != "批量法院" {
+			t.Errorf("the same statement again: %v %v", names, err)
+		}
 		var kind string
 		if prepared = pg.ScanPrepared(ctx, tx, &kind, "SELECT kind FROM agencies WHERE id = $1", id); prepared != nil || kind != "court" {
 			t.Errorf("prepared statement in a batch transaction: %q %v", kind, prepared)

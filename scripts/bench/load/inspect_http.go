@@ -260,37 +260,45 @@ func runIssueScript(args []string) error {
 }
 
 // isInspectionInsert tells the statement that writes an issued code (with
-// its inspectors and first event); its last SELECT returns the new id.
+// its inspectors and first event).
 func isInspectionInsert(q string) bool {
 	return strings.HasPrefix(strings.TrimSpace(q), "WITH inspection AS (")
+}
+
+// isIDDraw tells the statement that draws the new inspection's id.
+func isIDDraw(q string) bool {
+	return strings.HasPrefix(strings.TrimSpace(q), "SELECT nextval(pg_get_serial_sequence('inspections'")
 }
 
 func issueScript(sqls []string, id int64, code string) (string, error) {
 	idRe := regexp.MustCompile(`\b` + fmt.Sprint(id) + `\b`)
 	var b strings.Builder
 	b.WriteString("\\set r random(1, 2000000000)\n")
-	inserted := false
+	drawn, inserted := false, false
 	for _, q := range sqls {
 		q = strings.TrimSuffix(strings.TrimSpace(q), ";")
 		if hasPgbenchVar(q) {
 			return "", fmt.Errorf("statement holds a pgbench variable reference: %.200s", q)
 		}
-		if !inserted && isInspectionInsert(q) {
+		if !drawn && isIDDraw(q) {
+			b.WriteString(q + " AS id \\gset\n")
+			drawn = true
+			continue
+		}
+		if drawn && !inserted && isInspectionInsert(q) {
 			if !strings.Contains(q, "'"+code+"'") {
 				return "", errors.New("the inspection insert does not hold its code")
 			}
 			q = strings.Replace(q, "'"+code+"'", "('PGB' || :client_id || '-' || :r)", 1)
-			b.WriteString(q + " \\gset\n")
 			inserted = true
-			continue
 		}
-		if inserted {
+		if drawn {
 			q = withID(q, idRe)
 		}
 		b.WriteString(q + ";\n")
 	}
 	if !inserted {
-		return "", errors.New("no inspection insert among the statements")
+		return "", errors.New("no id drawn before the inspection insert")
 	}
 	return b.String(), nil
 }

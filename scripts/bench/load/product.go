@@ -103,9 +103,10 @@ func signingKey() ([]byte, error) {
 // values in. The statements become the pgbench baseline script of a
 // Go-level figure.
 type capture struct {
-	mu   sync.Mutex
-	on   bool
-	sqls []string
+	mu       sync.Mutex
+	on       bool
+	sqls     []string
+	prepared map[string]string // batch statements' names and texts
 }
 
 func (c *capture) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
@@ -147,14 +148,36 @@ options: // pgx's options come first: result formats, exec mode
 func (c *capture) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 // TraceBatchQuery records each statement of a batch (pg.Batch), in order;
-// pgbench then sends them one by one.
+// pgbench then sends them one by one. A batch runs its statements by the
+// names they were prepared under; the script gets their texts.
 func (c *capture) TraceBatchQuery(_ context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.on {
-		c.sqls = append(c.sqls, inlineArgs(data.SQL, data.Args))
+	if !c.on {
+		return
 	}
+	sql := data.SQL
+	if name, ok := strings.CutPrefix(sql, "EXECUTE "); ok {
+		name, _, _ = strings.Cut(name, "(")
+		if text, ok := c.prepared[name]; ok {
+			sql = text
+		}
+	}
+	c.sqls = append(c.sqls, inlineArgs(sql, data.Args))
 }
+
+// TracePrepareStart learns the texts of the batches' named statements.
+func (c *capture) TracePrepareStart(ctx context.Context, _ *pgx.Conn, data pgx.TracePrepareStartData) context.Context {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.prepared == nil {
+		c.prepared = map[string]string{}
+	}
+	c.prepared[data.Name] = data.SQL
+	return ctx
+}
+
+func (c *capture) TracePrepareEnd(context.Context, *pgx.Conn, pgx.TracePrepareEndData) {}
 
 func (c *capture) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
 	return ctx
