@@ -19,13 +19,13 @@ func (s *Service) Precheck(ctx context.Context, a identity.Actor, in IssueInput)
 		return nil, err
 	}
 	var checks []Check
-	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx pg.BatchTx) error {
+	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx *pg.BatchTx) error {
 		var b pg.Batch
 		p, err := queuePrechecks(&b, a.AgencyID, in, false)
 		if err != nil {
 			return err
 		}
-		if err := tx.Send(ctx, &b); err != nil {
+		if err := tx.Commit(ctx, &b); err != nil {
 			return err
 		}
 		_, checks, err = p.run()

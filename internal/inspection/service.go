@@ -91,11 +91,11 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 	}
 }
 
-// issue is one attempt of Issue with the given code, in three round trips:
-// the reads of the pre-checks, the writes, the commit.
+// issue is one attempt of Issue with the given code, in two round trips:
+// BEGIN with the reads of the pre-checks, the writes with the COMMIT.
 func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, code string) (int64, error) {
 	var id int64
-	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx pg.BatchTx) error {
+	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx *pg.BatchTx) error {
 		// The enterprise's row stays locked to the end: two codes asked
 		// for at once are checked one after the other, so they cannot both
 		// pass a cap that has room for one. (NO KEY UPDATE leaves rows
@@ -151,20 +151,19 @@ func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, co
 			return err
 		}
 		now := s.clock.Now()
+		if override != nil {
+			if err := audit.Append(ctx, tx.IDB(), now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
+				TargetID: strconv.FormatInt(id, 10), Detail: map[string]any{"reason": in.OverrideReason, "checks": checks}}); err != nil {
+				return err
+			}
+		}
 		var writes pg.Batch
 		writes.Exec(insertInspectionSQL, id, code, ent.ID, a.AgencyID, a.UserID, in.Items, in.Mode, in.Kind, trigger, in.TriggerRef, plan,
 			in.From, in.To, nonNil(in.JointAgencies), override, string(checksJSON), CodeIssued, now, in.Inspectors, string(eventJSON))
 		if err := jobs.EnqueueIn(&writes, analysisTask(id, "issued")); err != nil {
 			return err
 		}
-		if err := tx.Send(ctx, &writes); err != nil {
-			return err
-		}
-		if override == nil {
-			return nil
-		}
-		return audit.Append(ctx, tx.Tx, now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
-			TargetID: strconv.FormatInt(id, 10), Detail: map[string]any{"reason": in.OverrideReason, "checks": checks}})
+		return tx.Commit(ctx, &writes)
 	})
 	return id, err
 }

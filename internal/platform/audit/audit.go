@@ -45,9 +45,10 @@ const chainLock = 7_432_200
 
 var genesis = make([]byte, sha256.Size)
 
-// Append records e at time at inside tx. The chain lock is held until tx
-// ends, so keep audited transactions short.
-func Append(ctx context.Context, tx bun.Tx, at time.Time, e Entry) error {
+// Append records e at time at inside tx, a transaction (a bun.Tx, or a
+// pg.BatchTx's IDB). The chain lock is held until tx ends, so keep audited
+// transactions short.
+func Append(ctx context.Context, tx bun.IDB, at time.Time, e Entry) error {
 	detail, err := json.Marshal(e.Detail)
 	if err != nil {
 		return fmt.Errorf("audit %s: detail: %w", e.Action, err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/uptrace/bun"
 
 	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/platform/pg/pgtest"
@@ -18,20 +19,24 @@ import (
 func TestBatchesRunInsideTheirTransaction(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
-	err := pg.RunInBatchTx(ctx, db, func(ctx context.Context, tx pg.BatchTx) error {
+	err := pg.RunInBatchTx(ctx, db, func(ctx context.Context, tx *pg.BatchTx) error {
 		var id int64
-		if err := tx.NewRaw("INSERT INTO agencies (code, name, kind) VALUES ('b-court', '批量法院', 'court') RETURNING id").Scan(ctx, &id); err != nil {
+		var insert pg.Batch
+		insert.QueryRow(func(row pgx.Row) error { return row.Scan(&id) },
+			"INSERT INTO agencies (code, name, kind) VALUES ($1, '批量法院', 'court') RETURNING id", "b-court")
+		if err := tx.Send(ctx, &insert); err != nil {
 			return err
 		}
 		var b pg.Batch
 		var names []string
 		var missing, prepared error
-		b.Query(func(rows pgx.Rows) error {
+		readNames := func(rows pgx.Rows) error {
 			var name string
 			err := rows.Scan(&name)
 			names = append(names, name)
 			return err
-		}, "SELECT name FROM agencies WHERE code = $1", "b-court")
+		}
+		b.Query(readNames, "SELECT name FROM agencies WHERE code = $1", "b-court")
 		b.QueryRow(func(row pgx.Row) error {
 			var name string
 			missing = row.Scan(&name)
@@ -45,17 +50,12 @@ func TestBatchesRunInsideTheirTransaction(t *testing.T) {
 		}
 		// Sent again, the statement is already prepared on the connection.
 		var again pg.Batch
-		again.Query(func(rows pgx.Rows) error {
-			var name string
-			err := rows.Scan(&name)
-			names = append(names, name)
-			return err
-		}, "SELECT name FROM agencies WHERE code = $1", "b-court")
+		again.Query(readNames, "SELECT name FROM agencies WHERE code = $1", "b-court")
 		if err := tx.Send(ctx, &again); err != nil || len(names) != 2 || names[1] != "批量法院" {
 			t.Errorf("the same statement again: %v %v", names, err)
 		}
 		var kind string
-		if prepared = pg.ScanPrepared(ctx, tx, &kind, "SELECT kind FROM agencies WHERE id = $1", id); prepared != nil || kind != "court" {
+		if prepared = pg.ScanPrepared(ctx, tx.IDB(), &kind, "SELECT kind FROM agencies WHERE id = $1", id); prepared != nil || kind != "court" {
 			t.Errorf("prepared statement in a batch transaction: %q %v", kind, prepared)
 		}
 		var failing pg.Batch
@@ -65,8 +65,67 @@ func TestBatchesRunInsideTheirTransaction(t *testing.T) {
 	if err == nil {
 		t.Fatal("a failing batch statement: no error")
 	}
-	var n int
-	if err := db.NewRaw("SELECT count(*) FROM agencies WHERE code = 'b-court'").Scan(ctx, &n); err != nil || n != 0 {
-		t.Fatalf("after the failed transaction: %d rows, %v", n, err)
+	if n := countAgencies(t, db, "b-court"); n != 0 {
+		t.Fatalf("after the failed transaction: %d rows", n)
 	}
+}
+
+// BEGIN goes with the first batch and COMMIT with the one Commit sends:
+// the writes of both batches land together, a batch after the commit is
+// refused, and the connection goes back to the pool outside any
+// transaction. An error after a batch rolls everything back.
+func TestBatchTransactionsBeginAndCommitWithTheirBatches(t *testing.T) {
+	db := pgtest.New(t)
+	ctx := context.Background()
+	insert := func(code string) *pg.Batch {
+		var b pg.Batch
+		b.Exec("INSERT INTO agencies (code, name, kind) VALUES ($1, '批量法院', 'court')", code)
+		return &b
+	}
+	err := pg.RunInBatchTx(ctx, db, func(ctx context.Context, tx *pg.BatchTx) error {
+		if err := tx.Send(ctx, insert("b-one")); err != nil {
+			return err
+		}
+		if n := countAgencies(t, db, "b-one"); n != 0 {
+			t.Errorf("the first batch's write is seen outside its transaction before the commit (%d rows)", n)
+		}
+		if err := tx.Commit(ctx, insert("b-two")); err != nil {
+			return err
+		}
+		if err := tx.Send(ctx, insert("b-three")); err == nil {
+			t.Error("a batch after the commit was sent")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countAgencies(t, db, "b-one") + countAgencies(t, db, "b-two") + countAgencies(t, db, "b-three"); n != 2 {
+		t.Fatalf("after the commit: %d of the two rows", n)
+	}
+	var open int
+	if err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'`).
+		Scan(ctx, &open); err != nil || open != 0 {
+		t.Fatalf("connections left in a transaction: %d %v", open, err)
+	}
+
+	stop := errors.New("stop")
+	err = pg.RunInBatchTx(ctx, db, func(ctx context.Context, tx *pg.BatchTx) error {
+		if err := tx.Send(ctx, insert("b-four")); err != nil {
+			return err
+		}
+		return stop
+	})
+	if !errors.Is(err, stop) || countAgencies(t, db, "b-four") != 0 {
+		t.Fatalf("an error after a batch: %v, %d rows kept", err, countAgencies(t, db, "b-four"))
+	}
+}
+
+func countAgencies(t *testing.T, db *bun.DB, code string) int {
+	t.Helper()
+	var n int
+	if err := db.NewRaw("SELECT count(*) FROM agencies WHERE code = ?", code).Scan(context.Background(), &n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -110,10 +110,8 @@ func sqlOf(idb bun.IDB) (querier, error) {
 		return x.DB, nil
 	case bun.Tx:
 		return x.Tx, nil
-	case BatchTx:
-		return x.Tx.Tx, nil
 	case bun.Conn:
 		return x.Conn, nil
 	}
-	return nil, fmt.Errorf("pg: prepared statements run in a *bun.DB, bun.Tx, BatchTx or bun.Conn, not %T", idb)
+	return nil, fmt.Errorf("pg: prepared statements run in a *bun.DB, bun.Tx or bun.Conn, not %T", idb)
 }
