@@ -2,6 +2,7 @@ package inspection_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -462,5 +463,55 @@ func eventually(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("never: %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The answer to a code request is built from what the transaction read
+// and wrote, not read back: it must show what a later read shows.
+func TestIssuedInspectionIsWhatAReadShows(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	a, in := w.in("market", 3, "2026-03-05")
+	in.From = in.From.Add(123456789 * time.Nanosecond) // finer than PostgreSQL keeps
+	w.Clock.Advance(987654321 * time.Nanosecond)
+	in.Kind, in.Trigger, in.TriggerRef = "triggered", "hotline_12345", "12345-0001"
+	issued, _, err := w.issue(a, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := w.svc.Get(ctx, a, issued.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type view struct {
+		Inspection            inspection.Inspection
+		Agency                identity.Agency
+		Enterprise            identity.Enterprise
+		Inspectors            []identity.User
+		WindowFrom, CreatedAt string
+	}
+	viewOf := func(i inspection.Inspection) string {
+		v := view{Inspection: i, Agency: *i.Agency, Enterprise: *i.Enterprise, Inspectors: i.Inspectors,
+			WindowFrom: i.WindowFrom.UTC().Format(time.RFC3339Nano), CreatedAt: i.CreatedAt.UTC().Format(time.RFC3339Nano)}
+		v.Inspection.Agency, v.Inspection.Enterprise, v.Inspection.Inspectors = nil, nil, nil
+		// Instants compared above; the zone a time carries is the reader's.
+		v.Inspection.WindowFrom, v.Inspection.WindowTo = v.Inspection.WindowFrom.UTC(), v.Inspection.WindowTo.UTC()
+		v.Inspection.CreatedAt, v.Inspection.UpdatedAt = v.Inspection.CreatedAt.UTC(), v.Inspection.UpdatedAt.UTC()
+		for _, t := range []*time.Time{&v.Agency.CreatedAt, &v.Agency.UpdatedAt, &v.Enterprise.CreatedAt, &v.Enterprise.UpdatedAt} {
+			*t = t.UTC()
+		}
+		for k := range v.Inspectors {
+			u := &v.Inspectors[k]
+			u.PasswordHash = "" // read back with the user; never shown
+			u.CreatedAt, u.UpdatedAt = u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got, want := viewOf(issued), viewOf(read); got != want {
+		t.Fatalf("issued:\n%s\nread back:\n%s", got, want)
 	}
 }

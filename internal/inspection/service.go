@@ -74,13 +74,15 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 	if err := s.validate(in); err != nil {
 		return Inspection{}, err
 	}
+	// Microseconds, as stored: the answer shows what a later read shows.
+	in.From, in.To = in.From.Truncate(time.Microsecond), in.To.Truncate(time.Microsecond)
 	// A code is 32 random bits: with millions issued, a new one repeats an
 	// old one about once in a thousand. The unique index refuses it, the
 	// transaction rolls back whole, and it runs again with another code.
 	for try := 1; ; try++ {
-		id, err := s.issue(ctx, a, in, SignCode(s.keys[0], s.draw()))
+		out, err := s.issue(ctx, a, in, SignCode(s.keys[0], s.draw()))
 		if err == nil {
-			return s.Get(ctx, a, id)
+			return out, nil
 		}
 		if !errors.Is(err, pg.ErrUnique) || pg.Constraint(err) != "inspections_code_key" {
 			return Inspection{}, err
@@ -92,9 +94,12 @@ func (s *Service) Issue(ctx context.Context, a identity.Actor, in IssueInput) (I
 }
 
 // issue is one attempt of Issue with the given code, in two round trips:
-// BEGIN with the reads of the pre-checks, the writes with the COMMIT.
-func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, code string) (int64, error) {
-	var id int64
+// BEGIN with the reads of the pre-checks, the writes with the COMMIT. The
+// inspection it returns is what it wrote, with the agency and inspectors
+// read along with the pre-checks: reading it back after the commit cost
+// two more round trips.
+func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, code string) (Inspection, error) {
+	var out Inspection
 	err := pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx *pg.BatchTx) error {
 		// The enterprise's row stays locked to the end: two codes asked
 		// for at once are checked one after the other, so they cannot both
@@ -108,7 +113,19 @@ func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, co
 		// The new inspection's id comes with the reads, so that its
 		// analysis task can be written with it. A refused code leaves a
 		// gap in the ids.
+		var id int64
 		reads.QueryRow(func(row pgx.Row) error { return row.Scan(&id) }, `SELECT nextval(pg_get_serial_sequence('inspections', 'id'))`)
+		agency := new(identity.Agency)
+		reads.QueryRow(func(row pgx.Row) error {
+			return row.Scan(&agency.ID, &agency.Code, &agency.Name, &agency.Kind, &agency.Towns, &agency.Active, &agency.CreatedAt, &agency.UpdatedAt)
+		}, agencySQL, a.AgencyID)
+		var inspectors []identity.User
+		reads.Query(func(rows pgx.Rows) error {
+			var u identity.User
+			err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.AgencyID, &u.EnterpriseID, &u.Phone, &u.DisabledAt, &u.CreatedAt, &u.UpdatedAt)
+			inspectors = append(inspectors, u)
+			return err
+		}, usersSQL, in.Inspectors)
 		if err := tx.Send(ctx, &reads); err != nil {
 			return err
 		}
@@ -150,7 +167,8 @@ func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, co
 		if err != nil {
 			return err
 		}
-		now := s.clock.Now()
+		// Microseconds, as stored: the answer shows what a later read shows.
+		now := s.clock.Now().Truncate(time.Microsecond)
 		if override != nil {
 			if err := audit.Append(ctx, tx.IDB(), now, audit.Entry{Actor: a.String(), Action: "inspection.override", TargetType: "inspection",
 				TargetID: strconv.FormatInt(id, 10), Detail: map[string]any{"reason": in.OverrideReason, "checks": checks}}); err != nil {
@@ -163,10 +181,24 @@ func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, co
 		if err := jobs.EnqueueIn(&writes, analysisTask(id, "issued")); err != nil {
 			return err
 		}
-		return tx.Commit(ctx, &writes)
+		if err := tx.Commit(ctx, &writes); err != nil {
+			return err
+		}
+		out = Inspection{ID: id, Code: code, EnterpriseID: ent.ID, AgencyID: a.AgencyID, CreatedBy: a.UserID, ItemCodes: in.Items,
+			Mode: in.Mode, Kind: in.Kind, TriggerType: trigger, TriggerRef: in.TriggerRef, PlanID: plan, WindowFrom: in.From,
+			WindowTo: in.To, JointAgencyIDs: nonNil(in.JointAgencies), OverrideReason: override, Checks: checks, Status: CodeIssued,
+			CreatedAt: now, UpdatedAt: now, Agency: agency, Enterprise: &ent, Inspectors: inspectors}
+		return nil
 	})
-	return id, err
+	return out, err
 }
+
+const agencySQL = `SELECT id, code, name, kind, towns, active, created_at, updated_at FROM agencies WHERE id = $1`
+
+// usersSQL reads the inspectors named, as an inspection's answer lists
+// them.
+const usersSQL = `SELECT id, username, display_name, role, agency_id, enterprise_id, phone, disabled_at, created_at, updated_at
+	FROM users WHERE id = ANY($1) ORDER BY id`
 
 // insertInspectionSQL writes an issued code with its inspectors and its
 // first timeline entry in one statement.
