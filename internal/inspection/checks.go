@@ -163,10 +163,6 @@ func (c *checker) warn(rule, zh, en string, data map[string]any) {
 
 const settingsSQL = `SELECT key, value FROM inspection_settings`
 
-const enterpriseSQL = `SELECT id, uscc, name, town_code, industry, address, contact_name, contact_phone, grade, uscc_check_override,
-	  no_disturb, no_disturb_from, no_disturb_to, no_disturb_basis, created_at, updated_at
-	FROM enterprises WHERE uscc = $1`
-
 const itemsSQL = `SELECT i.code, i.name, i.status, i.offsite_capable,
 	  EXISTS (SELECT 1 FROM agency_items a WHERE a.item_code = i.code AND a.agency_id = $1) AS authorized
 	FROM inspection_items i WHERE i.code = ANY($2)`
@@ -205,20 +201,7 @@ func queuePrechecks(b *pg.Batch, agencyID int64, in IssueInput, lock bool) (*pre
 		return nil, err
 	}
 	c := p.c
-	query := enterpriseSQL
-	if lock {
-		query += " FOR NO KEY UPDATE"
-	}
-	b.QueryRow(func(row pgx.Row) error {
-		e := &p.r.enterprise
-		err := row.Scan(&e.ID, &e.USCC, &e.Name, &e.TownCode, &e.Industry, &e.Address, &e.ContactName, &e.ContactPhone, &e.Grade,
-			&e.USCCCheckOverride, &e.NoDisturb, &e.NoDisturbFrom, &e.NoDisturbTo, &e.NoDisturbBasis, &e.CreatedAt, &e.UpdatedAt)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		p.found = err == nil
-		return err
-	}, query, string(uscc))
+	identity.QueueEnterprise(b, uscc, lock, &p.r.enterprise, &p.found)
 	b.Query(func(rows pgx.Rows) error {
 		var key string
 		var value int

@@ -116,16 +116,9 @@ func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, co
 		var id int64
 		reads.QueryRow(func(row pgx.Row) error { return row.Scan(&id) }, `SELECT nextval(pg_get_serial_sequence('inspections', 'id'))`)
 		agency := new(identity.Agency)
-		reads.QueryRow(func(row pgx.Row) error {
-			return row.Scan(&agency.ID, &agency.Code, &agency.Name, &agency.Kind, &agency.Towns, &agency.Active, &agency.CreatedAt, &agency.UpdatedAt)
-		}, agencySQL, a.AgencyID)
+		identity.QueueAgency(&reads, a.AgencyID, agency)
 		var inspectors []identity.User
-		reads.Query(func(rows pgx.Rows) error {
-			var u identity.User
-			err := rows.Scan(&u.ID, &u.Username, &u.DisplayName, &u.Role, &u.AgencyID, &u.EnterpriseID, &u.Phone, &u.DisabledAt, &u.CreatedAt, &u.UpdatedAt)
-			inspectors = append(inspectors, u)
-			return err
-		}, usersSQL, in.Inspectors)
+		identity.QueueUsers(&reads, in.Inspectors, &inspectors)
 		if err := tx.Send(ctx, &reads); err != nil {
 			return err
 		}
@@ -192,13 +185,6 @@ func (s *Service) issue(ctx context.Context, a identity.Actor, in IssueInput, co
 	})
 	return out, err
 }
-
-const agencySQL = `SELECT id, code, name, kind, towns, active, created_at, updated_at FROM agencies WHERE id = $1`
-
-// usersSQL reads the inspectors named, as an inspection's answer lists
-// them.
-const usersSQL = `SELECT id, username, display_name, role, agency_id, enterprise_id, phone, disabled_at, created_at, updated_at
-	FROM users WHERE id = ANY($1) ORDER BY id`
 
 // insertInspectionSQL writes an issued code with its inspectors and its
 // first timeline entry in one statement.
