@@ -85,6 +85,7 @@ func (d *deps) wire() {
 	// An offer expires when the request's acknowledge deadline passes.
 	d.routing = routing.NewEngine(d.db, d.clock, d.log.With("component", "routing"), d.casework, d.sla.AcknowledgeDue)
 	d.casework.Observe(d.sla)
+	d.casework.AddFiler(d.sla)
 	d.casework.Observe(d.routing)
 	secrets := make([][]byte, len(d.cfg.SecretKeys))
 	for i, k := range d.cfg.SecretKeys {

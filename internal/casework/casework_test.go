@@ -2,6 +2,7 @@ package casework_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/casework"
+	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/fault"
 	"greenchannel/internal/platform/storage"
 	"greenchannel/internal/testkit"
@@ -309,6 +311,44 @@ func TestIdempotentCreate(t *testing.T) {
 	r2, _, err := w.svc.Create(ctx, w.As("ent2"), in)
 	if err != nil || r2.ID == ids[0] {
 		t.Fatalf("another user's key: %v", err)
+	}
+}
+
+// A filing's answer is built from what it wrote, not read back: it must be
+// what a later read shows, to the microsecond.
+func TestFiledRequestIsWhatAReadShows(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.Clock.Advance(987654321 * time.Nanosecond) // finer than PostgreSQL keeps
+	filed, _, err := w.svc.Create(ctx, w.As("ent1"), casework.NewRequest{Category: "legal_aid", Title: "  劳动合同咨询 ",
+		Description: "员工离职补偿", ContactName: "王经理", ContactPhone: "138 1234 5678"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read, err := w.svc.Get(ctx, w.As("ent1"), filed.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewOf := func(r casework.Request) string {
+		// Instants compare as instants; the zone a time carries is the reader's.
+		r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+		e := *r.Enterprise
+		e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
+		r.Enterprise = nil
+		b, err := json.Marshal(struct {
+			Request    casework.Request
+			Enterprise identity.Enterprise
+		}{r, e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if got, want := viewOf(filed), viewOf(read); got != want {
+		t.Fatalf("filed:\n%s\nread:\n%s", got, want)
+	}
+	if filed.Priority != casework.Normal || filed.TicketNo == "" || filed.Title != "劳动合同咨询" || filed.ContactPhone != "13812345678" {
+		t.Fatalf("filed %+v", filed)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
@@ -67,9 +68,10 @@ func (in NewRequest) validate() error {
 }
 
 // Create files a request for the actor's enterprise. The request, its
-// ticket number, the timeline entry and the routing task are written in one
-// transaction. replayed is true when an earlier call with the same
-// Idempotency-Key and body already created it.
+// ticket number, the timeline entry, the routing task and what the Filers
+// add are written in one transaction of two round trips: the reads, and
+// the writes with the COMMIT. replayed is true when an earlier call with
+// the same Idempotency-Key and body already created it.
 func (s *Service) Create(ctx context.Context, a identity.Actor, in NewRequest) (r Request, replayed bool, err error) {
 	if a.Role != identity.RoleEnterprise || a.EnterpriseID == 0 {
 		return Request{}, false, fault.New(fault.Forbidden, "只有企业用户可以提交诉求 / only enterprise users file requests")
@@ -82,86 +84,126 @@ func (s *Service) Create(ctx context.Context, a identity.Actor, in NewRequest) (
 	if in.IdempotencyKey != "" {
 		key.Body, _ = json.Marshal(in) // the key itself is part of in, which is fine: same key, same bytes
 	}
-	var id int64
-	err = pg.RunInTx(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
-		now := s.clock.Now()
+	var filed *Request
+	err = pg.RunInBatchTx(ctx, s.db, func(ctx context.Context, tx *pg.BatchTx) error {
+		filed, replayed = nil, false
+		// Microseconds, as stored: the answer shows what a later read shows.
+		now := s.clock.Now().Truncate(time.Microsecond)
+		req := &Request{EnterpriseID: a.EnterpriseID, CreatedBy: a.UserID, Title: strings.TrimSpace(in.Title),
+			Description: in.Description, Priority: in.Priority, ContactName: in.ContactName, ContactPhone: in.ContactPhone,
+			Status: Submitted, Version: 1, CreatedAt: now, UpdatedAt: now, Enterprise: new(identity.Enterprise)}
+		var reads pg.Batch
+		var cat Category
+		var catFound, entFound bool
+		queueCategory(&reads, in.Category, &cat, &catFound)
+		// The id and the ticket number are drawn with the reads, so that
+		// the timeline entry and the tasks can be written with the
+		// request. A rolled-back filing leaves a gap in both.
+		reads.QueryRow(func(row pgx.Row) error { return row.Scan(&req.ID, &req.TicketNo) }, nextTicketSQL, now.In(clock.Shanghai).Year())
+		identity.QueueEnterpriseByID(&reads, a.EnterpriseID, req.Enterprise, &entFound)
+		writers := make([]FilingWrites, len(s.filers))
+		for i, f := range s.filers {
+			writers[i] = f.QueueFiling(&reads, in.Category, in.Priority)
+		}
+		if err := tx.Send(ctx, &reads); err != nil {
+			return err
+		}
+		if !catFound {
+			return fault.InvalidField("category", "没有这个诉求类别 / unknown category")
+		}
+		if !entFound {
+			return fault.New(fault.NotFound, "enterprise %d not found", a.EnterpriseID)
+		}
 		if in.IdempotencyKey != "" {
-			prev, err := idem.Claim(ctx, tx, key, now)
+			prev, err := idem.Claim(ctx, tx.IDB(), key, now)
 			if err != nil || prev != 0 {
-				id, replayed = prev, prev != 0
+				req.ID, replayed = prev, prev != 0
+				filed = req
 				return err
 			}
 		}
-		var cat Category
-		if err := pg.SelectPrepared(ctx, tx, tx.NewSelect().Model(&cat).Where("code = $1 AND active"), in.Category); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return fault.InvalidField("category", "没有这个诉求类别 / unknown category")
-			}
-			return err
+		req.Category = cat.Code
+		if req.Priority == "" {
+			req.Priority = cat.DefaultPriority
 		}
-		prio := in.Priority
-		if prio == "" {
-			prio = cat.DefaultPriority
-		}
-		year := now.In(clock.Shanghai).Year()
-		req := &Request{
-			EnterpriseID: a.EnterpriseID, CreatedBy: a.UserID, Category: cat.Code,
-			Title: strings.TrimSpace(in.Title), Description: in.Description, Priority: prio,
-			ContactName: in.ContactName, ContactPhone: in.ContactPhone,
-			Status: Submitted, Version: 1, CreatedAt: now, UpdatedAt: now,
-		}
-		row, err := pg.QueryRowPrepared(ctx, tx, insertRequestSQL, year, req.EnterpriseID, req.CreatedBy, req.Category,
-			req.Title, req.Description, req.Priority, req.ContactName, req.ContactPhone, req.Status, req.Version, now,
+		var writes pg.Batch
+		writes.Exec(insertRequestSQL, req.ID, req.TicketNo, req.EnterpriseID, req.CreatedBy, req.Category, req.Title,
+			req.Description, req.Priority, req.ContactName, req.ContactPhone, req.Status, req.Version, now,
 			SearchTerms(req.Title, req.Description))
-		if err != nil {
+		if err := queueEvents(&writes, []Event{{RequestID: req.ID, At: now, ActorID: &a.UserID, Kind: "created",
+			Data: map[string]any{"ticket_no": req.TicketNo, "category": req.Category, "priority": req.Priority}}}); err != nil {
 			return err
 		}
-		if err := row.Scan(&req.ID, &req.TicketNo); err != nil {
+		if err := jobs.EnqueueIn(&writes, routingTask(req)); err != nil {
 			return err
 		}
-		id = req.ID
-		if err := addEvent(ctx, tx, req.ID, now, &a.UserID, "created", false, map[string]any{
-			"ticket_no": req.TicketNo, "category": req.Category, "priority": req.Priority}); err != nil {
-			return err
-		}
-		if err := enqueueRouting(ctx, tx, req); err != nil {
-			return err
-		}
-		if err := s.notify(ctx, tx, Change{Request: req, Action: "created", At: now, ActorID: a.UserID}); err != nil {
-			return err
+		for _, write := range writers {
+			if err := write(ctx, tx.IDB(), &writes, req); err != nil {
+				return err
+			}
 		}
 		if in.IdempotencyKey != "" {
-			return idem.Complete(ctx, tx, key, req.ID)
+			idem.Complete(&writes, key, req.ID)
 		}
+		if err := tx.Commit(ctx, &writes); err != nil {
+			return err
+		}
+		filed = req
 		return nil
 	})
 	if err != nil {
 		return Request{}, false, err
 	}
-	r, err = s.Get(ctx, a, id)
-	return r, replayed, err
+	if replayed {
+		r, err = s.Get(ctx, a, filed.ID)
+		return r, true, err
+	}
+	return *filed, false, nil
 }
 
-// insertRequestSQL files a request, prepared (planning it cost more than
-// running it). The ticket number comes from the year's sequence inside the
-// insert: unique without a lock, and a rolled-back filing only leaves a gap;
-// at least six digits, as lpad alone would cut the millionth number to six
-// and repeat an old one. The search terms are written, never read back: they
-// are not in the model, so no list or page carries a hundred bigrams a row.
-const insertRequestSQL = `INSERT INTO requests (ticket_no, enterprise_id, created_by, category, title, description, priority,
+// queueCategory adds the read of the active category code into cat; found
+// reports whether there is one.
+func queueCategory(b *pg.Batch, code string, cat *Category, found *bool) {
+	b.QueryRow(func(row pgx.Row) error {
+		err := row.Scan(&cat.Code, &cat.NameZh, &cat.NameEn, &cat.DescriptionZh, &cat.AgencyKind, &cat.DefaultPriority,
+			&cat.SLAKind, &cat.Weight, &cat.Active, &cat.Sort)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		*found = err == nil
+		return err
+	}, `SELECT code, name_zh, name_en, description_zh, agency_kind, default_priority, sla_kind, weight, active, sort
+	FROM categories WHERE code = $1 AND active`, code)
+}
+
+// nextTicketSQL draws a new request's id and its ticket number. The number
+// comes from the year's sequence: unique without a lock. It has at least
+// six digits, as lpad alone would cut the millionth number to six and
+// repeat an old one.
+const nextTicketSQL = `SELECT nextval(pg_get_serial_sequence('requests', 'id')),
+	  format('GC-%s-%s', $1::int, lpad(n::text, greatest(6, length(n::text)), '0'))
+	FROM next_ticket_seq($1::int) AS n`
+
+// insertRequestSQL files a request with the id and number drawn for it. The
+// search terms are written, never read back: they are not in the model, so
+// no list or page carries a hundred bigrams a row.
+const insertRequestSQL = `INSERT INTO requests (id, ticket_no, enterprise_id, created_by, category, title, description, priority,
 	  contact_name, contact_phone, status, version, created_at, updated_at, search_terms)
-	VALUES ((SELECT format('GC-%s-%s', $1::int, lpad(n::text, greatest(6, length(n::text)), '0')) FROM next_ticket_seq($1::int) AS n),
-	  $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13)
-	RETURNING id, ticket_no`
+	OVERRIDING SYSTEM VALUE
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`
 
 // enqueueRouting asks the routing engine to (re)place the request. The key
 // carries the version, so each routing need is one task, however often the
 // outbox relays it.
 func enqueueRouting(ctx context.Context, tx bun.IDB, r *Request) error {
-	return jobs.Enqueue(ctx, tx, jobs.Task{
+	return jobs.Enqueue(ctx, tx, routingTask(r))
+}
+
+func routingTask(r *Request) jobs.Task {
+	return jobs.Task{
 		Type: TaskRoute, Key: fmt.Sprintf("route:%d:%d", r.ID, r.Version),
 		Payload: RoutePayload{RequestID: r.ID, Version: r.Version}, Queue: jobs.QueueCritical,
-	})
+	}
 }
 
 // Get returns a request the actor may see, with its agency and assignee.
@@ -372,6 +414,26 @@ func AddEvents(ctx context.Context, tx bun.IDB, events []Event) error {
 	if len(events) == 0 {
 		return nil
 	}
+	args, err := eventArgs(events)
+	if err != nil {
+		return err
+	}
+	_, err = pg.ExecPrepared(ctx, tx, addEventsSQL, args...)
+	return err
+}
+
+// queueEvents is AddEvents as one more statement of a batch.
+func queueEvents(b *pg.Batch, events []Event) error {
+	args, err := eventArgs(events)
+	if err != nil {
+		return err
+	}
+	b.Exec(addEventsSQL, args...)
+	return nil
+}
+
+// eventArgs are addEventsSQL's column arrays for events.
+func eventArgs(events []Event) ([]any, error) {
 	n := len(events)
 	ids, at, actors, kinds, internal, data := make([]int64, n), make([]time.Time, n), make([]*int64, n), make([]string, n), make([]bool, n), make([]string, n)
 	for i, e := range events {
@@ -380,12 +442,11 @@ func AddEvents(ctx context.Context, tx bun.IDB, events []Event) error {
 		}
 		b, err := json.Marshal(e.Data)
 		if err != nil {
-			return fmt.Errorf("event %s of request %d: %w", e.Kind, e.RequestID, err)
+			return nil, fmt.Errorf("event %s of request %d: %w", e.Kind, e.RequestID, err)
 		}
 		ids[i], at[i], actors[i], kinds[i], internal[i], data[i] = e.RequestID, e.At, e.ActorID, e.Kind, e.Internal, string(b)
 	}
-	_, err := pg.ExecPrepared(ctx, tx, addEventsSQL, ids, at, actors, kinds, internal, data)
-	return err
+	return []any{ids, at, actors, kinds, internal, data}, nil
 }
 
 // addEventsSQL writes timeline entries from one array per column: the same

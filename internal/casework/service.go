@@ -9,6 +9,7 @@ import (
 
 	"greenchannel/internal/notify"
 	"greenchannel/internal/platform/clock"
+	"greenchannel/internal/platform/pg"
 	"greenchannel/internal/platform/storage"
 )
 
@@ -59,6 +60,20 @@ type Observer interface {
 	RequestChanged(ctx context.Context, tx bun.Tx, c Change) error
 }
 
+// A Filer adds rows of its own to every new request, inside the filing's
+// transaction and its two round trips (the SLA engine opens the request's
+// clocks this way; observers are not told of filings). QueueFiling adds
+// its reads to the filing's first batch; the function it returns adds its
+// writes to the second, which commits, once the request is known. An error
+// rolls the filing back.
+type Filer interface {
+	QueueFiling(reads *pg.Batch, category string, priority Priority) FilingWrites
+}
+
+// FilingWrites queues a Filer's writes for the new request r. tx is the
+// filing's transaction, for a read the Filer's cache cannot answer.
+type FilingWrites func(ctx context.Context, tx bun.IDB, writes *pg.Batch, r *Request) error
+
 // Service is the casework domain.
 type Service struct {
 	db        *bun.DB
@@ -67,6 +82,7 @@ type Service struct {
 	files     storage.Store
 	limits    Limits
 	observers []Observer
+	filers    []Filer
 }
 
 // NewService returns the casework service.
@@ -76,6 +92,9 @@ func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger, files storage.Sto
 
 // Observe adds an observer. Call it while wiring, before serving.
 func (s *Service) Observe(o Observer) { s.observers = append(s.observers, o) }
+
+// AddFiler adds a Filer. Call it while wiring, before serving.
+func (s *Service) AddFiler(f Filer) { s.filers = append(s.filers, f) }
 
 func (s *Service) notify(ctx context.Context, tx bun.Tx, c Change) error {
 	for _, o := range s.observers {

@@ -17,12 +17,24 @@ import (
 // into e, its row locked to the end of the transaction when lock is set;
 // found reports whether there was one.
 func QueueEnterprise(b *pg.Batch, uscc USCC, lock bool, e *Enterprise, found *bool) {
-	query := `SELECT id, uscc, name, town_code, industry, address, contact_name, contact_phone, grade, uscc_check_override,
-	  no_disturb, no_disturb_from, no_disturb_to, no_disturb_basis, created_at, updated_at
-	FROM enterprises WHERE uscc = $1`
+	query := enterpriseSQL + ` WHERE uscc = $1`
 	if lock {
 		query += " FOR NO KEY UPDATE"
 	}
+	queueEnterprise(b, e, found, query, string(uscc))
+}
+
+// QueueEnterpriseByID adds the read of enterprise id into e; found reports
+// whether there was one.
+func QueueEnterpriseByID(b *pg.Batch, id int64, e *Enterprise, found *bool) {
+	queueEnterprise(b, e, found, enterpriseSQL+` WHERE id = $1`, id)
+}
+
+const enterpriseSQL = `SELECT id, uscc, name, town_code, industry, address, contact_name, contact_phone, grade, uscc_check_override,
+	  no_disturb, no_disturb_from, no_disturb_to, no_disturb_basis, created_at, updated_at
+	FROM enterprises`
+
+func queueEnterprise(b *pg.Batch, e *Enterprise, found *bool, query string, arg any) {
 	b.QueryRow(func(row pgx.Row) error {
 		err := row.Scan(&e.ID, &e.USCC, &e.Name, &e.TownCode, &e.Industry, &e.Address, &e.ContactName, &e.ContactPhone, &e.Grade,
 			&e.USCCCheckOverride, &e.NoDisturb, &e.NoDisturbFrom, &e.NoDisturbTo, &e.NoDisturbBasis, &e.CreatedAt, &e.UpdatedAt)
@@ -31,7 +43,7 @@ func QueueEnterprise(b *pg.Batch, uscc USCC, lock bool, e *Enterprise, found *bo
 		}
 		*found = err == nil
 		return err
-	}, query, string(uscc))
+	}, query, arg)
 }
 
 // QueueAgency adds the read of agency id into a.

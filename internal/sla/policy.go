@@ -2,14 +2,12 @@ package sla
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/platform/fault"
-	"greenchannel/internal/platform/pg"
 )
 
 // Policy maps requests to clock targets.
@@ -52,25 +50,6 @@ func (p *Policy) target(kind string) int {
 		}
 	}
 	return 0
-}
-
-// matchPolicy returns the first active policy, by precedence, whose
-// conditions (category, priority, category kind) all hold; a policy with
-// none is the catch-all.
-func matchPolicy(ctx context.Context, db bun.IDB, category, priority string) (*Policy, error) {
-	p := new(Policy)
-	// Prepared: every filing and re-routing asks, and planning cost more
-	// than running.
-	err := pg.SelectPrepared(ctx, db, db.NewSelect().Model(p).
-		Where("active").
-		Where("category IS NULL OR category = $1").
-		Where("priority IS NULL OR priority = $2").
-		Where("sla_kind IS NULL OR sla_kind = (SELECT sla_kind FROM categories WHERE code = $1)").
-		OrderExpr("precedence, id").Limit(1), category, priority)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNoPolicy
-	}
-	return p, err
 }
 
 // Policies lists the policies in the order they are tried.

@@ -67,12 +67,6 @@ func (s *Service) RequestChanged(ctx context.Context, tx bun.Tx, c casework.Chan
 		actor = nil
 	}
 	switch c.Action {
-	case "created":
-		p, err := matchPolicy(ctx, tx, r.Category, string(r.Priority))
-		if err != nil {
-			return err
-		}
-		return s.start(ctx, tx, r.ID, p, 1, at, Acknowledge, Resolution)
 	case string(casework.ActAccept):
 		return s.record(ctx, tx, r.ID, Acknowledge, "stop", "accepted", actor, at)
 	case string(casework.ActReply):
@@ -115,45 +109,6 @@ func (s *Service) each(ctx context.Context, tx bun.Tx, requestID int64, at time.
 	return nil
 }
 
-// start opens clocks of the given kinds with the policy's targets, in one
-// batch (a new request starts two). A new clock's log is its start event
-// alone, so its deadlines are derived before the insert: the rows go in
-// once, already at version 1, with their deadline tasks beside them.
-func (s *Service) start(ctx context.Context, tx bun.IDB, requestID int64, p *Policy, cycle int, at time.Time, kinds ...string) error {
-	cal, err := s.cals.get(ctx, tx, p.CalendarID)
-	if err != nil {
-		return err
-	}
-	started := []Event{{At: at, Kind: "start"}}
-	var clocks []*Clock
-	for _, kind := range kinds {
-		target := p.target(kind)
-		if target <= 0 {
-			continue
-		}
-		d := derive(cal, target, p.WarnPercent, started, at)
-		clocks = append(clocks, &Clock{RequestID: requestID, Kind: kind, Cycle: cycle, PolicyID: p.ID, CalendarID: p.CalendarID,
-			TargetMinutes: target, WarnPercent: p.WarnPercent, State: d.state, DueAt: d.due, WarnAt: d.warn,
-			Provisional: d.provisional, Version: 1, CreatedAt: at, UpdatedAt: at})
-	}
-	if len(clocks) == 0 {
-		return nil
-	}
-	if _, err := tx.NewInsert().Model(&clocks).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-		return fmt.Errorf("start clocks: %w", err)
-	}
-	events := make([]Event, len(clocks))
-	var tasks []jobs.Task
-	for i, c := range clocks {
-		events[i] = Event{ClockID: c.ID, At: at, Kind: "start"}
-		tasks = append(tasks, deadlineTasks(c)...)
-	}
-	if _, err := tx.NewInsert().Model(&events).ExcludeColumn("id").Exec(ctx); err != nil {
-		return err
-	}
-	return jobs.EnqueueMany(ctx, tx, tasks)
-}
-
 // startNextResponse opens a next-response cycle for an enterprise message,
 // unless one is already running.
 func (s *Service) startNextResponse(ctx context.Context, tx bun.Tx, r *casework.Request, at time.Time) error {
@@ -173,7 +128,18 @@ func (s *Service) startNextResponse(ctx context.Context, tx bun.Tx, r *casework.
 	if err := tx.NewSelect().Model(&p).Where("id = ?", res.PolicyID).Scan(ctx); err != nil {
 		return err
 	}
-	return s.start(ctx, tx, r.ID, &p, last.Cycle+1, at, NextResponse)
+	var id int64
+	if err := tx.NewRaw(`SELECT nextval(pg_get_serial_sequence('sla_clocks', 'id'))`).Scan(ctx, &id); err != nil {
+		return err
+	}
+	o, err := s.open(ctx, tx, []int64{id}, r.ID, &p, last.Cycle+1, at, NextResponse)
+	if err != nil || len(o.clocks) == 0 {
+		return err
+	}
+	if _, err := pg.ExecPrepared(ctx, tx, openClocksSQL, o.args()...); err != nil {
+		return fmt.Errorf("open clocks: %w", err)
+	}
+	return jobs.EnqueueMany(ctx, tx, o.tasks)
 }
 
 // record appends an event to the request's latest clock of kind when the

@@ -37,6 +37,7 @@ func newWorld(t *testing.T) *world {
 	w := &world{World: k, t: t, db: k.DB, cases: casework.NewService(k.DB, k.Clock, quiet, files, casework.DefaultLimits),
 		sla: sla.NewService(k.DB, k.Clock, quiet)}
 	w.cases.Observe(w.sla)
+	w.cases.AddFiler(w.sla)
 	return w
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg"
 )
 
 // Key identifies one idempotent call.
@@ -28,11 +29,12 @@ type Key struct {
 	Body   []byte // the canonical request body; its hash is compared on retry
 }
 
-// Claim takes k inside tx. It returns (0, nil) when the caller is first and
-// should go on to create, then call Complete in the same tx; or the id the
+// Claim takes k inside transaction tx. It returns (0, nil) when the caller
+// is first and should go on to create, then queue Complete in the same
+// transaction; or the id the
 // first call created when this is a retry. A different body under the same
 // key is a fault.Invalid.
-func Claim(ctx context.Context, tx bun.Tx, k Key, now time.Time) (int64, error) {
+func Claim(ctx context.Context, tx bun.IDB, k Key, now time.Time) (int64, error) {
 	hash := sha256.Sum256(k.Body)
 	res, err := tx.NewRaw(`INSERT INTO idempotency_keys (scope, user_id, key, request_hash, created_at)
 		VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, k.Scope, k.UserID, k.Key, hash[:], now).Exec(ctx)
@@ -64,11 +66,11 @@ func Claim(ctx context.Context, tx bun.Tx, k Key, now time.Time) (int64, error) 
 	return row.ResultID.Int64, nil
 }
 
-// Complete records what the first call created.
-func Complete(ctx context.Context, tx bun.Tx, k Key, resultID int64) error {
-	_, err := tx.NewRaw(`UPDATE idempotency_keys SET result_id = ? WHERE scope = ? AND user_id = ? AND key = ?`,
-		resultID, k.Scope, k.UserID, k.Key).Exec(ctx)
-	return err
+// Complete adds to b, a batch of the claiming transaction, the record of
+// what the first call created.
+func Complete(b *pg.Batch, k Key, resultID int64) {
+	b.Exec(`UPDATE idempotency_keys SET result_id = $1 WHERE scope = $2 AND user_id = $3 AND key = $4`,
+		resultID, k.Scope, k.UserID, k.Key)
 }
 
 // Prune forgets keys older than before (they are kept at least 24 h).
