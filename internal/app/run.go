@@ -90,6 +90,7 @@ func serveParts(d *deps) []part {
 		},
 		relayPart(d),
 		func(ctx context.Context) error { return d.inspection.RunVerifyCache(ctx, d.cfg.DatabaseURL) },
+		func(ctx context.Context) error { return d.identity.RunActorCache(ctx, d.cfg.DatabaseURL) },
 	}
 }
 

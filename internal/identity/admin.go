@@ -175,6 +175,9 @@ func (s *Service) SaveAgency(ctx context.Context, a Actor, id int64, in AgencyIn
 		}
 		return ag.ID, before, ag, err
 	})
+	if err == nil && id != 0 {
+		s.actors.ForgetAll() // its kind is part of its users' actors
+	}
 	return ag, err
 }
 
@@ -337,6 +340,7 @@ func (s *Service) SaveUser(ctx context.Context, a Actor, id int64, in UserInput)
 	if err != nil {
 		return User{}, err
 	}
+	s.actors.Forget(saved) // here at once; other processes hear of it from the database
 	return s.User(ctx, a, saved)
 }
 

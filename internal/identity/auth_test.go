@@ -27,13 +27,14 @@ var (
 
 type fixture struct {
 	db    *bun.DB
+	url   string
 	clock *clock.Fake
 	svc   *identity.Service
 }
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	db := pgtest.New(t)
+	db, url := pgtest.NewWithURL(t)
 	err := pg.RunInTx(ctx, db, func(ctx context.Context, tx bun.Tx) error {
 		if err := identity.SeedReference(ctx, tx, []identity.TownSeed{{Code: "wujin", Name: "五津街道"}},
 			[]identity.AgencySeed{{Code: "court", Name: "法院", Kind: identity.KindCourt}}); err != nil {
@@ -51,7 +52,7 @@ func setup(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	clk := clock.NewFake(t0)
-	return fixture{db: db, clock: clk, svc: identity.NewService(db, clk, quiet, []identity.SigningKey{keyA}, identity.DefaultLimits)}
+	return fixture{db: db, url: url, clock: clk, svc: identity.NewService(db, clk, quiet, []identity.SigningKey{keyA}, identity.DefaultLimits)}
 }
 
 func wantKind(t *testing.T, err error, kind fault.Kind) {
@@ -129,13 +130,39 @@ func TestLogoutEndsTheSignIn(t *testing.T) {
 	wantKind(t, err, fault.Unauthenticated)
 }
 
+// runActorCache runs the actor cache until the test ends, as serve does.
+func runActorCache(t *testing.T, f fixture) {
+	t.Helper()
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = f.svc.RunActorCache(runCtx, f.url) }()
+	t.Cleanup(func() { cancel(); <-done })
+	eventually(t, "the actor cache listens", f.svc.ActorCacheListening)
+}
+
+func eventually(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !ok(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// The actor of a request may come from the cache (as when serving), and a
+// disabled user is still refused at the very next request.
 func TestDisabledUserIsShutOutAtOnce(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
+	runActorCache(t, f)
 	tok, u, _ := f.svc.Login(ctx, "court1", "demo12345", "10.0.0.1")
 	sess, _, err := f.svc.LoginSession(ctx, "court1", "demo12345", "10.0.0.1")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := f.svc.Authenticate(ctx, tok.AccessToken); err != nil || !f.svc.ActorCached(u.ID) {
+		t.Fatalf("before: %v, cached %v", err, f.svc.ActorCached(u.ID))
 	}
 	admin, err := f.svc.Authenticate(ctx, mustLogin(t, f, "admin"))
 	if err != nil {
@@ -153,6 +180,39 @@ func TestDisabledUserIsShutOutAtOnce(t *testing.T) {
 	wantKind(t, err, fault.Unauthenticated)
 	_, _, err = f.svc.Login(ctx, "court1", "demo12345", "10.0.0.1")
 	wantKind(t, err, fault.Unauthenticated)
+}
+
+// A cached actor follows every change made anywhere (plain SQL stands for
+// another process): the user's role, its agency's kind, disabling; and
+// nothing is kept while the cache cannot hear of changes.
+func TestActorCacheFollowsEveryChange(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	runActorCache(t, f)
+	tok := mustLogin(t, f, "court1")
+	actor := func() (identity.Actor, error) { return f.svc.Authenticate(ctx, tok) }
+	a, err := actor()
+	if err != nil || !f.svc.ActorCached(a.UserID) {
+		t.Fatalf("first request: %v, cached %v", err, f.svc.ActorCached(a.UserID))
+	}
+	exec := func(q string) {
+		t.Helper()
+		if _, err := f.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec("UPDATE users SET role = 'agency_lead' WHERE username = 'court1'")
+	eventually(t, "the new role shows", func() bool { a, err := actor(); return err == nil && a.Role == identity.RoleLead })
+	exec("UPDATE agencies SET kind = 'procuratorate' WHERE code = 'court'")
+	eventually(t, "the agency's new kind shows", func() bool {
+		a, err := actor()
+		return err == nil && a.AgencyKind == identity.KindProcuratorate
+	})
+	exec("UPDATE users SET disabled_at = now() WHERE username = 'court1'")
+	eventually(t, "the disabled user is refused", func() bool { _, err := actor(); return fault.Is(err, fault.Unauthenticated) })
+	if f.svc.ActorCached(a.UserID) {
+		t.Fatal("a disabled user's actor is kept")
+	}
 }
 
 func mustLogin(t *testing.T, f fixture, user string) string {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"greenchannel/internal/platform/cache"
 	"greenchannel/internal/platform/clock"
 )
 
@@ -49,6 +50,8 @@ type Service struct {
 	log    *slog.Logger
 	keys   []SigningKey
 	limits Limits
+	// actors keeps the actors of recent requests (see actorByUserID).
+	actors *cache.Exact[int64, Actor]
 }
 
 // NewService returns the identity service. keys must hold at least one key.
@@ -56,5 +59,5 @@ func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger, keys []SigningKey
 	if len(keys) == 0 {
 		panic("identity: no signing keys")
 	}
-	return &Service{db: db, clock: clk, log: log, keys: keys, limits: limits}
+	return &Service{db: db, clock: clk, log: log, keys: keys, limits: limits, actors: cache.NewExact[int64, Actor](actorCacheSize)}
 }

@@ -1,16 +1,12 @@
 package inspection
 
 // VerifyCacheListening reports whether the verify cache keeps pages.
-func (s *Service) VerifyCacheListening() bool {
-	s.verifyCache.mu.Lock()
-	defer s.verifyCache.mu.Unlock()
-	return s.verifyCache.listening
-}
+func (s *Service) VerifyCacheListening() bool { return s.verifyCache.Listening() }
 
 // VerifyCached reports whether the page of code is kept.
 func (s *Service) VerifyCached(code string) bool {
-	v, _ := s.verifyCache.get(code)
-	return v != nil
+	_, ok, _ := s.verifyCache.Get(code)
+	return ok
 }
 
 // DrawCodesFrom makes new codes from the given random bits, in turn.

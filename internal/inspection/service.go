@@ -17,6 +17,7 @@ import (
 
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/audit"
+	"greenchannel/internal/platform/cache"
 	"greenchannel/internal/platform/clock"
 	"greenchannel/internal/platform/fault"
 	"greenchannel/internal/platform/jobs"
@@ -33,7 +34,7 @@ type Service struct {
 	publicURL string
 	// Calendar counts rectification deadlines in working days.
 	calendar    func(ctx context.Context) (*workcal.Calendar, error)
-	verifyCache *verifyCache
+	verifyCache *cache.Exact[string, *Verified]
 	draw        func() uint32 // a new code's random bits
 }
 

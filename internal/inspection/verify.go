@@ -37,8 +37,8 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 	if !validCode(s.keys, code) {
 		return Verified{Reason: "无效的检查码：不是本系统签发的 / not a code issued by this system"}, nil
 	}
-	page, gen := s.verifyCache.get(code)
-	if page == nil {
+	page, ok, gen := s.verifyCache.Get(code)
+	if !ok {
 		var err error
 		if page, err = s.readVerifyPage(ctx, code); err != nil {
 			return Verified{}, err
@@ -46,7 +46,7 @@ func (s *Service) Verify(ctx context.Context, raw string) (Verified, error) {
 		if page == nil {
 			return Verified{Reason: "查无此检查码 / no inspection has this code"}, nil
 		}
-		s.verifyCache.put(code, page, gen)
+		s.verifyCache.Put(code, page, gen)
 	}
 	v := *page // pages are shared: Valid and Reason are this scan's own
 	i := v.Inspection
