@@ -39,7 +39,7 @@ var DefaultLimits = Limits{
 // transaction that did it.
 type Change struct {
 	Request *Request // after the change
-	Action  string   // an Action, or "created", "message", "auto_close"
+	Action  string   // an Action, or "message", "auto_close" (filings go to Filers)
 	From    Status
 	// FromAgencyID and FromAssigneeID are who held the request before (0: nobody).
 	FromAgencyID   int64

@@ -59,7 +59,8 @@ func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger) *Service {
 var _ casework.Observer = (*Service)(nil)
 
 // RequestChanged moves the request's clocks with its lifecycle, in the
-// same transaction as the change.
+// same transaction as the change. (A new request's clocks open with its
+// filing: QueueFiling.)
 func (s *Service) RequestChanged(ctx context.Context, tx bun.Tx, c casework.Change) error {
 	r, at := c.Request, c.At
 	actor := &c.ActorID
