@@ -137,17 +137,7 @@ func runActorCache(t *testing.T, f fixture) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = f.svc.RunActorCache(runCtx, f.url) }()
 	t.Cleanup(func() { cancel(); <-done })
-	eventually(t, "the actor cache listens", f.svc.ActorCacheListening)
-}
-
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !ok(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	pgtest.Eventually(t, "the actor cache listens", f.svc.ActorCacheListening)
 }
 
 // The actor of a request may come from the cache (as when serving), and a
@@ -202,14 +192,14 @@ func TestActorCacheFollowsEveryChange(t *testing.T) {
 		}
 	}
 	exec("UPDATE users SET role = 'agency_lead' WHERE username = 'court1'")
-	eventually(t, "the new role shows", func() bool { a, err := actor(); return err == nil && a.Role == identity.RoleLead })
+	pgtest.Eventually(t, "the new role shows", func() bool { a, err := actor(); return err == nil && a.Role == identity.RoleLead })
 	exec("UPDATE agencies SET kind = 'procuratorate' WHERE code = 'court'")
-	eventually(t, "the agency's new kind shows", func() bool {
+	pgtest.Eventually(t, "the agency's new kind shows", func() bool {
 		a, err := actor()
 		return err == nil && a.AgencyKind == identity.KindProcuratorate
 	})
 	exec("UPDATE users SET disabled_at = now() WHERE username = 'court1'")
-	eventually(t, "the disabled user is refused", func() bool { _, err := actor(); return fault.Is(err, fault.Unauthenticated) })
+	pgtest.Eventually(t, "the disabled user is refused", func() bool { _, err := actor(); return fault.Is(err, fault.Unauthenticated) })
 	if f.svc.ActorCached(a.UserID) {
 		t.Fatal("a disabled user's actor is kept")
 	}

@@ -15,6 +15,7 @@ import (
 	"greenchannel/internal/identity"
 	"greenchannel/internal/inspection"
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/pg/pgtest"
 	"greenchannel/internal/platform/workcal"
 	"greenchannel/internal/sla"
 	"greenchannel/internal/testkit"
@@ -412,7 +413,7 @@ func TestVerifyCacheShowsEveryChange(t *testing.T) {
 	}
 	stop := run()
 	defer func() { stop() }()
-	eventually(t, "the cache listens", w.svc.VerifyCacheListening)
+	pgtest.Eventually(t, "the cache listens", w.svc.VerifyCacheListening)
 
 	i := w.mustIssue("market", 3, "2026-03-02")
 	if v, err := w.svc.Verify(ctx, i.Code); err != nil || !v.Valid || !w.svc.VerifyCached(i.Code) {
@@ -422,14 +423,14 @@ func TestVerifyCacheShowsEveryChange(t *testing.T) {
 	if _, err := w.db.ExecContext(ctx, "UPDATE users SET display_name = '欧阳修' WHERE id = ?", inspector); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the renamed inspector shows", func() bool {
+	pgtest.Eventually(t, "the renamed inspector shows", func() bool {
 		v, err := w.svc.Verify(ctx, i.Code)
 		return err == nil && slices.ContainsFunc(v.Inspectors, func(p struct{ Name, Certificate string }) bool { return p.Name == "欧*修" })
 	})
 	if _, err := w.svc.Cancel(ctx, w.As(teams["market"][0]), i.ID, "企业停产"); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the cancellation shows", func() bool {
+	pgtest.Eventually(t, "the cancellation shows", func() bool {
 		v, err := w.svc.Verify(ctx, i.Code)
 		return err == nil && !v.Valid && strings.Contains(v.Reason, "取消")
 	})
@@ -448,21 +449,9 @@ func TestVerifyCacheShowsEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop = run()
-	eventually(t, "the cache listens again", w.svc.VerifyCacheListening)
+	pgtest.Eventually(t, "the cache listens again", w.svc.VerifyCacheListening)
 	if v, _ := w.svc.Verify(ctx, j.Code); v.Valid {
 		t.Fatal("a change made while nobody listened was missed")
-	}
-}
-
-// eventually waits, a little at a time and at most ten seconds, for what
-// another connection makes true.
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !ok(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
