@@ -337,22 +337,25 @@ func column[T any](clocks []*Clock, field func(*Clock) T) *pgdialect.ArrayValue 
 	return pgdialect.Array(out)
 }
 
-// deadlineTasks are the warn and due tasks of a running clock's version.
-// A task of an older version finds the version moved on and does nothing.
+// deadlineTasks is the next deadline task of a running clock's version:
+// its warning while that is still to come, else its due instant. The
+// warning schedules the due task when it is handled (check), so a clock
+// has one task waiting at a time: a filing writes, relays and keeps in
+// Redis half the tasks it would with both at once. A task of an older
+// version finds the version moved on and does nothing.
 func deadlineTasks(c *Clock) []jobs.Task {
 	if c.State != Running {
 		return nil
 	}
-	var out []jobs.Task
 	if c.WarnedAt == nil && c.WarnAt != nil {
-		out = append(out, jobs.Task{Type: TaskDeadline, Queue: jobs.QueueCritical, ProcessAt: *c.WarnAt,
-			Key: fmt.Sprintf("sla:%d:warn:%d", c.ID, c.Version), Payload: DeadlinePayload{c.ID, c.Version, "warn"}})
+		return []jobs.Task{{Type: TaskDeadline, Queue: jobs.QueueCritical, ProcessAt: *c.WarnAt,
+			Key: fmt.Sprintf("sla:%d:warn:%d", c.ID, c.Version), Payload: DeadlinePayload{c.ID, c.Version, "warn"}}}
 	}
 	if c.BreachedAt == nil && c.DueAt != nil {
-		out = append(out, jobs.Task{Type: TaskDeadline, Queue: jobs.QueueCritical, ProcessAt: *c.DueAt,
-			Key: fmt.Sprintf("sla:%d:due:%d", c.ID, c.Version), Payload: DeadlinePayload{c.ID, c.Version, "due"}})
+		return []jobs.Task{{Type: TaskDeadline, Queue: jobs.QueueCritical, ProcessAt: *c.DueAt,
+			Key: fmt.Sprintf("sla:%d:due:%d", c.ID, c.Version), Payload: DeadlinePayload{c.ID, c.Version, "due"}}}
 	}
-	return out
+	return nil
 }
 
 // Deadline handles a scheduled warn or due task. A superseded version does
@@ -386,6 +389,12 @@ func (s *Service) check(ctx context.Context, tx bun.Tx, c *Clock, now time.Time)
 		}
 		if err := s.tell(ctx, tx, "warn", c, now); err != nil {
 			return err
+		}
+		if c.DueAt != nil && now.Before(*c.DueAt) {
+			// The due task follows the warning (deadlineTasks).
+			if err := jobs.EnqueueMany(ctx, tx, deadlineTasks(c)); err != nil {
+				return err
+			}
 		}
 	}
 	if c.BreachedAt == nil && c.DueAt != nil && !now.Before(*c.DueAt) {

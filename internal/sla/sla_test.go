@@ -3,6 +3,7 @@ package sla_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -170,6 +171,59 @@ func TestTransferKeepsTheClockAndReopenResumesIt(t *testing.T) {
 		t.Fatalf("after reopen: %s, %d remaining", res.State, res.RemainingMinutes)
 	}
 	wantDue(t, "resolution", res, "2026-03-05 15:30")
+}
+
+// A running clock waits on one task at a time: its warning, and once the
+// warning is handled, its due instant.
+func TestAClockWaitsOnOneDeadlineTaskAtATime(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	r := w.file("2026-03-02 09:00", "security_protection", "police1")
+	tasks := func() map[string]time.Time {
+		t.Helper()
+		var rows []struct {
+			Key string    `bun:"task_key"`
+			At  time.Time `bun:"process_at"`
+		}
+		if err := w.db.NewRaw(`SELECT o.task_key, o.process_at FROM outbox o JOIN sla_clocks c ON o.task_key LIKE 'sla:' || c.id || ':%'
+			WHERE c.request_id = ?`, r.ID).Scan(ctx, &rows); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]time.Time{}
+		for _, x := range rows {
+			out[x.Key] = x.At
+		}
+		return out
+	}
+	clock := func(kind string) sla.Clock {
+		t.Helper()
+		var c sla.Clock
+		if err := w.db.NewSelect().Model(&c).Where("request_id = ? AND kind = ?", r.ID, kind).Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ack, res := clock("acknowledge"), clock("resolution")
+	warnKey := fmt.Sprintf("sla:%d:warn:%d", ack.ID, ack.Version)
+	dueKey := fmt.Sprintf("sla:%d:due:%d", ack.ID, ack.Version)
+	got := tasks()
+	if len(got) != 2 || !got[warnKey].Equal(*ack.WarnAt) || got[fmt.Sprintf("sla:%d:warn:%d", res.ID, res.Version)].IsZero() {
+		t.Fatalf("after filing: %v", got)
+	}
+	w.Clock.Set(*ack.WarnAt)
+	if err := w.sla.Deadline(ctx, sla.DeadlinePayload{ClockID: ack.ID, Version: ack.Version, What: "warn"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := tasks(); len(got) != 3 || !got[dueKey].Equal(*ack.DueAt) {
+		t.Fatalf("after the warning: %v", got)
+	}
+	w.Clock.Set(*ack.DueAt)
+	if err := w.sla.Deadline(ctx, sla.DeadlinePayload{ClockID: ack.ID, Version: ack.Version, What: "due"}); err != nil {
+		t.Fatal(err)
+	}
+	if b := w.block(r).Acknowledge; b.State != sla.Breached {
+		t.Fatalf("after the due task: %s", b.State)
+	}
 }
 
 func TestDeadlineTasksAreIdempotentAndStaleOnesDoNothing(t *testing.T) {
