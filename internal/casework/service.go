@@ -54,7 +54,7 @@ type Change struct {
 }
 
 // Observer reacts to request changes in the same transaction (the SLA
-// engine starts, pauses and stops its clocks this way). An error rolls the
+// engine pauses, resumes and stops its clocks this way). An error rolls the
 // change back.
 type Observer interface {
 	RequestChanged(ctx context.Context, tx bun.Tx, c Change) error
