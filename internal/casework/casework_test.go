@@ -500,6 +500,42 @@ func TestAttachmentLimits(t *testing.T) {
 
 // A search walks the ids in windows; pages must come out whole and in
 // order whichever windows the matches fall in.
+// A search shows who holds each request, as the plain list does, from the
+// first window (row by row) and from the later ones (the term index).
+func TestSearchResultsShowWhoHoldsEachRequest(t *testing.T) {
+	t.Parallel()
+	k := testkit.New(t, t0)
+	files, _ := storage.NewLocal(t.TempDir())
+	limits := casework.DefaultLimits
+	limits.SearchWindow = 5 // the first window covers one id, the next five
+	svc := casework.NewService(k.DB, k.Clock, quiet, files, limits)
+	court1 := k.As("court1")
+	for range 4 {
+		r, _, err := svc.Create(ctx, k.As("ent1"), casework.NewRequest{Category: "litigation_service", Title: "合同纠纷咨询", Description: "请协助"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.DB.ExecContext(ctx, "UPDATE requests SET status = 'assigned', agency_id = ?, assignee_id = ? WHERE id = ?",
+			court1.AgencyID, court1.UserID, r.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, who := range []string{"ent1", "court1"} {
+		got, _, err := svc.List(ctx, k.As(who), casework.Filter{Q: "合同"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 4 {
+			t.Fatalf("%s: %d results, want 4", who, len(got))
+		}
+		for _, r := range got {
+			if r.Agency == nil || r.Agency.ID != court1.AgencyID || r.Assignee == nil || r.Assignee.Username != "court1" {
+				t.Fatalf("%s: request %d shows agency %v, assignee %v", who, r.ID, r.Agency, r.Assignee)
+			}
+		}
+	}
+}
+
 func TestSearchAcrossWindows(t *testing.T) {
 	t.Parallel()
 	k := testkit.New(t, t0)

@@ -263,43 +263,49 @@ func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Reque
 	if limit <= 0 || limit > 100 {
 		limit = 50
 	}
-	var out []Request
-	q := s.db.NewSelect().Model(&out).Relation("Agency").Relation("Assignee").
-		OrderExpr("?TableAlias.id DESC").Limit(int64(limit + 1))
 	switch a.Role {
-	case identity.RoleEnterprise:
-		q.Where("?TableAlias.enterprise_id = ?", a.EnterpriseID)
-	case identity.RoleOfficer, identity.RoleLead:
-		q.Where("?TableAlias.agency_id = ?", a.AgencyID)
-	case identity.RoleOversight:
+	case identity.RoleEnterprise, identity.RoleOfficer, identity.RoleLead, identity.RoleOversight:
 	default:
 		return nil, false, fault.New(fault.Forbidden, "your role does not work with requests")
 	}
-	if f.BeforeID > 0 {
-		q.Where("?TableAlias.id < ?", f.BeforeID)
-	}
-	if len(f.Status) > 0 {
-		q.Where("?TableAlias.status IN (?)", bun.List(f.Status))
-	}
-	if f.Category != "" {
-		q.Where("?TableAlias.category = ?", f.Category)
-	}
-	if f.AgencyID != 0 {
-		q.Where("?TableAlias.agency_id = ?", f.AgencyID)
-	}
-	if f.AssigneeID != 0 {
-		q.Where("?TableAlias.assignee_id = ?", f.AssigneeID)
-	}
-	if f.CreatedFrom != nil {
-		q.Where("?TableAlias.created_at >= ?", *f.CreatedFrom)
-	}
-	if f.CreatedTo != nil {
-		q.Where("?TableAlias.created_at < ?", *f.CreatedTo)
+	// query is the list's query into dest, with who holds each request:
+	// a search runs it once per window of ids.
+	query := func(dest *[]Request) *bun.SelectQuery {
+		q := s.db.NewSelect().Model(dest).Relation("Agency").Relation("Assignee").OrderExpr("?TableAlias.id DESC")
+		switch a.Role {
+		case identity.RoleEnterprise:
+			q.Where("?TableAlias.enterprise_id = ?", a.EnterpriseID)
+		case identity.RoleOfficer, identity.RoleLead:
+			q.Where("?TableAlias.agency_id = ?", a.AgencyID)
+		}
+		if f.BeforeID > 0 {
+			q.Where("?TableAlias.id < ?", f.BeforeID)
+		}
+		if len(f.Status) > 0 {
+			q.Where("?TableAlias.status IN (?)", bun.List(f.Status))
+		}
+		if f.Category != "" {
+			q.Where("?TableAlias.category = ?", f.Category)
+		}
+		if f.AgencyID != 0 {
+			q.Where("?TableAlias.agency_id = ?", f.AgencyID)
+		}
+		if f.AssigneeID != 0 {
+			q.Where("?TableAlias.assignee_id = ?", f.AssigneeID)
+		}
+		if f.CreatedFrom != nil {
+			q.Where("?TableAlias.created_at >= ?", *f.CreatedFrom)
+		}
+		if f.CreatedTo != nil {
+			q.Where("?TableAlias.created_at < ?", *f.CreatedTo)
+		}
+		return q
 	}
 	if terms := QueryTerms(f.Q); len(terms) > 0 {
-		return s.searchNewestFirst(ctx, q, terms, f.BeforeID, limit, &out)
+		return s.searchNewestFirst(ctx, query, terms, f.BeforeID, limit)
 	}
-	if err := q.Scan(ctx); err != nil {
+	var out []Request
+	if err := query(&out).Limit(int64(limit + 1)).Scan(ctx); err != nil {
 		return nil, false, err
 	}
 	if len(out) > limit {
@@ -321,7 +327,7 @@ func (s *Service) List(ctx context.Context, a identity.Actor, f Filter) ([]Reque
 // for the phrase, a hundred thousand entries, for every page. Later
 // windows use the index and double in size, so a rare word reaches the
 // oldest request in a few steps.
-func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, terms []string, before int64, limit int, out *[]Request) ([]Request, bool, error) {
+func (s *Service) searchNewestFirst(ctx context.Context, query func(*[]Request) *bun.SelectQuery, terms []string, before int64, limit int) ([]Request, bool, error) {
 	hi := before
 	if hi <= 0 {
 		if err := s.db.NewSelect().Model((*Request)(nil)).ColumnExpr("coalesce(max(id), 0) + 1").Scan(ctx, &hi); err != nil {
@@ -330,14 +336,14 @@ func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, ter
 	}
 	var found []Request
 	scan := func(lo int64, indexed bool) error {
-		page := q.Clone()
+		var rows []Request
+		page := query(&rows)
 		if indexed {
 			page.Where("?TableAlias.search_terms @> ?", pgdialect.Array(terms))
 		} else {
 			matchRowByRow(page, terms)
 		}
-		var rows []Request
-		err := page.Model(&rows).Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).
+		err := page.Where("?TableAlias.id < ? AND ?TableAlias.id >= ?", hi, lo).
 			Limit(int64(limit + 1 - len(found))).Scan(ctx)
 		found, hi = append(found, rows...), lo
 		return err
@@ -350,7 +356,6 @@ func (s *Service) searchNewestFirst(ctx context.Context, q *bun.SelectQuery, ter
 			return nil, false, err
 		}
 	}
-	*out = found
 	if len(found) > limit {
 		return found[:limit], true, nil
 	}
