@@ -1,0 +1,1 @@
+ALTER STATISTICS requests_agency_status_category SET STATISTICS -1;
