@@ -297,8 +297,12 @@ const actorSQL = `SELECT u.id, u.username, u.role, coalesce(u.agency_id, 0), coa
 	FROM users u LEFT JOIN agencies a ON a.id = u.agency_id WHERE u.id = $1`
 
 // actorCacheSize is how many actors each of the cache's two generations
-// holds: every account of a district, with room to spare.
-const actorCacheSize = 20_000
+// holds: every account of a district, with room to spare. A kept actor is
+// read afresh after actorCacheAge all the same.
+const (
+	actorCacheSize = 20_000
+	actorCacheAge  = time.Minute
+)
 
 // actorByUserID reads the actor of every authenticated request. It comes
 // from the cache when it is there: the database announces every change to

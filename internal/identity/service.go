@@ -59,5 +59,5 @@ func NewService(db *bun.DB, clk clock.Clock, log *slog.Logger, keys []SigningKey
 	if len(keys) == 0 {
 		panic("identity: no signing keys")
 	}
-	return &Service{db: db, clock: clk, log: log, keys: keys, limits: limits, actors: cache.NewExact[int64, Actor](actorCacheSize)}
+	return &Service{db: db, clock: clk, log: log, keys: keys, limits: limits, actors: cache.NewExact[int64, Actor](actorCacheSize, actorCacheAge)}
 }

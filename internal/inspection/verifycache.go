@@ -2,14 +2,19 @@ package inspection
 
 import (
 	"context"
+	"time"
 
 	"greenchannel/internal/platform/cache"
 )
 
 // verifyCacheSize is how many codes each of the cache's two generations
 // holds: the codes of the inspections under way, scanned at the door and
-// again by the enterprise, fit with room to spare.
-const verifyCacheSize = 50_000
+// again by the enterprise, fit with room to spare. A kept page is read
+// afresh after verifyCacheAge all the same.
+const (
+	verifyCacheSize = 50_000
+	verifyCacheAge  = time.Minute
+)
 
 // newVerifyCache returns the cache of what the public verify page shows for
 // recently scanned codes, so a burst of scans costs PostgreSQL nothing. The
@@ -18,7 +23,7 @@ const verifyCacheSize = 50_000
 // Whether a code is valid is decided at each scan from the kept window, so
 // time needs no invalidation.
 func newVerifyCache() *cache.Exact[string, *Verified] {
-	return cache.NewExact[string, *Verified](verifyCacheSize)
+	return cache.NewExact[string, *Verified](verifyCacheSize, verifyCacheAge)
 }
 
 // RunVerifyCache keeps the verify page cache exact by listening, on a

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"time"
 
 	"greenchannel/internal/platform/pg"
 )
@@ -16,19 +17,30 @@ import (
 // generations holds up to size entries: when the current one is full it
 // becomes the previous one and a new one starts, and a hit in the previous
 // one moves to the current one, so what is read lately stays.
+//
+// An entry is also read afresh once it is maxAge old: should the listening
+// connection stall without failing, no change is missed for longer.
 type Exact[K comparable, V any] struct {
-	size      int
+	size   int
+	maxAge time.Duration
+	now    func() time.Time // time.Now; tests move it
+
 	mu        sync.Mutex
 	listening bool
 	// gen counts invalidations: a value read from the database before one
 	// may be out of date and is not kept.
 	gen       uint64
-	cur, prev map[K]V
+	cur, prev map[K]entry[V]
+}
+
+type entry[V any] struct {
+	v  V
+	at time.Time // when it was read
 }
 
 // NewExact returns an empty cache that keeps nothing until Run listens.
-func NewExact[K comparable, V any](size int) *Exact[K, V] {
-	return &Exact[K, V]{size: size, cur: map[K]V{}, prev: map[K]V{}}
+func NewExact[K comparable, V any](size int, maxAge time.Duration) *Exact[K, V] {
+	return &Exact[K, V]{size: size, maxAge: maxAge, now: time.Now, cur: map[K]entry[V]{}, prev: map[K]entry[V]{}}
 }
 
 // Get returns the kept value of k, or the generation to Put a value read
@@ -39,13 +51,16 @@ func (c *Exact[K, V]) Get(k K) (v V, ok bool, gen uint64) {
 	if !c.listening {
 		return v, false, c.gen
 	}
-	if v, ok = c.cur[k]; ok {
-		return v, true, c.gen
+	e, ok := c.cur[k]
+	if !ok {
+		if e, ok = c.prev[k]; ok {
+			c.store(k, e)
+		}
 	}
-	if v, ok = c.prev[k]; ok {
-		c.store(k, v)
+	if !ok || c.now().Sub(e.at) >= c.maxAge {
+		return v, false, c.gen
 	}
-	return v, ok, c.gen
+	return e.v, true, c.gen
 }
 
 // Put keeps a value read from the database, unless something changed since
@@ -55,15 +70,15 @@ func (c *Exact[K, V]) Put(k K, v V, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.listening && gen == c.gen {
-		c.store(k, v)
+		c.store(k, entry[V]{v, c.now()})
 	}
 }
 
-func (c *Exact[K, V]) store(k K, v V) {
+func (c *Exact[K, V]) store(k K, e entry[V]) {
 	if len(c.cur) >= c.size {
-		c.prev, c.cur = c.cur, make(map[K]V, c.size)
+		c.prev, c.cur = c.cur, make(map[K]entry[V], c.size)
 	}
-	c.cur[k] = v
+	c.cur[k] = e
 }
 
 // Forget drops k. A process that makes a change itself forgets it at once,

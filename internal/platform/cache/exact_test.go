@@ -3,10 +3,11 @@ package cache
 import (
 	"strconv"
 	"testing"
+	"time"
 )
 
 func TestExactKeepsOnlyWhatNoChangeOvertook(t *testing.T) {
-	c := NewExact[string, int](10)
+	c := NewExact[string, int](10, time.Hour)
 	kept := func(k string) bool { _, ok, _ := c.Get(k); return ok }
 	if _, _, gen := c.Get("A"); true {
 		c.Put("A", 1, gen)
@@ -46,7 +47,7 @@ func TestExactKeepsOnlyWhatNoChangeOvertook(t *testing.T) {
 
 func TestExactKeepsWhatIsReadLately(t *testing.T) {
 	const size = 1000
-	c := NewExact[string, int](size)
+	c := NewExact[string, int](size, time.Hour)
 	c.setListening(true)
 	for n := range size * 2 {
 		k := strconv.Itoa(n)
@@ -64,5 +65,28 @@ func TestExactKeepsWhatIsReadLately(t *testing.T) {
 	}
 	if c.Len() > 2*size {
 		t.Fatalf("%d entries kept", c.Len())
+	}
+}
+
+// An entry is read afresh once it is maxAge old, notified or not.
+func TestExactKeepsNothingPastItsAge(t *testing.T) {
+	c := NewExact[string, int](10, time.Minute)
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return now }
+	c.setListening(true)
+	_, _, gen := c.Get("A")
+	c.Put("A", 1, gen)
+	now = now.Add(59 * time.Second)
+	if _, ok, _ := c.Get("A"); !ok {
+		t.Fatal("dropped before its age")
+	}
+	now = now.Add(time.Second)
+	if _, ok, _ := c.Get("A"); ok {
+		t.Fatal("kept at its age")
+	}
+	_, _, gen = c.Get("A")
+	c.Put("A", 2, gen)
+	if v, ok, _ := c.Get("A"); !ok || v != 2 {
+		t.Fatal("a fresh read was not kept")
 	}
 }
