@@ -14,6 +14,7 @@ import (
 	"greenchannel/internal/identity"
 	"greenchannel/internal/platform/audit"
 	"greenchannel/internal/platform/fault"
+	"greenchannel/internal/platform/jobs"
 	"greenchannel/internal/platform/pg"
 )
 
@@ -210,7 +211,7 @@ func (s *Service) apply(ctx context.Context, tx bun.Tx, a identity.Actor, r *Req
 		}
 	}
 	if route {
-		if err := enqueueRouting(ctx, tx, r); err != nil {
+		if err := jobs.Enqueue(ctx, tx, routingTask(r)); err != nil {
 			return err
 		}
 	}

@@ -192,13 +192,9 @@ const insertRequestSQL = `INSERT INTO requests (id, ticket_no, enterprise_id, cr
 	OVERRIDING SYSTEM VALUE
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`
 
-// enqueueRouting asks the routing engine to (re)place the request. The key
+// routingTask asks the routing engine to (re)place the request. The key
 // carries the version, so each routing need is one task, however often the
 // outbox relays it.
-func enqueueRouting(ctx context.Context, tx bun.IDB, r *Request) error {
-	return jobs.Enqueue(ctx, tx, routingTask(r))
-}
-
 func routingTask(r *Request) jobs.Task {
 	return jobs.Task{
 		Type: TaskRoute, Key: fmt.Sprintf("route:%d:%d", r.ID, r.Version),
@@ -492,5 +488,5 @@ func Reroute(ctx context.Context, tx bun.IDB, requestID int64, at time.Time, why
 	if err := addEvent(ctx, tx, r.ID, at, nil, "unassigned", false, map[string]any{"officer_id": officer, "why": why}); err != nil {
 		return err
 	}
-	return enqueueRouting(ctx, tx, r)
+	return jobs.Enqueue(ctx, tx, routingTask(r))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,14 +34,7 @@ func (s *Service) QueueFiling(reads *pg.Batch, category string, priority casewor
 		if err != nil {
 			return err
 		}
-		if len(o.clocks) == 0 {
-			return nil
-		}
-		writes.Exec(openClocksSQL, o.args()...)
-		if len(o.tasks) == 0 {
-			return nil
-		}
-		return jobs.EnqueueIn(writes, o.tasks...)
+		return o.queue(writes)
 	}
 }
 
@@ -76,8 +70,10 @@ func queueClockIDs(b *pg.Batch, n int, ids *[]int64) {
 		err := rows.Scan(&id)
 		*ids = append(*ids, id)
 		return err
-	}, `SELECT nextval(pg_get_serial_sequence('sla_clocks', 'id')) FROM generate_series(1, $1)`, n)
+	}, clockIDsSQL, n)
 }
+
+const clockIDsSQL = `SELECT nextval(pg_get_serial_sequence('sla_clocks', 'id')) FROM generate_series(1, $1)`
 
 // opening is what opening clocks writes: the clocks, already at version 1
 // with their deadlines, and their deadline tasks. A new clock's log is its
@@ -109,6 +105,29 @@ func (s *Service) open(ctx context.Context, db bun.IDB, ids []int64, requestID i
 		o.tasks = append(o.tasks, deadlineTasks(c)...)
 	}
 	return o, nil
+}
+
+// queue adds the opening's writes to a batch of its transaction.
+func (o opening) queue(b *pg.Batch) error {
+	if len(o.clocks) == 0 {
+		return nil
+	}
+	b.Exec(openClocksSQL, o.args()...)
+	if len(o.tasks) == 0 {
+		return nil
+	}
+	return jobs.EnqueueIn(b, o.tasks...)
+}
+
+// write is queue for a transaction that does not batch.
+func (o opening) write(ctx context.Context, tx bun.IDB) error {
+	if len(o.clocks) == 0 {
+		return nil
+	}
+	if _, err := pg.ExecPrepared(ctx, tx, openClocksSQL, o.args()...); err != nil {
+		return fmt.Errorf("open clocks: %w", err)
+	}
+	return jobs.EnqueueMany(ctx, tx, o.tasks)
 }
 
 // args are openClocksSQL's arguments. The clocks of one opening share

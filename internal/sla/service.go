@@ -129,18 +129,15 @@ func (s *Service) startNextResponse(ctx context.Context, tx bun.Tx, r *casework.
 	if err := tx.NewSelect().Model(&p).Where("id = ?", res.PolicyID).Scan(ctx); err != nil {
 		return err
 	}
-	var id int64
-	if err := tx.NewRaw(`SELECT nextval(pg_get_serial_sequence('sla_clocks', 'id'))`).Scan(ctx, &id); err != nil {
+	var ids []int64
+	if err := pg.ScanPrepared(ctx, tx, &ids, clockIDsSQL, 1); err != nil {
 		return err
 	}
-	o, err := s.open(ctx, tx, []int64{id}, r.ID, &p, last.Cycle+1, at, NextResponse)
-	if err != nil || len(o.clocks) == 0 {
+	o, err := s.open(ctx, tx, ids, r.ID, &p, last.Cycle+1, at, NextResponse)
+	if err != nil {
 		return err
 	}
-	if _, err := pg.ExecPrepared(ctx, tx, openClocksSQL, o.args()...); err != nil {
-		return fmt.Errorf("open clocks: %w", err)
-	}
-	return jobs.EnqueueMany(ctx, tx, o.tasks)
+	return o.write(ctx, tx)
 }
 
 // record appends an event to the request's latest clock of kind when the

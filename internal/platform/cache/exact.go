@@ -104,13 +104,6 @@ func (c *Exact[K, V]) forgetAllLocked() {
 	clear(c.prev)
 }
 
-// Len is how many entries are kept.
-func (c *Exact[K, V]) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cur) + len(c.prev)
-}
-
 // Listening reports whether the cache keeps entries.
 func (c *Exact[K, V]) Listening() bool {
 	c.mu.Lock()
